@@ -1,0 +1,40 @@
+# Two commands do all the set-up on a fresh machine: `make demo` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | sha256sum | cut -c1-12)
+SAMPLE := corpora/sample-round
+
+.PHONY: install demo test test-fast lint bench defaults clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	# The CPU build of torch first: a looser spec pulled in later would fetch a multi-GB CUDA build.
+	$(BIN)/pip install -q torch==2.13.0
+	$(BIN)/pip install -q -e '.[dev]'
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+install: $(STAMP)
+
+demo: install
+	$(BIN)/consult ingest $(SAMPLE)
+
+lint: install
+	$(BIN)/ruff check pipeline tests bench
+
+test: install lint
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile
+
+test-fast: install
+	$(BIN)/python -m pytest -q -m "not slow"
+
+bench: install
+	$(BIN)/python bench/ingest_round.py
+
+# Regenerate configs/default.yaml from the validated config models.
+defaults: install
+	$(BIN)/python -m pipeline.config > configs/default.yaml
+
+clean:
+	rm -rf $(VENV) reports/*/

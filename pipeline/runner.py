@@ -1,0 +1,106 @@
+"""The pipeline as a list of named stages, each reading and adding tables in a shared context.
+
+A run is built in a temporary folder and renamed into `reports/<round>/<run-id>/` only when
+every stage succeeded, with `run.json` recording config, inputs, timings and counts.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from pipeline.config import Config, resolve_path
+from pipeline.ingest import check_unit_ids, ingest_round
+from pipeline.progress import Progress
+from pipeline.rundir import RunDir, RunRecord, make_run_id, write_atomic
+
+
+@dataclass
+class Context:
+    cfg: Config
+    round_dir: Path
+    out: Path  # the run folder under construction
+    record: RunRecord
+    progress: Progress
+    tables: dict[str, Any] = field(default_factory=dict)
+
+
+Stage = Callable[[Context, dict[str, Any]], None]
+
+
+def stage_ingest(ctx: Context, counts: dict[str, Any]) -> None:
+    with ctx.progress.task("ingest", total=None) as tick:
+        res = ingest_round(ctx.round_dir, ctx.cfg, progress=tick)
+    ctx.record.inputs = res.inputs
+    ctx.record.skipped = res.skipped
+    ctx.tables["units"] = res.units
+    write_parquet(res.units, ctx.out / "units.parquet")
+    write_atomic(ctx.out / "ingest_summary.json",
+                 json.dumps(res.summary, ensure_ascii=False, indent=2))
+    counts.update(res.summary)
+
+
+STAGES: dict[str, Stage] = {
+    "ingest": stage_ingest,
+}
+
+COMMANDS: dict[str, list[str]] = {
+    "ingest": ["ingest"],
+}
+
+
+def write_parquet(df: pd.DataFrame, path: Path) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    df.to_parquet(tmp, index=False)
+    tmp.replace(path)
+
+
+def round_name_of(round_dir: Path, cfg: Config) -> str:
+    if cfg.run.round_name:
+        return cfg.run.round_name
+    manifest = round_dir / cfg.ingest.manifest
+    if manifest.exists():
+        import yaml
+
+        try:
+            data = yaml.safe_load(manifest.read_text(encoding="utf-8-sig")) or {}
+            if isinstance(data, dict) and data.get("round"):
+                return str(data["round"])
+        except yaml.YAMLError:
+            pass  # reported properly by ingest, with the line
+    return round_dir.resolve().name
+
+
+def run(command: str, round_dir: Path, cfg: Config, out_root: Path | None = None,
+        quiet: bool = False) -> Path:
+    round_dir = Path(round_dir)
+    root = Path(out_root) if out_root else resolve_path(cfg.run.reports_root)
+    name = round_name_of(round_dir, cfg)
+    run_id = make_run_id(cfg)
+    record = RunRecord(command=command, round_name=name, round_dir=str(round_dir.resolve()),
+                       run_id=run_id, config=cfg.to_dict(), config_hash=cfg.hash())
+    rd = RunDir(root, name, run_id)
+    progress = Progress(quiet=quiet)
+    ctx = Context(cfg, round_dir, rd.path, record, progress)
+    try:
+        import yaml
+
+        write_atomic(rd.path / "config.yaml",
+                     yaml.safe_dump(cfg.to_dict(), allow_unicode=True, sort_keys=False))
+        for stage_name in COMMANDS[command]:
+            progress.say(f"[{stage_name}]")
+            with record.stage(stage_name) as counts:
+                STAGES[stage_name](ctx, counts)
+            if "units" in ctx.tables:
+                check_unit_ids(ctx.tables["units"], stage_name)
+        final = rd.commit(record)
+    except BaseException:
+        rd.abort()
+        raise
+    progress.say(f"done: {final}")
+    return final
