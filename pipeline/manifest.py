@@ -58,11 +58,17 @@ def date_from_name(name: str) -> str | None:
     return f"{m.group(1)}-{m.group(2)}-{m.group(3)}" if m else None
 
 
-def _line_of(nodes: list[Any], i: int) -> int | None:
+def _line_of(nodes: list[Any], i: int, key: str | None = None) -> int | None:
+    """1-based line of session #i in the manifest, or of its `key:` entry when given."""
     try:
-        return nodes[i].start_mark.line + 1
-    except (IndexError, AttributeError):
+        node = nodes[i]
+    except IndexError:
         return None
+    if key is not None:
+        for k, _v in getattr(node, "value", []):
+            if getattr(k, "value", None) == key:
+                return k.start_mark.line + 1
+    return node.start_mark.line + 1
 
 
 def load_round(folder: Path, manifest_name: str, extensions: list[str]) -> Round:
@@ -118,15 +124,18 @@ def _from_manifest(folder: Path, manifest: Path) -> Round:
         target = (folder / rel).resolve()
         if not target.is_relative_to(folder):
             raise InputError(manifest, f"session file '{rel}' is outside the round folder",
-                             "manifest paths must stay inside the round folder", line=line)
+                             "manifest paths must stay inside the round folder",
+                             line=_line_of(nodes, i, "file"))
         if not target.is_file():
             raise InputError(manifest, f"session file '{rel}' not found",
-                             "check the path (relative to the round folder)", line=line)
+                             "check the path (relative to the round folder)",
+                             line=_line_of(nodes, i, "file"))
         sid = _safe_id(str(entry.get("id") or Path(rel).stem))
+        id_line = _line_of(nodes, i, "id") or line
         if sid in seen:
             raise InputError(manifest, f"duplicate session id '{sid}' (first at line {seen[sid]})",
-                             "give every session a unique id", line=line)
-        seen[sid] = line
+                             "give every session a unique id", line=id_line)
+        seen[sid] = id_line
         date = entry.get("date")
         sessions.append(Session(
             id=sid, path=target,

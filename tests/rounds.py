@@ -1,0 +1,62 @@
+"""Build consultation rounds from the real transcripts in ../shared (for tests and benches).
+
+Files are copied into a fresh folder at run time (never into the repository) and described
+by a round.yaml, as an analyst would set a round up.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+MEETINGS = SHARED / "corpora" / "transcripts" / "meetings"
+
+_LOC = re.compile(r"[（(]([^）)]+)[）)]")
+_YOUTH_LOC = re.compile(r"第[一二三四五六七八九十]+場(\S{2})巡迴")
+
+
+def roadshow_files() -> list[Path]:
+    """Regional roadshow meetings (社會企業/社會創新/青年諮詢 巡迴), oldest first."""
+    return sorted(p for p in MEETINGS.glob("*.md") if "巡迴" in p.name)
+
+
+def session_meta(path: Path) -> dict:
+    name = path.stem
+    if "社會創新" in name:
+        kind = "綜合"
+    elif "青年" in name:
+        kind = "各類團體"
+    else:
+        kind = "各類團體"
+    loc = _LOC.search(name) or _YOUTH_LOC.search(name)
+    return {"date": name[:10], "type": kind, "location": loc.group(1) if loc else "未註明"}
+
+
+def build_round(dest: Path, files: list[Path], name: str) -> Path:
+    """Copy `files` into `dest` with a round.yaml manifest; returns `dest`."""
+    dest.mkdir(parents=True, exist_ok=True)
+    sessions = []
+    for i, src in enumerate(files, 1):
+        shutil.copyfile(src, dest / src.name)
+        sessions.append({"id": f"m{i:02d}", "file": src.name, **session_meta(src)})
+    manifest = {"round": name, "sessions": sessions}
+    (dest / "round.yaml").write_text(
+        yaml.safe_dump(manifest, allow_unicode=True, sort_keys=False), encoding="utf-8"
+    )
+    return dest
+
+
+def round_25(dest: Path) -> Path:
+    """25 regional roadshow meetings: the benchmark round."""
+    return build_round(dest, roadshow_files()[:25], "roadshow-25")
+
+
+def small_round(dest: Path, n: int = 3) -> Path:
+    """A few real meetings, for end-to-end tests that must stay fast."""
+    files = [p for p in roadshow_files() if "社會創新" in p.name][:n]
+    return build_round(dest, files, f"roadshow-{n}")
