@@ -48,7 +48,7 @@ def main() -> None:
             "import sys,pathlib;"
             "[p.read_bytes().decode('utf-8') for p in pathlib.Path(sys.argv[1]).glob('*.md')]"
         )
-        base_s, base_mb, _ = child([py, "-c", floor_code, str(rnd)])
+        base_s, _, _ = child([py, "-c", floor_code, str(rnd)])
         out = Path(tmp) / "reports"
         cmd = [py, "-m", "pipeline", "ingest", str(rnd), "--out", str(out), "--quiet",
                "--set", f"segment.unit={args.unit}"]

@@ -28,6 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     for name, help_ in [
         ("ingest", "read a round folder into a table of redacted, traceable analysis units"),
+        ("themes", "ingest, embed and cluster a round into themes (themes.json)"),
     ]:
         p = sub.add_parser(name, help=help_)
         p.add_argument("round_dir", type=Path, help="folder with transcripts (and round.yaml)")
@@ -37,6 +38,16 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("segment", help="segment text lines into words (for evaluation/debugging)")
     p.add_argument("file", nargs="?", type=Path, help="text file (default: stdin)")
     _common(p)
+
+    p = sub.add_parser("eval", help="score the configured pipeline on a labelled file (JSON)")
+    ev = p.add_subparsers(dest="what", required=True)
+    c = ev.add_parser("clustering", help="NMI/ARI of themes against a label column of a CSV")
+    c.add_argument("file", type=Path)
+    c.add_argument("--text-col", default="comment_body")
+    c.add_argument("--label-col", default="conversation")
+    c.add_argument("--baseline", choices=["default", "bertopic-defaults"], default="default",
+                   help="bertopic-defaults: BERTopic's own UMAP/HDBSCAN settings, same embeddings")
+    _common(c)
 
     p = sub.add_parser("config", help="print the resolved config as YAML")
     _common(p)
@@ -63,12 +74,25 @@ def _segment(args: argparse.Namespace) -> int:
     return 0
 
 
+def _eval(args: argparse.Namespace, cfg) -> int:
+    if not args.file.is_file():
+        raise InputError(args.file, "file not found", "give the path of a labelled file")
+    if args.what == "clustering":
+        from pipeline.evaluate import eval_clustering
+
+        result = eval_clustering(args.file, args.text_col, args.label_col, cfg, mode=args.baseline)
+    _json_print(result)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         if args.command == "segment":
             return _segment(args)
         cfg = load_config(args.config, args.overrides)
+        if args.command == "eval":
+            return _eval(args, cfg)
         if args.command == "config":
             import yaml
 

@@ -195,7 +195,8 @@ def _read_yaml(path: Path) -> dict[str, Any]:
     if data is None:
         return {}
     if not isinstance(data, dict):
-        raise ConfigError(f"{path}: a config must be a mapping of sections, got {type(data).__name__}")
+        kind = type(data).__name__
+        raise ConfigError(f"{path}: a config must be a mapping of sections, got {kind}")
     return data
 
 

@@ -74,7 +74,8 @@ def _line_of(nodes: list[Any], i: int, key: str | None = None) -> int | None:
 def load_round(folder: Path, manifest_name: str, extensions: list[str]) -> Round:
     folder = folder.resolve()
     if not folder.is_dir():
-        raise InputError(folder, "round folder not found", "pass the folder that holds the transcripts")
+        raise InputError(folder, "round folder not found",
+                         "pass the folder that holds the transcripts")
     manifest = folder / manifest_name
     if manifest.exists():
         return _from_manifest(folder, manifest)

@@ -27,8 +27,8 @@ def _stage_direction_re(words: tuple[str, ...]) -> re.Pattern[str] | None:
         return None
     alt = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
     # Directions are short bracketed asides: （笑）, (掌聲), （眾人鼓掌）, 【笑】.
-    return re.compile(rf"[（(【\[]\s*[^（）()【】\[\]]{{0,4}}(?:{alt})[^（）()【】\[\]]{{0,4}}\s*[）)】\]]",
-                      re.IGNORECASE)
+    inner = r"[^（）()【】\[\]]{0,4}"
+    return re.compile(rf"[（(【\[]\s*{inner}(?:{alt}){inner}\s*[）)】\]]", re.IGNORECASE)
 
 
 @cache

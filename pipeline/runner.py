@@ -45,12 +45,38 @@ def stage_ingest(ctx: Context, counts: dict[str, Any]) -> None:
     counts.update(res.summary)
 
 
+def stage_embed(ctx: Context, counts: dict[str, Any]) -> None:
+    from pipeline.embed import embed_texts
+
+    units = ctx.tables["units"]
+    texts = units.loc[units["analysed"], "text"].tolist()
+    emb, stats = embed_texts(texts, ctx.cfg.embed, ctx.cfg.segment, kind="query",
+                             progress=not ctx.progress.quiet)
+    ctx.tables["embeddings"] = emb
+    counts.update(stats)
+
+
+def stage_themes(ctx: Context, counts: dict[str, Any]) -> None:
+    from pipeline.themes import fit_themes, themes_json
+
+    result = fit_themes(ctx.tables["units"], ctx.tables["embeddings"], ctx.cfg)
+    ctx.tables["themes"] = result
+    meta = {"round": ctx.record.round_name, "run_id": ctx.record.run_id,
+            "config_hash": ctx.record.config_hash}
+    write_atomic(ctx.out / "themes.json", themes_json(result, meta))
+    write_parquet(result.unit_themes, ctx.out / "unit_themes.parquet")
+    counts.update(result.stats)
+
+
 STAGES: dict[str, Stage] = {
     "ingest": stage_ingest,
+    "embed": stage_embed,
+    "themes": stage_themes,
 }
 
 COMMANDS: dict[str, list[str]] = {
     "ingest": ["ingest"],
+    "themes": ["ingest", "embed", "themes"],
 }
 
 

@@ -6,6 +6,7 @@ decoded text), so any quote in a report can be traced back to where it was said.
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass, field
 
@@ -15,7 +16,10 @@ _HEADING_SPEAKER = re.compile(r"^#{2,6}\s*(?P<name>[^#：:]{1,40}?)\s*[：:]\s*$
 _HEADING = re.compile(r"^#{1,6}\s")
 _QUOTE = re.compile(r"^\s*>")
 # Labels that look like a speaker but start an enumerated point or a time, not a turn.
-_NOT_SPEAKER = re.compile(r"^(\d|第.{1,3}[點項條個]|一|二|三|四|五|問題|答|問|註|備註|時間|地點|主題|議題|結論|說明|例如|比如)")
+_NOT_SPEAKER = re.compile(
+    r"^(\d|第.{1,3}[點項條個]|[一二三四五六七八九十]|問題|答|問|註|備註|時間|地點|主題|議題|結論"
+    r"|說明|例如|比如)"
+)
 _LABEL_BAD_CHARS = re.compile(r"[，。！？；、「」『』,.!?;\"“”()（）\[\]{}<>/\\=+*#@]")
 
 
@@ -40,7 +44,7 @@ class Turn:
 
 def _inline_speaker(text: str, max_chars: int) -> tuple[str, int] | None:
     """`名字：發言` -> (名字, offset of 發言). Conservative: a wrong split loses meaning."""
-    m = re.match(r"^\s*([^：:]{1,%d})[：:]\s*" % max_chars, text)
+    m = re.match(rf"^\s*([^：:]{{1,{max_chars}}})[：:]\s*", text)
     if not m:
         return None
     label = m.group(1).strip()
@@ -103,7 +107,8 @@ def parse_turns(doc: Document, max_inline_speaker_chars: int = 12) -> list[Turn]
 
 
 # Sentence end: 。！？；… (and ASCII !?;), with closing quotes/brackets kept on the left.
-_SENT = re.compile(r"[^。！？；!?;…]+(?:[。！？；!?;…]+[」』）)\"'”’】]*|$)|[。！？；!?;…]+[」』）)\"'”’】]*")
+_END = r"[。！？；!?;…]+[」』）)\"'”’】]*"
+_SENT = re.compile(rf"[^。！？；!?;…]+(?:{_END}|$)|{_END}")
 
 
 def split_sentences(piece: Piece) -> list[Piece]:
@@ -122,7 +127,7 @@ def split_sentences(piece: Piece) -> list[Piece]:
 def _merge(pieces: list[Piece]) -> Piece:
     # Sentences of one paragraph were contiguous; paragraphs keep their line break.
     text = pieces[0].text
-    for prev, p in zip(pieces, pieces[1:], strict=False):
+    for prev, p in itertools.pairwise(pieces):
         text += ("" if p.line_start == prev.line_end else "\n") + p.text
     return Piece(
         text, pieces[0].line_start, pieces[-1].line_end, pieces[0].char_start, pieces[-1].char_end

@@ -20,17 +20,17 @@ def test_set_override_parses_types():
 
 
 def test_unknown_key_in_override_is_named():
-    with pytest.raises(ConfigError, match="segment.unitt"):
+    with pytest.raises(ConfigError, match=r"segment\.unitt"):
         load_config(overrides=["segment.unitt=turn"])
 
 
 def test_wrong_type_is_named():
-    with pytest.raises(ConfigError, match="segment.min_cjk_chars"):
+    with pytest.raises(ConfigError, match=r"segment\.min_cjk_chars"):
         load_config(overrides=["segment.min_cjk_chars=many"])
 
 
 def test_bad_enum_value_is_named():
-    with pytest.raises(ConfigError, match="segment.unit"):
+    with pytest.raises(ConfigError, match=r"segment\.unit"):
         load_config(overrides=["segment.unit=paragraphs"])
 
 

@@ -49,7 +49,7 @@ def test_manifest_symlink_escaping_the_folder(tmp_path: Path):
     rnd.mkdir()
     (rnd / "link.md").symlink_to(target)
     write(rnd / "round.yaml", "sessions:\n  - id: s1\n    file: link.md\n")
-    with pytest.raises(InputError, match="outside the round folder"):
+    with pytest.raises(InputError, match=r"outside the round folder"):
         load_round(rnd, "round.yaml", EXT)
 
 
@@ -66,7 +66,7 @@ def test_duplicate_session_ids(tmp_path: Path):
 
 def test_missing_file_in_manifest(tmp_path: Path):
     write(tmp_path / "round.yaml", "sessions:\n  - id: s1\n    file: nope.md\n")
-    with pytest.raises(InputError, match="nope.md' not found"):
+    with pytest.raises(InputError, match=r"nope\.md' not found"):
         load_round(tmp_path, "round.yaml", EXT)
 
 
