@@ -86,6 +86,8 @@ class RolesConfig(Section):
     procedural_patterns: list[str] = Field(
         default_factory=lambda: [
             r"^(謝謝|感謝)(大家|各位|主席|主持人)?[。！!,，]*$",
+            # Greetings and thanks that open a turn, when that is all the unit says.
+            r"^(?=.{0,24}$)(好[，,]?)?(謝謝|感謝|大家好|各位好|主持人好|主席好)",
             r"^(好|好的|對|是|嗯|OK|ok)[。！!,，]*$",
             r"(散會|休息[一二三四五十0-9]+分鐘|下一位|請.{0,6}發言|會議(開始|結束)|麥克風)",
         ]
@@ -139,6 +141,28 @@ class ThemesConfig(Section):
     n_themes: int | Literal["auto"] = "auto"
 
 
+class ReportConfig(Section):
+    # Owned by the report stage (pipeline/report/): how results are presented, never what
+    # they are, so changing it and re-rendering (`consult report RUN_DIR`) needs no recompute.
+    language: Literal["zh-TW", "en"] = "zh-TW"
+    # Report title; None uses the language's default (淨零公正轉型公眾諮商 主題分析報告).
+    title: str | None = None
+    # Overrides of single interface labels by key (keys in pipeline/report/labels.py).
+    labels: dict[str, str] = Field(default_factory=dict)
+    formats: list[Literal["html", "md", "xlsx"]] = Field(
+        default_factory=lambda: ["html", "md", "xlsx"]
+    )
+    # Quotes shown open on a theme page; the rest sit behind "show all".
+    quotes_shown: int = Field(3, ge=0)
+    # Representative quotes per theme under each strategy area (反饋調整戰略).
+    area_quotes: int = Field(2, ge=1, le=10)
+    # A theme also bears on a non-primary area when that area's share of it reaches this.
+    area_min_share: float = Field(0.2, ge=0.0, le=1.0)
+    max_keywords: int = Field(10, ge=1)
+    # Units sheet of themes.xlsx: every unit (with exclusion reasons) or analysed ones only.
+    xlsx_units: Literal["all", "analysed"] = "all"
+
+
 class RunConfig(Section):
     round_name: str | None = None
     seed: int = 42
@@ -154,6 +178,7 @@ class Config(Section):
     segment: SegmentConfig = Field(default_factory=SegmentConfig)
     embed: EmbedConfig = Field(default_factory=EmbedConfig)
     themes: ThemesConfig = Field(default_factory=ThemesConfig)
+    report: ReportConfig = Field(default_factory=ReportConfig)
 
     @field_validator("*", mode="before")
     @classmethod

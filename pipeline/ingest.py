@@ -112,7 +112,7 @@ def ingest_round(
         "turns": turns_total,
         "units": len(units),
         "units_analysed": int(units["analysed"].sum()) if len(units) else 0,
-        "units_excluded": dict(Counter(r for r in units["excluded_reason"] if r)),
+        "units_excluded": dict(Counter(units["excluded_reason"].dropna())),
         "redactions": dict(sorted(redactor.counts.items())),
         "speakers_pseudonymised": len(redactor.pseudonyms),
     }

@@ -54,6 +54,7 @@ class Redactor:
     _name_re: re.Pattern[str] | None = None
     _name_map: dict[str, str] = field(default_factory=dict)
     _extra_names: list[str] = field(default_factory=list)
+    _aliases: dict[str, str] = field(default_factory=dict)
 
     def add_private_names(self, names: list[str]) -> None:
         """Names listed in a round manifest, removed from text like the config's extra_names."""
@@ -81,13 +82,17 @@ class Redactor:
             self._per_role[prefix] += 1
             if title:
                 alias += f"（{title}）"
+                # "經濟部王處長" is also called "王處長" in the room.
+                pos = label.find(title)
+                if pos >= 1:
+                    self._aliases[label[pos - 1 : pos + len(title)]] = alias
             self.pseudonyms[label] = alias
             self._name_re = None
         return self.pseudonyms[label]
 
     def _names(self) -> tuple[re.Pattern[str] | None, dict[str, str]]:
         if self._name_re is None:
-            mapping: dict[str, str] = {}
+            mapping: dict[str, str] = dict(self._aliases)
             for name, alias in self.pseudonyms.items():
                 for variant in _name_variants(name):
                     mapping.setdefault(variant, alias)

@@ -85,7 +85,9 @@ def parse_turns(doc: Document, max_inline_speaker_chars: int = 12) -> list[Turn]
         if inline:
             label, off = inline
             rest = raw[off:]
-            if current is None or current.speaker != label or current.pieces:
+            # Subtitles repeat the speaker on every cue: consecutive lines of one speaker
+            # are one turn.
+            if current is None or current.speaker != label:
                 current = start(label)
             if rest.strip():
                 lead = len(rest) - len(rest.lstrip())
