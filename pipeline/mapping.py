@@ -1,0 +1,951 @@
+"""Map analysis units and themes onto the strategy framework (configs/strategy_areas.yaml).
+
+Per unit, every key area gets a score from two kinds of evidence:
+
+    logit(area) = sim(unit, area) / T  +  keyword_weight · log(1 + keyword evidence)
+    logit(NONE) = sim(unit, NONE) / T  +  none_bias
+                  − relevance_weight · (sim(unit, net-zero anchor) − sim(unit, NONE)) / T
+
+`similarity` is the cosine between the unit (embedded as a query) and the area's description and
+example sentences (embedded once as passages): a mix of the similarity to their centroid and to
+the closest one. Keyword evidence is the weighted count of the area's keywords among the unit's
+segmented words. A softmax over the logits gives each unit a probability per area, NONE
+included, so "no strategy area" is an answer with a probability like any other; the NONE entry
+of the framework (procedure, greetings, other policy topics) and the net-zero relevance anchor
+are what make it calibrated rather than a bare threshold. JT dimensions and the consultation
+focus use the same two kinds of evidence with a threshold each, and only for units that have
+a key area (the labelling scheme gives NONE units neither).
+
+Themes aggregate their units' probabilities (weighted by theme membership): the distribution
+over areas is reported, the argmax becomes the key area and its share the confidence; a second
+area with a substantial share marks a split. A theme whose units are mostly about net-zero
+but fit no area is a gap (a strategy-revision candidate). Analysts pin themes with a curation
+file, matched by keywords (never by theme number, which changes between runs).
+
+See docs/mapping.md for the method, the evaluation and the file formats.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import math
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from pipeline.config import Config, ConfigError, resolve_path
+from pipeline.taxonomy import NONE_ID, Area, Framework, load_framework
+
+UNIT_COLUMNS = ["key_area", "key_area_score", "confidence", "jt_dimensions", "focus",
+                "relevance"]
+
+
+class MappingError(ConfigError):
+    """A mapping problem phrased for the analyst (bad curation file, missing local model)."""
+
+
+# --- embeddings ---------------------------------------------------------------------------
+
+
+def _embed(texts: list[str], cfg: Config, kind: str) -> np.ndarray:
+    """The pipeline's embedding engine (same model and cache as the themes stage)."""
+    from pipeline.embed import embed_texts
+
+    if not texts:
+        return np.zeros((0, 1), dtype=np.float32)
+    emb, _ = embed_texts(texts, cfg.embed, cfg.segment, kind=kind)
+    emb = np.asarray(emb, dtype=np.float32)
+    norms = np.linalg.norm(emb, axis=1, keepdims=True)
+    return emb / np.where(norms == 0, 1, norms)
+
+
+@dataclass(frozen=True)
+class _EntryVectors:
+    """Embedded passages of a list of framework entries (description first, then examples)."""
+
+    ids: list[str]
+    centroids: np.ndarray  # (n_entries, dim), L2-normalised mean of each entry's passages
+    passages: np.ndarray  # (n_passages, dim)
+    owner: np.ndarray  # (n_passages,) entry index of each passage
+
+    def similarity(self, x: np.ndarray, max_weight: float) -> np.ndarray:
+        """(n_units, n_entries): centroid similarity mixed with closest-passage similarity."""
+        cen = x @ self.centroids.T
+        if max_weight <= 0:
+            return cen
+        per = x @ self.passages.T
+        best = np.full((x.shape[0], len(self.ids)), -1.0, dtype=np.float32)
+        for j in range(len(self.ids)):
+            best[:, j] = per[:, self.owner == j].max(axis=1)
+        return (1 - max_weight) * cen + max_weight * best
+
+
+def _entry_vectors(passages: list[list[str]], ids: list[str], cfg: Config,
+                   vecs: np.ndarray | None = None) -> _EntryVectors:
+    flat = [p for ps in passages for p in ps]
+    owner = np.array([j for j, ps in enumerate(passages) for _ in ps], dtype=int)
+    if vecs is None:
+        vecs = _embed(flat, cfg, "passage")
+    cents = np.stack([vecs[owner == j].mean(axis=0) for j in range(len(ids))])
+    norms = np.linalg.norm(cents, axis=1, keepdims=True)
+    cents = cents / np.where(norms == 0, 1, norms)
+    return _EntryVectors(ids, cents.astype(np.float32), vecs, owner)
+
+
+# Backends whose vectors depend on the whole batch (TF-IDF fitted per call): the framework
+# passages and the units must then be embedded in ONE call to share a space.
+CORPUS_FITTED_BACKENDS = {"tfidf"}
+
+
+# --- keywords -----------------------------------------------------------------------------
+
+
+class KeywordIndex:
+    """Weighted keywords of a list of entries, matched on segmented words.
+
+    A keyword matches a word that contains it (光電 in 太陽光電, since the domain dictionary
+    keeps compounds whole) or, when the segmenter splits the keyword itself into several
+    words (免洗 餐具), that run of words. Each keyword counts at most `cap` times per unit.
+    """
+
+    def __init__(self, entries: Sequence[Area], tokens_of: Any, cap: int):
+        self.n = len(entries)
+        self.cap = cap
+        self.words: list[tuple[int, str, float, tuple[str, ...]]] = []
+        for j, a in enumerate(entries):
+            for k in a.keywords:
+                word = k.word.lower()
+                seq = tuple(tokens_of(k.word)) or (word,)
+                self.words.append((j, word, k.weight, seq if len(seq) > 1 else ()))
+        self._contained: dict[str, list[int]] = {}
+        self._first: dict[str, list[int]] = {}
+        for i, (_, _, _, seq) in enumerate(self.words):
+            if seq:
+                self._first.setdefault(seq[0], []).append(i)
+
+    def _in_token(self, tok: str) -> list[int]:
+        hit = self._contained.get(tok)
+        if hit is None:
+            hit = [i for i, (_, w, _, _) in enumerate(self.words) if w in tok]
+            self._contained[tok] = hit
+        return hit
+
+    def match(self, tokens: Sequence[str]) -> tuple[np.ndarray, list[list[str]]]:
+        counts: Counter[int] = Counter()
+        for p, tok in enumerate(tokens):
+            counts.update(self._in_token(tok))
+            for i in self._first.get(tok, ()):
+                seq = self.words[i][3]
+                if tuple(tokens[p : p + len(seq)]) == seq:
+                    counts[i] += 1
+        score = np.zeros(self.n, dtype=np.float32)
+        matched: list[list[str]] = [[] for _ in range(self.n)]
+        for i, c in counts.items():
+            j, word, weight, _ = self.words[i]
+            score[j] += weight * min(c, self.cap)
+            matched[j].append(word)
+        return score, matched
+
+
+# --- the unit scorer ----------------------------------------------------------------------
+
+
+def _softmax(x: np.ndarray) -> np.ndarray:
+    e = np.exp(x - x.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+@dataclass
+class UnitScores:
+    """Everything the mapper computed for a list of texts, before it becomes a DataFrame."""
+
+    area_ids: list[str]  # key areas, then NONE
+    probability: np.ndarray  # (n, n_areas + 1)
+    similarity: np.ndarray  # (n, n_areas + 1)
+    keyword_score: np.ndarray  # (n, n_areas + 1)
+    keywords: list[list[list[str]]]  # [unit][area] matched keywords
+    relevance: np.ndarray  # (n,) net-zero relevance (similarity margin over NONE)
+    key_area: list[str]
+    key_area_score: np.ndarray
+    confidence: list[str]
+    jt_ids: list[str]
+    jt_score: np.ndarray  # (n, n_jt) in [0, 1]; ≥ 0.5 means assigned (for area units)
+    jt_dimensions: list[list[str]]
+    focus_ids: list[str]
+    focus_score: np.ndarray
+    focus: list[str | None]
+
+
+class Mapper:
+    """The framework, embedded and indexed once, and the scoring rules of `cfg.mapping`."""
+
+    def __init__(self, cfg: Config, framework: Framework | None = None):
+        from pipeline.segment import get_segmenter
+
+        self.cfg = cfg
+        self.m = cfg.mapping
+        self.fw = framework or load_framework(resolve_path(self.m.framework))
+        self.seg = get_segmenter(cfg.segment)
+        self.areas = self.fw.key_areas
+        self.none = self.fw.none_area
+        self.jt = self.fw.jt_dimensions
+        self.foci = self.fw.focuses
+        self.area_ids = [a.id for a in self.areas] + [NONE_ID]
+        key_entries = [*self.areas, *([self.none] if self.none else [])]
+        # (name, ids, passages) of every group of entries that is embedded.
+        self._groups: list[tuple[str, list[str], list[list[str]]]] = [
+            ("key", [a.id for a in key_entries], [a.passages() for a in key_entries]),
+            ("relevance", ["relevance"],
+             [self.fw.relevance.passages()] if self.fw.relevance else []),
+            ("jt", [a.id for a in self.jt], [a.passages() for a in self.jt]),
+            ("focus", [a.id for a in self.foci], [a.passages() for a in self.foci]),
+        ]
+        self.joint = cfg.embed.backend in CORPUS_FITTED_BACKENDS
+        vecs = {} if self.joint else self._embed_groups(None)
+        self._set_vectors(vecs)
+        cap = self.m.keyword_cap
+        self.key_kw = KeywordIndex(self.areas, self._kw_tokens, cap)
+        self.jt_kw = KeywordIndex(self.jt, self._kw_tokens, cap)
+        self.focus_kw = KeywordIndex(self.foci, self._kw_tokens, cap)
+        self._zero_shot = _ZeroShot(self) if self.m.zero_shot_model else None
+
+    def _embed_groups(self, flat_vecs: np.ndarray | None) -> dict[str, _EntryVectors]:
+        """Entry vectors per group, from one embedding call (or from given vectors)."""
+        flat = [p for _, _, ps in self._groups for pl in ps for p in pl]
+        if flat_vecs is None:
+            flat_vecs = _embed(flat, self.cfg, "passage")
+        out: dict[str, _EntryVectors] = {}
+        start = 0
+        for name, ids, ps in self._groups:
+            n = sum(len(pl) for pl in ps)
+            if ids and ps:
+                out[name] = _entry_vectors(ps, ids, self.cfg, flat_vecs[start : start + n])
+            start += n
+        return out
+
+    def _set_vectors(self, vecs: dict[str, _EntryVectors]) -> None:
+        self.key_vecs = vecs.get("key")
+        self.rel_vecs = vecs.get("relevance")
+        self.jt_vecs = vecs.get("jt")
+        self.focus_vecs = vecs.get("focus")
+
+    def embed_units(self, texts: list[str]) -> np.ndarray:
+        """Unit vectors; for a corpus-fitted backend, re-fits the framework's with them."""
+        if not self.joint:
+            return _embed(texts, self.cfg, "query")
+        flat = [p for _, _, ps in self._groups for pl in ps for p in pl]
+        both = _embed(flat + texts, self.cfg, "query")
+        self._set_vectors(self._embed_groups(both[: len(flat)]))
+        return both[len(flat) :]
+
+    def _kw_tokens(self, word: str) -> list[str]:
+        return self.seg.tokens(word)
+
+    def tokens(self, text: str) -> list[str]:
+        return self.seg.tokens(text)
+
+    def _facet_logits(self, x: np.ndarray, vecs: _EntryVectors | None, kw: KeywordIndex,
+                      toks: list[list[str]]) -> np.ndarray:
+        """Similarity centred across the facet's entries, plus keyword evidence."""
+        if vecs is None:
+            return np.zeros((len(toks), 0), dtype=np.float32)
+        sim = vecs.similarity(x, self.m.max_weight)
+        sim = sim - sim.mean(axis=1, keepdims=True)
+        ks = np.stack([kw.match(t)[0] for t in toks])
+        return sim / self.m.temperature + self.m.keyword_weight * np.log1p(ks)
+
+    def _empty(self) -> UnitScores:
+        k = len(self.area_ids)
+        nothing = np.zeros((0, k), dtype=np.float32)
+        return UnitScores(self.area_ids, nothing, nothing, nothing, [], np.zeros(0), [],
+                          np.zeros(0), [], [a.id for a in self.jt],
+                          np.zeros((0, len(self.jt))), [], [a.id for a in self.foci],
+                          np.zeros((0, len(self.foci))), [])
+
+    def score(self, texts: list[str], tokens: list[list[str]] | None = None,
+              x: np.ndarray | None = None) -> UnitScores:
+        m = self.m
+        if not texts:
+            return self._empty()
+        toks = tokens if tokens is not None else [self.tokens(t) for t in texts]
+        if x is None or self.key_vecs is None:
+            # A corpus-fitted backend has no framework vectors until it sees the units.
+            x = self.embed_units(list(texts))
+        assert self.key_vecs is not None
+        n, n_areas = len(texts), len(self.areas)
+        sim_all = self.key_vecs.similarity(x, m.max_weight)
+        sim = np.zeros((n, n_areas + 1), dtype=np.float32)
+        sim[:, :n_areas] = sim_all[:, :n_areas]
+        # Without a NONE entry the average area stands in for "no area".
+        sim[:, n_areas] = sim_all[:, n_areas] if self.none else sim_all.mean(axis=1)
+        kw_score = np.zeros_like(sim)
+        matched: list[list[list[str]]] = []
+        for i, t in enumerate(toks):
+            s, words = self.key_kw.match(t)
+            kw_score[i, :n_areas] = s
+            matched.append([*words, []])
+        if self.rel_vecs is not None:
+            relevance = self.rel_vecs.similarity(x, m.max_weight)[:, 0] - sim[:, n_areas]
+        else:
+            relevance = sim[:, :n_areas].max(axis=1) - sim[:, n_areas]
+        logits = sim / m.temperature + m.keyword_weight * np.log1p(kw_score)
+        logits[:, n_areas] += m.none_bias - m.relevance_weight * relevance / m.temperature
+        if self._zero_shot is not None:
+            logits += m.zero_shot_weight * self._zero_shot.logits(list(texts))
+        prob = _softmax(logits)
+        best = prob.argmax(axis=1)
+        key_area = [self.area_ids[j] for j in best]
+        key_score = prob[np.arange(n), best]
+        confidence = ["high" if s >= m.high_confidence else "low" for s in key_score]
+
+        jt_l = self._facet_logits(x, self.jt_vecs, self.jt_kw, toks)
+        jt_s = _sigmoid(jt_l - m.jt_threshold)
+        fo_l = self._facet_logits(x, self.focus_vecs, self.focus_kw, toks)
+        fo_s = _sigmoid(fo_l - m.focus_threshold)
+        jt_ids = [a.id for a in self.jt]
+        fo_ids = [a.id for a in self.foci]
+        jt_dims: list[list[str]] = []
+        focus: list[str | None] = []
+        for i in range(n):
+            if key_area[i] == NONE_ID:
+                # The scheme labels JT dimensions and focus only for units with a key area.
+                jt_dims.append([])
+                focus.append(None)
+                continue
+            jt_dims.append([d for d, s in zip(jt_ids, jt_s[i], strict=True) if s >= 0.5])
+            j = int(fo_s[i].argmax()) if fo_ids else -1
+            focus.append(fo_ids[j] if j >= 0 and fo_s[i, j] >= 0.5 else None)
+        return UnitScores(self.area_ids, prob, sim, kw_score, matched, relevance, key_area,
+                          key_score, confidence, jt_ids, jt_s, jt_dims, fo_ids, fo_s, focus)
+
+
+def _local_model_ref(name: str) -> str:
+    """A folder on disk, or a hub id already in the local Hugging Face cache; else an error.
+
+    Checked before importing the (slow to import) model libraries, so a typo fails fast.
+    """
+    local = resolve_path(name)
+    if local.is_dir():
+        return str(local)
+    from huggingface_hub.constants import HF_HUB_CACHE
+
+    if "/" in name and not name.startswith(("/", ".", "~")):
+        if (Path(HF_HUB_CACHE) / f"models--{name.replace('/', '--')}").is_dir():
+            return name
+    raise MappingError(
+        f"mapping.zero_shot_model {name!r}: no such model folder, and not in the local Hugging "
+        f"Face cache ({HF_HUB_CACHE}); nothing is downloaded at run time. Give the path of a "
+        "local sentence-transformers (zero_shot_kind: embedding) or NLI model (nli)."
+    )
+
+
+class _ZeroShot:
+    """Optional extra evidence from a LOCAL model the user names (off by default).
+
+    `embedding`: a sentence-transformers model; its similarity to each area's passages is
+    added like the main embedding's. `nli`: a transformers NLI model through the zero-shot
+    pipeline, with one hypothesis per area name. Nothing is downloaded: a model that is not
+    a local folder or already in the local Hugging Face cache is an error.
+    """
+
+    def __init__(self, mapper: Mapper):
+        self.mapper = mapper
+        m = mapper.m
+        self.kind = m.zero_shot_kind
+        name = str(m.zero_shot_model)
+        target = _local_model_ref(name)
+        try:
+            if self.kind == "embedding":
+                from sentence_transformers import SentenceTransformer
+
+                self.model = SentenceTransformer(target, device="cpu", local_files_only=True)
+                entries = [*mapper.areas, *([mapper.none] if mapper.none else [])]
+                self.vecs = self._passage_vectors([a.passages() for a in entries])
+            else:
+                from transformers import pipeline
+
+                self.model = pipeline("zero-shot-classification", model=target, device=-1,
+                                      model_kwargs={"local_files_only": True})
+        except Exception as e:  # any loader failure means the same thing to the analyst
+            raise MappingError(
+                f"mapping.zero_shot_model {name!r}: cannot load it as a local "
+                f"{'sentence-transformers' if self.kind == 'embedding' else 'transformers NLI'}"
+                f" model ({type(e).__name__}: {e}). Give a folder on disk or a model already in "
+                "the local Hugging Face cache; nothing is downloaded at run time."
+            ) from e
+
+    def _encode(self, texts: list[str]) -> np.ndarray:
+        v = np.asarray(self.model.encode(texts, normalize_embeddings=True), dtype=np.float32)
+        return v.reshape(len(texts), -1)
+
+    def _passage_vectors(self, passages: list[list[str]]) -> np.ndarray:
+        cents = []
+        for ps in passages:
+            c = self._encode(ps).mean(axis=0)
+            cents.append(c / np.linalg.norm(c))
+        return np.stack(cents)
+
+    def logits(self, texts: list[str]) -> np.ndarray:
+        mp = self.mapper
+        n_areas = len(mp.areas)
+        out = np.zeros((len(texts), n_areas + 1), dtype=np.float32)
+        if not texts:
+            return out
+        if self.kind == "embedding":
+            sim = self._encode(texts) @ self.vecs.T
+            sim = sim - sim.mean(axis=1, keepdims=True)
+            out[:, : sim.shape[1]] = sim / mp.m.temperature
+            return out
+        names = [a.name or a.id for a in mp.areas]
+        none_name = mp.none.name if mp.none and mp.none.name else "其他議題"
+        labels = [*names, none_name]
+        res = self.model(texts, candidate_labels=labels,
+                         hypothesis_template=mp.m.zero_shot_hypothesis, multi_label=False)
+        for i, r in enumerate(res if isinstance(res, list) else [res]):
+            p = dict(zip(r["labels"], r["scores"], strict=True))
+            out[i] = np.log(np.array([p[label] for label in labels]) + 1e-6)
+        return out
+
+
+@functools.lru_cache(maxsize=4)
+def _mapper_for(cfg_json: str) -> Mapper:
+    return Mapper(Config.model_validate_json(cfg_json))
+
+
+def get_mapper(cfg: Config) -> Mapper:
+    """One Mapper (framework embedded once) per distinct config in this process."""
+    return _mapper_for(cfg.model_dump_json())
+
+
+# --- units --------------------------------------------------------------------------------
+
+
+def _token_lists(units: pd.DataFrame, mapper: Mapper) -> list[list[str]]:
+    """The units' own tokens when ingest wrote them, else segmented here."""
+    if "tokens" not in units.columns:
+        return [mapper.tokens(str(t)) for t in units["text"]]
+    out = []
+    for text, tok in zip(units["text"], units["tokens"], strict=True):
+        if isinstance(tok, str):
+            tok = tok.split()
+        # Parquet gives numpy arrays; a missing value (None/NaN) means "not segmented".
+        words = [str(w) for w in tok] if isinstance(tok, list | tuple | np.ndarray) else []
+        out.append(words if words or not str(text).strip() else mapper.tokens(str(text)))
+    return out
+
+
+def _analysed(units: pd.DataFrame) -> pd.DataFrame:
+    if "analysed" in units.columns:
+        units = units[units["analysed"].fillna(False).astype(bool)]
+    return units.reset_index(drop=True)
+
+
+def score_units(units: pd.DataFrame, cfg: Config, mapper: Mapper | None = None) -> pd.DataFrame:
+    """Score analysed units against every key area (NONE included), in long format.
+
+    One row per (unit, area): unit_id, area_id, score (the probability of that area, rows of
+    a unit sum to 1), similarity, keyword_score, keywords (the area's keywords found), then
+    the unit's own decision repeated on each of its rows: key_area, key_area_score,
+    confidence ("high"/"low"), jt_dimensions, focus, relevance (net-zero relevance).
+    `unit_table()` reduces it to one row per unit.
+    """
+    mapper = mapper or get_mapper(cfg)
+    units = _analysed(units)
+    texts = [str(t) for t in units["text"]]
+    res = mapper.score(texts, _token_lists(units, mapper))
+    n, k = len(texts), len(res.area_ids)
+    rep = np.repeat(np.arange(n), k)
+    return pd.DataFrame({
+        "unit_id": units["unit_id"].astype(str).to_numpy()[rep],
+        "area_id": res.area_ids * n,
+        "score": res.probability.reshape(-1).round(4),
+        "similarity": res.similarity.reshape(-1).round(4),
+        "keyword_score": res.keyword_score.reshape(-1).round(3),
+        "keywords": [res.keywords[i][j] for i in range(n) for j in range(k)],
+        "key_area": np.asarray(res.key_area, dtype=object)[rep],
+        "key_area_score": np.round(res.key_area_score, 4)[rep],
+        "confidence": np.asarray(res.confidence, dtype=object)[rep],
+        "jt_dimensions": [res.jt_dimensions[i] for i in rep],
+        "focus": [res.focus[i] for i in rep],
+        "relevance": np.round(res.relevance, 4)[rep],
+    })
+
+
+def unit_table(unit_areas: pd.DataFrame) -> pd.DataFrame:
+    """One row per unit (its decision) from the long table of `score_units`."""
+    cols = ["unit_id", *[c for c in UNIT_COLUMNS if c in unit_areas.columns]]
+    return unit_areas.drop_duplicates("unit_id")[cols].reset_index(drop=True)
+
+
+def _prob_matrix(unit_areas: pd.DataFrame, area_ids: list[str]) -> pd.DataFrame:
+    wide = unit_areas.pivot_table(index="unit_id", columns="area_id", values="score",
+                                  aggfunc="first")
+    return wide.reindex(columns=area_ids).fillna(0.0)
+
+
+# --- curation -----------------------------------------------------------------------------
+
+
+class CurationEntry(BaseModel):
+    """One analyst override: the theme whose keywords match gets these fields."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    keywords: list[str] = Field(min_length=1)
+    key_area: str | None = None
+    jt_dimensions: list[str] | None = None
+    consultation_focus: str | None = None
+    gap: bool | None = None
+    min_similarity: float | None = Field(None, ge=0.0, le=1.0)
+    note: str = ""
+
+    @field_validator("keywords", mode="before")
+    @classmethod
+    def _split(cls, v: Any) -> Any:
+        # `keywords: 漁電共生 魚塭 光電` (one string) is as natural as a list.
+        return v.split() if isinstance(v, str) else v
+
+    @field_validator("keywords")
+    @classmethod
+    def _clean(cls, v: list[str]) -> list[str]:
+        out = [str(w).strip().lower() for w in v if str(w).strip()]
+        if not out:
+            raise ValueError("keywords are empty")
+        return out
+
+
+@dataclass
+class _Pin:
+    entry: CurationEntry
+    source: str  # "file:line"
+    order: int
+
+
+def _curation_lines(text: str) -> list[int]:
+    try:
+        root = yaml.compose(text)
+    except yaml.YAMLError:
+        return []
+    if isinstance(root, yaml.MappingNode):
+        for key, value in root.value:
+            if getattr(key, "value", None) == "pins" and isinstance(value, yaml.SequenceNode):
+                return [item.start_mark.line + 1 for item in value.value]
+    return []
+
+
+def load_curation(paths: Sequence[Path], fw: Framework) -> tuple[list[_Pin], list[str]]:
+    """Pins from the curation files that exist, validated against the framework."""
+    pins: list[_Pin] = []
+    read: list[str] = []
+    valid = {
+        "key_area": {a.id for a in fw.facet("key_area")} | {NONE_ID},
+        "jt_dimensions": {a.id for a in fw.jt_dimensions},
+        "consultation_focus": {a.id for a in fw.focuses},
+    }
+    for path in paths:
+        path = Path(path)
+        if not path.is_file():
+            continue
+        text = path.read_text(encoding="utf-8-sig")
+        try:
+            data = yaml.safe_load(text)
+        except yaml.YAMLError as e:
+            mark = getattr(e, "problem_mark", None)
+            line = f":{mark.line + 1}" if mark else ""
+            raise MappingError(f"{path}{line}: not valid YAML ({getattr(e, 'problem', e)})") from e
+        read.append(str(path))
+        if data is None:
+            continue  # the shipped example is all comments
+        if not isinstance(data, dict) or set(data) - {"pins"}:
+            raise MappingError(f"{path}: a curation file is a mapping with one key, `pins:`")
+        raw = data.get("pins") or []
+        if not isinstance(raw, list):
+            raise MappingError(f"{path}: `pins:` must be a list of entries")
+        lines = _curation_lines(text)
+        for i, item in enumerate(raw):
+            where = f"{path}:{lines[i]}" if i < len(lines) else str(path)
+            try:
+                entry = CurationEntry.model_validate(item)
+            except ValidationError as e:
+                reasons = "; ".join(
+                    f"unknown field '{'.'.join(map(str, err['loc']))}'"
+                    if err["type"] == "extra_forbidden"
+                    else f"{'.'.join(map(str, err['loc']))}: {err['msg']}"
+                    for err in e.errors()
+                )
+                raise MappingError(f"{where}: pin #{i + 1}: {reasons}") from e
+            for field_name, ids in valid.items():
+                value = getattr(entry, field_name)
+                for v in [value] if isinstance(value, str) else value or []:
+                    if v not in ids:
+                        raise MappingError(
+                            f"{where}: pin #{i + 1}: {field_name} {v!r} is not in the framework "
+                            f"({', '.join(sorted(ids))})"
+                        )
+            pins.append(_Pin(entry, where, len(pins)))
+    return pins, read
+
+
+def theme_fingerprint(theme: dict[str, Any]) -> list[str]:
+    """Words that identify a theme across runs: its fingerprint, else its keywords."""
+    fp = theme.get("fingerprint") or {}
+    words = fp.get("keywords") if isinstance(fp, dict) else None
+    if not words:
+        words = [k.get("word") if isinstance(k, dict) else k for k in theme.get("keywords") or []]
+    return [str(w).strip().lower() for w in words if w is not None and str(w).strip()]
+
+
+def keyword_similarity(a: Sequence[str], b: Sequence[str]) -> float:
+    """Overlap coefficient |A∩B| / min(|A|,|B|): a short, distinctive pin matches fully."""
+    sa, sb = set(a), set(b)
+    if not sa or not sb:
+        return 0.0
+    return len(sa & sb) / min(len(sa), len(sb))
+
+
+# --- themes -------------------------------------------------------------------------------
+
+
+def _theme_members(unit_themes: pd.DataFrame, known: pd.Index) -> dict[str, pd.Series]:
+    """Theme id (as text) -> its scored units, with their membership probability."""
+    ut = unit_themes[unit_themes["unit_id"].astype(str).isin(known)].copy()
+    ut["unit_id"] = ut["unit_id"].astype(str)
+    if "probability" in ut.columns:
+        ut["p"] = pd.to_numeric(ut["probability"], errors="coerce").fillna(1.0).clip(0, 1)
+    else:
+        ut["p"] = 1.0
+    return {str(tid): g.groupby("unit_id")["p"].max() for tid, g in ut.groupby("theme_id")}
+
+
+def _share_dict(values: pd.Series, ids: list[str], min_share: float = 0.0) -> dict[str, float]:
+    return {a: round(float(values[a]), 3) for a in ids if float(values[a]) > min_share}
+
+
+def map_themes(
+    themes: list[dict[str, Any]],
+    unit_themes: pd.DataFrame,
+    unit_areas: pd.DataFrame,
+    cfg: Config,
+    curation_paths: Sequence[Path] = (),
+    framework: Framework | None = None,
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Themes enriched with their mapping, and a report of what curation matched.
+
+    Added to each theme: key_area (its strongest area if that holds ≥ `theme_min_share` of
+    the theme, else "NONE"), key_area_name, key_area_confidence (the key area's share of the
+    theme's area-bearing mass), area_distribution {area: share} (NONE included), area_units
+    {area: units whose own key area it is}, split_areas (other areas with ≥ `split_share`),
+    jt_dimensions, jt_distribution, consultation_focus, focus_distribution, evidence (unit
+    ids, strongest first), net_zero_share, gap, gap_reason, curated (bool) and curation (the
+    pin applied, with what was computed before it).
+    """
+    m = cfg.mapping
+    fw = framework or load_framework(resolve_path(m.framework))
+    area_ids = [a.id for a in fw.key_areas] + [NONE_ID]
+    units = unit_table(unit_areas).set_index("unit_id")
+    probs = _prob_matrix(unit_areas, area_ids)
+    members = _theme_members(unit_themes, units.index)
+    jt_ids = [a.id for a in fw.jt_dimensions]
+    focus_ids = [a.id for a in fw.focuses]
+
+    out: list[dict[str, Any]] = []
+    for theme in themes:
+        t = dict(theme)
+        w = members.get(str(t.get("id")), pd.Series(dtype=float))
+        out.append(_map_one(t, w, units, probs, area_ids, jt_ids, focus_ids, fw, cfg))
+
+    pins, read = load_curation(list(curation_paths), fw)
+    report = _apply_curation(out, pins, read, fw, m.curation_min_similarity)
+    return out, report
+
+
+def _map_one(t: dict[str, Any], w: pd.Series, units: pd.DataFrame, probs: pd.DataFrame,
+             area_ids: list[str], jt_ids: list[str], focus_ids: list[str], fw: Framework,
+             cfg: Config) -> dict[str, Any]:
+    m = cfg.mapping
+    outlier = str(t.get("id")) == "-1"
+    if w.empty:
+        t.update(key_area=NONE_ID, key_area_name=fw.name_of(NONE_ID), key_area_confidence=None,
+                 area_distribution={}, area_units={}, split_areas=[], jt_dimensions=[],
+                 jt_distribution={}, consultation_focus=None, focus_distribution={},
+                 evidence=[], net_zero_share=None, gap=False, gap_reason=None, curated=False,
+                 curation=None)
+        return t
+    ids = list(w.index)
+    # Every unit of a theme counts once (the distribution is the mean of its units' area
+    # probabilities, so it reads as "share of the theme's units"); membership probability
+    # only ranks the evidence. Units placed by outlier reduction have probability 0.
+    p = probs.loc[ids]
+    mass = p.mean()
+    # The key area is the theme's strongest AREA when it holds a real share of the theme:
+    # procedural fragments (NONE) in a theme about S12 should not hide S12. Only when no area
+    # reaches `theme_min_share` is the theme NONE.
+    areas_only = mass.drop(NONE_ID)
+    top_area = str(areas_only.idxmax())
+    key = top_area if areas_only[top_area] >= m.theme_min_share else NONE_ID
+    # Confidence: the key area's share of what in the theme is about some area (or, for
+    # NONE, the share of the theme that is about no area).
+    area_mass = float(areas_only.sum())
+    confidence = (float(mass[key]) / area_mass if key != NONE_ID and area_mass > 0
+                  else float(mass[NONE_ID]))
+    u = units.loc[ids]
+    hard = Counter(u["key_area"])
+    placed = u["key_area"] != NONE_ID
+    split = [a for a in area_ids if a not in (key, NONE_ID) and mass[a] >= m.split_share]
+
+    # Facets: shares among the theme's units that have a key area (the others carry none).
+    jt_dist: dict[str, float] = {}
+    focus_dist: dict[str, float] = {}
+    if placed.any():
+        sub = u[placed.to_numpy()]
+        for d in jt_ids:
+            has = sub["jt_dimensions"].map(lambda x, d=d: d in list(x))
+            jt_dist[d] = round(float(has.mean()), 3)
+        for f in focus_ids:
+            focus_dist[f] = round(float((sub["focus"] == f).mean()), 3)
+    jt = [d for d in jt_ids if jt_dist.get(d, 0) >= m.theme_jt_share] if key != NONE_ID else []
+    focus = None
+    if key != NONE_ID and focus_dist:
+        best_f = max(focus_dist, key=lambda f: focus_dist[f])
+        focus = best_f if focus_dist[best_f] >= m.theme_focus_share else None
+
+    # Evidence: units most strongly in the key area, typical members of the theme first.
+    strength = p[key] * (0.5 + 0.5 * w)
+    evidence = [str(x) for x in strength.sort_values(ascending=False).index[: m.evidence_units]]
+
+    # Gap: units about net-zero (relevance) that no area takes with conviction.
+    relevant = u["relevance"].to_numpy() >= m.relevance_threshold
+    best_area = p[[a for a in area_ids if a != NONE_ID]].max(axis=1).to_numpy()
+    unplaced = relevant & ((u["key_area"] == NONE_ID).to_numpy() | (best_area < m.gap_max_fit))
+    nz_share = float(relevant.mean())
+    unplaced_share = float(unplaced.mean())
+    size = int(t.get("size") or len(ids))
+    gap = (not outlier and size >= m.gap_min_size and unplaced_share >= m.gap_min_share)
+    reason = None
+    if gap:
+        nearest = max((a for a in area_ids if a != NONE_ID), key=lambda a: mass[a])
+        words = "、".join(theme_fingerprint(t)[:6])
+        reason = (
+            f"{int(unplaced.sum())} of {len(ids)} units are about net-zero or the transition "
+            f"but fit no strategy area (best area probability < {m.gap_max_fit}); nearest area "
+            f"{nearest} {fw.name_of(nearest)} takes only {mass[nearest]:.0%} of the theme"
+            + (f"; keywords: {words}" if words else "")
+        )
+    t.update(
+        key_area=key,
+        key_area_name=fw.name_of(key),
+        key_area_confidence=round(confidence, 3),
+        area_distribution=_share_dict(mass, area_ids, 0.005),
+        area_units={a: int(hard[a]) for a in area_ids if hard.get(a)},
+        split_areas=split,
+        jt_dimensions=jt,
+        jt_distribution=jt_dist,
+        consultation_focus=focus,
+        focus_distribution=focus_dist,
+        evidence=evidence,
+        net_zero_share=round(nz_share, 3),
+        gap=bool(gap),
+        gap_reason=reason,
+        curated=False,
+        curation=None,
+    )
+    return t
+
+
+def _apply_curation(themes: list[dict[str, Any]], pins: list[_Pin], read: list[str],
+                    fw: Framework, default_min: float) -> dict[str, Any]:
+    matches: list[dict[str, Any]] = []
+    unmatched: list[dict[str, Any]] = []
+    best: dict[int, tuple[float, _Pin]] = {}  # theme index -> strongest pin
+    conflicts: list[dict[str, Any]] = []
+    fps = [theme_fingerprint(t) for t in themes]
+    for pin in pins:
+        threshold = pin.entry.min_similarity if pin.entry.min_similarity is not None \
+            else default_min
+        hits = []
+        for i, fp in enumerate(fps):
+            s = keyword_similarity(pin.entry.keywords, fp)
+            if s >= threshold and s > 0:
+                hits.append({"theme_id": themes[i].get("id"), "label": themes[i].get("label"),
+                             "similarity": round(s, 3)})
+                prev = best.get(i)
+                # Stronger match wins; on a tie the later pin (round folder over defaults).
+                if prev is None or s >= prev[0]:
+                    if prev is not None:
+                        conflicts.append({"theme_id": themes[i].get("id"),
+                                          "pins": [prev[1].source, pin.source]})
+                    best[i] = (s, pin)
+                else:
+                    conflicts.append({"theme_id": themes[i].get("id"),
+                                      "pins": [prev[1].source, pin.source]})
+        record = {"source": pin.source, "keywords": pin.entry.keywords,
+                  "key_area": pin.entry.key_area, "note": pin.entry.note, "themes": hits}
+        (matches if hits else unmatched).append(record)
+    for i, (s, pin) in best.items():
+        t = themes[i]
+        e = pin.entry
+        computed = {k: t.get(k) for k in ("key_area", "key_area_confidence", "jt_dimensions",
+                                          "consultation_focus", "gap", "gap_reason")}
+        if e.key_area is not None:
+            t["key_area"] = e.key_area
+            t["key_area_name"] = fw.name_of(e.key_area)
+            t["key_area_confidence"] = 1.0
+            t["split_areas"] = [a for a in t.get("split_areas", []) if a != e.key_area]
+            if e.gap is None:
+                # Pinning a theme to an area answers the gap question.
+                t["gap"], t["gap_reason"] = False, None
+        if e.jt_dimensions is not None:
+            t["jt_dimensions"] = list(e.jt_dimensions)
+        if e.consultation_focus is not None:
+            t["consultation_focus"] = e.consultation_focus
+        if e.gap is not None:
+            t["gap"] = e.gap
+            t["gap_reason"] = (f"set by curation ({pin.source})" + (f": {e.note}" if e.note
+                                                                    else "")) if e.gap else None
+        t["curated"] = True
+        t["curation"] = {"source": pin.source, "similarity": round(s, 3),
+                         "keywords": e.keywords, "note": e.note, "computed": computed}
+    for u in unmatched:
+        u["reason"] = "matched no theme: no theme's fingerprint shares enough of these keywords"
+    return {"files": read, "pins": len(pins), "matched": matches, "unmatched": unmatched,
+            "conflicts": conflicts}
+
+
+def curation_paths(cfg: Config, round_dir: Path | None = None) -> list[Path]:
+    """Curation files in the order they apply: config ones, then the round folder's."""
+    paths = [resolve_path(p) for p in cfg.mapping.curation]
+    if round_dir is not None:
+        paths.append(Path(round_dir) / "curation.yaml")
+    return paths
+
+
+# --- summaries ----------------------------------------------------------------------------
+
+
+def strategy_matrix(themes: list[dict[str, Any]], unit_themes: pd.DataFrame,
+                    unit_areas: pd.DataFrame, cfg: Config,
+                    framework: Framework | None = None) -> pd.DataFrame:
+    """Areas (rows, framework order, NONE last) × themes (columns): units by their own area."""
+    fw = framework or load_framework(resolve_path(cfg.mapping.framework))
+    area_ids = [a.id for a in fw.key_areas] + [NONE_ID]
+    key = unit_table(unit_areas).set_index("unit_id")["key_area"]
+    ut = unit_themes.copy()
+    ut["unit_id"] = ut["unit_id"].astype(str)
+    if "probability" in ut.columns and ut["unit_id"].duplicated().any():
+        ut = ut.sort_values("probability", ascending=False, kind="stable")
+    ut = ut.drop_duplicates("unit_id")
+    ut = ut[ut["unit_id"].isin(key.index)]
+    ut["area_id"] = ut["unit_id"].map(key)
+    cols = [t.get("id") for t in themes] or sorted(ut["theme_id"].unique())
+    table = pd.crosstab(ut["area_id"], ut["theme_id"])
+    table = table.reindex(index=area_ids, columns=cols, fill_value=0).fillna(0).astype(int)
+    table.index.name = "area_id"
+    table.columns.name = None
+    return table
+
+
+def area_summary(themes: list[dict[str, Any]], unit_themes: pd.DataFrame,
+                 unit_areas: pd.DataFrame, units: pd.DataFrame, cfg: Config,
+                 framework: Framework | None = None, n_quotes: int = 3) -> list[dict[str, Any]]:
+    """Per key area (framework order, NONE last): its units, share of the analysed feedback,
+    themes, sessions and session types, top quotes, and the gap themes nearest to it."""
+    m = cfg.mapping
+    fw = framework or load_framework(resolve_path(m.framework))
+    per_unit = unit_table(unit_areas).set_index("unit_id")
+    score = unit_areas.set_index(["unit_id", "area_id"])["score"]
+    meta = units.copy()
+    meta["unit_id"] = meta["unit_id"].astype(str)
+    meta = meta.drop_duplicates("unit_id").set_index("unit_id")
+    n_total = len(per_unit)
+    mapped = [t for t in themes if "key_area" in t]
+    out = []
+    for area in [*fw.key_areas, None]:
+        aid = area.id if area else NONE_ID
+        ids = per_unit.index[per_unit["key_area"] == aid]
+        sub = meta.reindex(ids)
+        theme_shares = {
+            str(t.get("id")): float((t.get("area_distribution") or {}).get(aid, 0.0))
+            for t in mapped
+        }
+        in_themes = [t.get("id") for t in mapped if t.get("key_area") == aid
+                     or aid in (t.get("split_areas") or [])]
+        quotes = []
+        if len(ids):
+            top = score.loc[[(u, aid) for u in ids]].sort_values(ascending=False)
+            for (uid, _), s in top.head(n_quotes).items():
+                row = meta.loc[uid] if uid in meta.index else pd.Series(dtype=object)
+                quotes.append({
+                    "unit_id": uid, "text": _plain(row.get("text")), "score": round(float(s), 3),
+                    "speaker": _plain(row.get("speaker")),
+                    "session_id": _plain(row.get("session_id")), "file": _plain(row.get("file")),
+                    "line_start": _plain(row.get("line_start")),
+                    "line_end": _plain(row.get("line_end")),
+                })
+        gaps = []
+        if area is not None:
+            for t in mapped:
+                dist = {k: v for k, v in (t.get("area_distribution") or {}).items()
+                        if k != NONE_ID}
+                if t.get("gap") and dist and max(dist, key=lambda k: dist[k]) == aid:
+                    gaps.append(t.get("id"))
+        out.append({
+            "id": aid,
+            "facet": "key_area",
+            "name": area.name if area else fw.name_of(NONE_ID),
+            "description": area.description if area else (
+                fw.none_area.description if fw.none_area else None),
+            "n_units": len(ids),
+            "share": round(len(ids) / n_total, 4) if n_total else 0.0,
+            "themes": in_themes,
+            "theme_shares": {k: round(v, 3) for k, v in theme_shares.items() if v >= 0.05},
+            "sessions": _counts(sub, "session_id"),
+            "session_types": _counts(sub, "session_type"),
+            "jt_dimensions": dict(Counter(d for x in per_unit.loc[ids, "jt_dimensions"]
+                                          for d in x)),
+            "consultation_focus": dict(Counter(f for f in per_unit.loc[ids, "focus"]
+                                               if isinstance(f, str) and f)),
+            "quotes": quotes,
+            "gaps": gaps,
+        })
+    return out
+
+
+def _counts(df: pd.DataFrame, col: str) -> dict[str, int]:
+    if col not in df.columns:
+        return {}
+    c = Counter(str(v) for v in df[col] if _plain(v) is not None)
+    return dict(c.most_common())
+
+
+def _plain(v: Any) -> Any:
+    """JSON-friendly scalar (numpy → Python, NaN → None)."""
+    if v is None or v is pd.NA:
+        return None
+    if isinstance(v, np.generic):
+        v = v.item()
+    if isinstance(v, float) and math.isnan(v):
+        return None
+    return v
+
+
+def to_json(obj: Any) -> str:
+    return json.dumps(obj, ensure_ascii=False, indent=2, default=_plain)
+
+
+__all__ = [
+    "Mapper", "MappingError", "area_summary", "curation_paths", "get_mapper",
+    "keyword_similarity", "load_curation", "map_themes", "score_units", "strategy_matrix",
+    "theme_fingerprint", "to_json", "unit_table",
+]

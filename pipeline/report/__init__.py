@@ -1,0 +1,53 @@
+"""Report stage: a finished run folder becomes report.html, report.md and themes.xlsx.
+
+Reads only the run folder's files (run.json, units.parquet, themes.json, mapping outputs),
+so `consult report RUN_DIR` re-renders an old run without recomputing anything.
+
+    model.py     the view model (dataclasses) shared by all three writers
+    data.py      run folder -> view model: run record, sessions, themes
+    areas.py     strategy areas: themes per area, shares, quotes, areas × themes matrix
+    html.py      report.html (jinja2 template in pipeline/templates/, inline CSS/JS/SVG)
+    markdown.py  report.md
+    xlsx.py      themes.xlsx
+    charts.py    chart layouts (inline SVG bars, heatmap tables)
+    labels.py    interface text per language
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from pipeline.config import Config
+from pipeline.report.data import load_run
+from pipeline.report.labels import labels_for
+from pipeline.report.model import RunData
+from pipeline.rundir import write_atomic
+
+OUTPUTS = {"html": "report.html", "md": "report.md", "xlsx": "themes.xlsx"}
+
+
+def render_report(run_dir: Path, cfg: Config, *,
+                  run_info: dict[str, Any] | None = None) -> dict[str, Path]:
+    """Write the configured reports into `run_dir` (each atomically); returns format -> path.
+
+    `run_info` stands in for run.json when the runner calls this before run.json exists
+    (inside `consult run` the record is written only when the folder is committed).
+    """
+    from pipeline.report.html import render_html
+    from pipeline.report.markdown import render_markdown
+    from pipeline.report.xlsx import render_xlsx
+
+    run_dir = Path(run_dir)
+    labels = labels_for(cfg.report)
+    run = load_run(run_dir, cfg, run_info)
+    writers = {"html": render_html, "md": render_markdown, "xlsx": render_xlsx}
+    out: dict[str, Path] = {}
+    for fmt in dict.fromkeys(cfg.report.formats):  # in order, once each
+        path = run_dir / OUTPUTS[fmt]
+        write_atomic(path, writers[fmt](run, cfg, labels))
+        out[fmt] = path
+    return out
+
+
+__all__ = ["OUTPUTS", "RunData", "load_run", "render_report"]

@@ -1,0 +1,245 @@
+"""Read a finished run folder into one view model that the HTML, Markdown and xlsx writers share.
+
+Every number shown in a report comes from the run's own files; nothing is estimated here.
+Later stages are optional (an ingest-only or themes-only run still renders), and fields
+that a stage may or may not write are read defensively, with a note in the report when
+something expected is missing, so an analyst knows what is absent rather than seeing zeros.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from pipeline.config import Config
+from pipeline.report.areas import (
+    build_areas,
+    build_matrix,
+    fill_entries,
+    link_themes,
+    load_framework,
+)
+from pipeline.report.model import (
+    NO_AREA,
+    Crosstab,
+    RunData,
+    Session,
+    Theme,
+    _clean,
+    _float,
+    _float_dict,
+    _int,
+    quote_from,
+)
+
+
+def load_run(run_dir: Path, cfg: Config, run_info: dict[str, Any] | None = None) -> RunData:
+    run_dir = Path(run_dir)
+    notes: list[str] = []
+    run = run_info if run_info is not None else _json(run_dir / "run.json", notes)
+    run = run or {}
+    summary = _json(run_dir / "ingest_summary.json", notes) or {}
+    themes_doc = _json(run_dir / "themes.json", notes)
+    area_doc = _json(run_dir / "area_summary.json", notes, required=False)
+    units = _parquet(run_dir / "units.parquet", notes)
+    unit_themes = _parquet(run_dir / "unit_themes.parquet", notes, required=themes_doc is not None)
+    unit_areas = _parquet(run_dir / "unit_areas.parquet", notes, required=False)
+    if units is None:
+        units = pd.DataFrame(columns=["unit_id", "session_id", "text", "analysed"])
+
+    meta = (themes_doc or {}).get("meta") or {}
+    config = run.get("config") or cfg.to_dict()
+    unit_by_id = units.drop_duplicates("unit_id").set_index("unit_id", drop=False)
+    analysed = units[units["analysed"].fillna(False).astype(bool)] if "analysed" in units \
+        else units
+    n_analysed = _int(summary.get("units_analysed"), len(analysed))
+
+    sessions = _sessions(units, run)
+    type_totals = {str(k): int(v) for k, v in
+                   Counter(_clean(v) for v in analysed.get("session_type", [])).items()}
+
+    raw_themes = [t for t in (themes_doc or {}).get("themes") or [] if not _is_outlier(t)]
+    theme_units = _theme_units(unit_themes)
+    themes = [_theme(i, t, unit_by_id, theme_units, cfg) for i, t in enumerate(raw_themes)]
+    stats = (themes_doc or {}).get("stats") or {}
+    n_out, out_share = _outliers(stats, unit_themes)
+
+    framework = load_framework(cfg, area_doc)
+    mapped = any(t.mapped for t in themes)
+    if themes and not mapped:
+        notes.append("mapping")
+    areas, share_basis, none_share = build_areas(framework, area_doc, themes, unit_areas,
+                                                 n_analysed)
+    link_themes(themes, areas, cfg)
+    fill_entries(areas, themes, unit_by_id, unit_areas, cfg)
+    gaps = [t for t in themes if t.gap]
+    matrix = build_matrix(run_dir / "strategy_matrix.csv", areas, themes)
+
+    excluded = [(str(k), _int(v, 0)) for k, v in (summary.get("units_excluded") or {}).items()
+                if _clean(k) is not None]
+    if not excluded and "excluded_reason" in units:
+        excluded = Counter(r for r in map(_clean, units["excluded_reason"]) if r).most_common()
+    redactions = [(str(k), _int(v, 0)) for k, v in (summary.get("redactions") or {}).items()]
+
+    return RunData(
+        run_dir=run_dir,
+        round=str(run.get("round_name") or meta.get("round") or summary.get("round") or ""),
+        run_id=str(run.get("run_id") or meta.get("run_id") or run_dir.name),
+        config_hash=str(run.get("config_hash") or meta.get("config_hash") or ""),
+        command=run.get("command"), started=run.get("started"), finished=run.get("finished"),
+        config=config, packages=dict(run.get("packages") or {}),
+        inputs=list(run.get("inputs") or []), skipped=list(run.get("skipped") or []),
+        stages=dict(run.get("stages") or {}), sessions=sessions,
+        n_units=_int(summary.get("units"), len(units)), n_analysed=n_analysed,
+        excluded=excluded, redactions=redactions, themes=themes, theme_stats=stats,
+        n_outliers=n_out, outlier_share=out_share, mapped=mapped, areas=areas, gaps=gaps,
+        area_share_basis=share_basis, none_share=none_share, matrix=matrix,
+        type_totals=type_totals, units=units, unit_themes=unit_themes, unit_areas=unit_areas,
+        notes=notes,
+    )
+
+
+# --- reading files ------------------------------------------------------------------------
+
+
+def _json(path: Path, notes: list[str], required: bool = True) -> Any:
+    if not path.exists():
+        if required:
+            notes.append(f"missing:{path.name}")
+        return None
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def _parquet(path: Path, notes: list[str], required: bool = True) -> pd.DataFrame | None:
+    if not path.exists():
+        if required:
+            notes.append(f"missing:{path.name}")
+        return None
+    return pd.read_parquet(path)
+
+
+# --- sessions -----------------------------------------------------------------------------
+
+_SESSION_STD = {"session_id", "session_title", "session_date", "session_type",
+                "session_location", "session_participants"}
+
+
+def _sessions(units: pd.DataFrame, run: dict[str, Any]) -> list[Session]:
+    files = {i.get("session_id"): i.get("file") for i in run.get("inputs") or []}
+    out: list[Session] = []
+    if "session_id" not in units or units.empty:
+        return [Session(str(sid), None, None, None, None, None, f, 0, 0)
+                for sid, f in files.items()]
+    extra_cols = sorted(c for c in units.columns
+                        if c.startswith("session_") and c not in _SESSION_STD)
+    for sid, g in units.groupby("session_id", sort=False):
+        first = g.iloc[0]
+        analysed = int(g["analysed"].fillna(False).astype(bool).sum()) if "analysed" in g else 0
+        out.append(Session(
+            id=str(sid), title=_clean(first.get("session_title")),
+            date=_clean(first.get("session_date")), type=_clean(first.get("session_type")),
+            location=_clean(first.get("session_location")),
+            participants=_clean(first.get("session_participants")),
+            file=files.get(sid) or _clean(first.get("file")), units=len(g), analysed=analysed,
+            extra={c.removeprefix("session_"): _clean(first.get(c)) for c in extra_cols},
+        ))
+    return out
+
+
+# --- themes -------------------------------------------------------------------------------
+
+
+def _is_outlier(t: dict[str, Any]) -> bool:
+    # BERTopic's outlier "topic" is -1; the themes stage may or may not list it.
+    return str(t.get("id")) == "-1" or bool(t.get("outlier"))
+
+
+def _theme_units(unit_themes: pd.DataFrame | None) -> dict[str, list[str]]:
+    """Theme id -> unit ids, one theme per unit (the most probable, if several are listed)."""
+    if unit_themes is None or unit_themes.empty:
+        return {}
+    ut = unit_themes
+    if "probability" in ut and ut["unit_id"].duplicated().any():
+        ut = ut.sort_values("probability", ascending=False, kind="stable")
+    ut = ut.drop_duplicates("unit_id")
+    out: dict[str, list[str]] = {}
+    for uid, tid in zip(ut["unit_id"], ut["theme_id"], strict=True):
+        out.setdefault(str(tid), []).append(str(uid))
+    return out
+
+
+def _counts(d: Any) -> list[tuple[str, int]]:
+    if not isinstance(d, dict):
+        return []
+    items = [(_clean(k) or "", _int(v, 0)) for k, v in d.items()]
+    return sorted(items, key=lambda kv: -kv[1])
+
+
+def _keywords(raw: Any, limit: int) -> list[tuple[str, float | None]]:
+    out: list[tuple[str, float | None]] = []
+    for k in raw or []:
+        if isinstance(k, dict):
+            word = _clean(k.get("word"))
+            if word:
+                out.append((word, _float(k.get("weight"))))
+        elif isinstance(k, list | tuple) and k:
+            out.append((str(k[0]), _float(k[1]) if len(k) > 1 else None))
+        elif _clean(k):
+            out.append((str(k), None))
+    return out[:limit]
+
+
+def _crosstab(ids: list[str], unit_by_id: pd.DataFrame) -> Crosstab | None:
+    ids = [u for u in ids if u in unit_by_id.index]
+    if not ids or "session_type" not in unit_by_id or "session_location" not in unit_by_id:
+        return None
+    sub = unit_by_id.loc[ids]
+    pairs = Counter((_clean(t) or "?", _clean(loc) or "?")
+                    for t, loc in zip(sub["session_type"], sub["session_location"], strict=True))
+    rows = [k for k, _ in Counter(t for t, _ in pairs.elements()).most_common()]
+    cols = [k for k, _ in Counter(loc for _, loc in pairs.elements()).most_common()]
+    return Crosstab(rows, cols, dict(pairs))
+
+
+def _theme(i: int, t: dict[str, Any], unit_by_id: pd.DataFrame,
+           theme_units: dict[str, list[str]], cfg: Config) -> Theme:
+    tid = str(t.get("id", i))
+    counts = t.get("counts") or {}
+    quotes = [q for q in (quote_from(x, unit_by_id) for x in t.get("quotes") or []) if q]
+    mapped = any(k in t for k in ("key_area", "area_distribution", "gap"))
+    key = _clean(t.get("key_area"))
+    ids = theme_units.get(tid, [])
+    return Theme(
+        idx=i, id=tid, anchor=f"t{i + 1}",
+        label=_clean(t.get("label")) or f"#{tid}",
+        keywords=_keywords(t.get("keywords"), cfg.report.max_keywords),
+        size=_int(t.get("size"), len(ids)), share=_float(t.get("share")),
+        by_type=_counts(counts.get("session_type")),
+        by_location=_counts(counts.get("session_location")),
+        by_session=_counts(counts.get("session_id")), by_role=_counts(counts.get("role")),
+        crosstab=_crosstab(ids, unit_by_id), quotes=quotes, mapped=mapped,
+        key_area=None if key in NO_AREA else key,
+        key_area_confidence=_float(t.get("key_area_confidence")),
+        area_distribution=_float_dict(t.get("area_distribution")),
+        jt_dimensions=[str(x) for x in t.get("jt_dimensions") or [] if _clean(x)],
+        focus=_clean(t.get("consultation_focus")),
+        evidence=[str(x) for x in t.get("evidence") or [] if _clean(x)],
+        gap=bool(t.get("gap")), gap_given="gap" in t, gap_reason=_clean(t.get("gap_reason")),
+        curated=t.get("curated"),
+    )
+
+
+def _outliers(stats: dict[str, Any], unit_themes: pd.DataFrame | None
+              ) -> tuple[int | None, float | None]:
+    share = _float(stats.get("outlier_share"))
+    n = stats.get("n_outliers")
+    if unit_themes is not None and len(unit_themes):
+        ut = unit_themes.drop_duplicates("unit_id")
+        is_out = ut["theme_id"].astype(str) == "-1"
+        n = int(is_out.sum()) if n is None else n
+        share = float(is_out.mean()) if share is None else share
+    return (_int(n, 0) if n is not None else None), share

@@ -1,0 +1,258 @@
+"""The report's view model: what the HTML, Markdown and xlsx writers are given.
+
+Plain dataclasses filled by data.py (run folder, themes) and areas.py (strategy mapping),
+plus the small value cleaners both use, so missing values look the same everywhere.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+# Area ids that mean "no strategy area" in the mapping stage's output.
+NO_AREA = {"NONE", "none", "", "-"}
+# Framework facets that are strategy areas (the others are JT dimensions and focuses).
+AREA_FACETS = {None, "", "A", "a", "key_area", "area", "strategy", "key_strategy"}
+
+
+@dataclass
+
+
+class Quote:
+    unit_id: str
+    text: str
+    session_id: str | None = None
+    session_title: str | None = None
+    session_date: str | None = None
+    session_type: str | None = None
+    session_location: str | None = None
+    speaker: str | None = None
+    role: str | None = None
+    file: str | None = None
+    line_start: int | None = None
+    line_end: int | None = None
+
+    @property
+    def source(self) -> str:
+        if not self.file:
+            return ""
+        if self.line_start is None:
+            return self.file
+        if self.line_end is not None and self.line_end != self.line_start:
+            return f"{self.file}:{self.line_start}–{self.line_end}"
+        return f"{self.file}:{self.line_start}"
+
+
+def show_role(q: Quote, labels: dict[str, str]) -> bool:
+    """Name the role unless the pseudonym already says it (與會者A, 官員A（科長）, 主持人)."""
+    if not q.role:
+        return False
+    role_label = labels.get(f"role_{q.role}", q.role)
+    return not (q.speaker or "").startswith(role_label)
+
+
+@dataclass
+
+
+class AreaLink:
+    area_id: str
+    name: str
+    share: float | None
+    primary: bool
+
+
+@dataclass
+
+
+class Crosstab:
+    rows: list[str]
+    cols: list[str]
+    cells: dict[tuple[str, str], int]
+
+
+@dataclass
+
+
+class Theme:
+    idx: int
+    id: str
+    anchor: str
+    label: str
+    keywords: list[tuple[str, float | None]]
+    size: int
+    share: float | None
+    by_type: list[tuple[str, int]]
+    by_location: list[tuple[str, int]]
+    by_session: list[tuple[str, int]]
+    by_role: list[tuple[str, int]]
+    crosstab: Crosstab | None
+    quotes: list[Quote]
+    mapped: bool = False
+    key_area: str | None = None
+    key_area_confidence: float | None = None
+    area_distribution: dict[str, float] = field(default_factory=dict)
+    areas: list[AreaLink] = field(default_factory=list)
+    bears_on: list[str] = field(default_factory=list)
+    jt_dimensions: list[str] = field(default_factory=list)
+    focus: str | None = None
+    evidence: list[str] = field(default_factory=list)
+    gap: bool = False
+    gap_given: bool = False  # whether the mapping stage said gap or not (vs. inferred here)
+    gap_reason: str | None = None
+    curated: Any = None
+
+
+@dataclass
+
+
+class AreaEntry:
+    theme: Theme
+    primary: bool
+    share_of_theme: float | None
+    quotes: list[Quote]
+
+
+@dataclass
+
+
+class Area:
+    id: str
+    name: str
+    description: str | None
+    share: float | None
+    n_units: int | None
+    entries: list[AreaEntry] = field(default_factory=list)
+
+
+@dataclass
+
+
+class Session:
+    id: str
+    title: str | None
+    date: str | None
+    type: str | None
+    location: str | None
+    participants: str | None
+    file: str | None
+    units: int
+    analysed: int
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+
+
+class Matrix:
+    """Areas (rows) × themes (columns); kind says what a cell holds."""
+
+    kind: str  # "counts" (units) or "shares" (share of the theme)
+    areas: list[tuple[str, str]]
+    theme_cols: list[tuple[str, str, str | None]]  # (column key, header, theme anchor)
+    values: dict[tuple[str, str], float]
+
+
+@dataclass
+
+
+class RunData:
+    run_dir: Path
+    round: str
+    run_id: str
+    config_hash: str
+    command: str | None
+    started: str | None
+    finished: str | None
+    config: dict[str, Any]
+    packages: dict[str, str]
+    inputs: list[dict[str, Any]]
+    skipped: list[dict[str, Any]]
+    stages: dict[str, dict[str, Any]]
+    sessions: list[Session]
+    n_units: int
+    n_analysed: int
+    excluded: list[tuple[str, int]]
+    redactions: list[tuple[str, int]]
+    themes: list[Theme]
+    theme_stats: dict[str, Any]
+    n_outliers: int | None
+    outlier_share: float | None
+    mapped: bool
+    areas: list[Area]
+    gaps: list[Theme]
+    area_share_basis: str | None
+    none_share: float | None
+    matrix: Matrix | None
+    type_totals: dict[str, int]
+    units: pd.DataFrame
+    unit_themes: pd.DataFrame | None
+    unit_areas: pd.DataFrame | None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def covered_areas(self) -> list[Area]:
+        return [a for a in self.areas if a.entries]
+
+
+# --- value cleaning --------------------------------------------------------------------
+
+
+def _clean(v: Any) -> str | None:
+    """A displayable value, or None for missing ones (None, NaN, pandas NA, 'NaN' keys)."""
+    if v is None or v is pd.NA:
+        return None
+    if isinstance(v, float) and math.isnan(v):
+        return None
+    s = str(v).strip()
+    return None if s in {"", "nan", "NaN", "None", "<NA>"} else s
+
+
+def _int(v: Any, default: int) -> int:
+    try:
+        return int(v)
+    except (TypeError, ValueError):
+        return default
+
+
+def _float(v: Any) -> float | None:
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(f) else f
+
+
+def quote_from(q: dict[str, Any] | str, unit_by_id: pd.DataFrame) -> Quote | None:
+    if isinstance(q, str):
+        q = {"unit_id": q}
+    uid = _clean(q.get("unit_id"))
+    row = unit_by_id.loc[uid] if uid is not None and uid in unit_by_id.index else None
+
+    def pick(key: str, col: str | None = None) -> Any:
+        v = _clean(q.get(key))
+        if v is None and row is not None:
+            v = _clean(row.get(col or key))
+        return v
+
+    text = pick("text")
+    if text is None:
+        return None
+    ls, le = pick("line_start"), pick("line_end")
+    return Quote(
+        unit_id=uid or "", text=text, session_id=pick("session_id"),
+        session_title=pick("session_title"), session_date=pick("session_date"),
+        session_type=pick("session_type"), session_location=pick("session_location"),
+        speaker=pick("speaker"), role=pick("role"), file=pick("file"),
+        line_start=_int(ls, 0) if ls is not None else None,
+        line_end=_int(le, 0) if le is not None else None,
+    )
+
+
+def _float_dict(d: Any) -> dict[str, float]:
+    if not isinstance(d, dict):
+        return {}
+    return {str(k): f for k, v in d.items() if (f := _float(v)) is not None}

@@ -1,0 +1,184 @@
+"""themes.xlsx: the report's tables for analysts who sort, filter and annotate in a spreadsheet.
+
+Transcript text is data, never a formula: any text cell that a spreadsheet could read as
+one (starting with = + - @, or a tab / carriage return that some importers strip) gets a
+leading apostrophe, and every text cell is stored as a string, not left to type-guessing.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import re
+from collections.abc import Iterable
+from typing import Any
+
+import pandas as pd
+from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+
+from pipeline.config import Config
+from pipeline.report.model import RunData, _clean
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+MAX_CELL = 32767  # Excel's limit on characters in one cell
+
+
+def safe(v: Any) -> Any:
+    """A value that Excel and LibreOffice will show as itself and never evaluate."""
+    if v is None or v is pd.NA:
+        return None
+    if isinstance(v, bool):
+        return v
+    if hasattr(v, "item") and not isinstance(v, str):  # numpy scalars
+        v = v.item()
+    if isinstance(v, int | float):
+        return None if isinstance(v, float) and math.isnan(v) else v
+    s = ILLEGAL_CHARACTERS_RE.sub("", str(v))
+    if s.startswith(FORMULA_START):
+        s = "'" + s
+    return s[:MAX_CELL]
+
+
+def num_id(v: Any) -> Any:
+    """Theme ids as numbers where they are numbers (so -1 is not text guarded as a formula)."""
+    s = str(v) if v is not None else ""
+    return int(s) if re.fullmatch(r"-?\d+", s) else v
+
+
+def _sheet(wb: Workbook, title: str, headers: list[str], rows: Iterable[list[Any]],
+           widths: dict[int, int] | None = None, wrap: set[int] | None = None) -> None:
+    ws = wb.create_sheet(title)
+    ws.append([safe(h) for h in headers])
+    for row in rows:
+        ws.append([safe(v) for v in row])
+        for i in range(1, len(row) + 1):
+            cell = ws.cell(ws.max_row, i)
+            if isinstance(cell.value, str):
+                cell.data_type = "s"  # never a formula, whatever the text looks like
+    fill = PatternFill("solid", fgColor="E6F1F5")
+    for c in ws[1]:
+        c.font = Font(bold=True)
+        c.fill = fill
+    ws.freeze_panes = "A2"
+    if ws.max_row > 1:
+        ws.auto_filter.ref = ws.dimensions
+    for i, h in enumerate(headers, 1):
+        w = (widths or {}).get(i) or min(40, max(10, 2 * len(str(h)) + 2))
+        ws.column_dimensions[get_column_letter(i)].width = w
+    for i in wrap or set():
+        for (c,) in ws.iter_rows(min_row=2, min_col=i, max_col=i):
+            c.alignment = Alignment(wrap_text=True, vertical="top")
+
+
+def render_xlsx(run: RunData, cfg: Config, L: dict[str, str]) -> bytes:
+    wb = Workbook()
+    wb.remove(wb.active)
+    names = {a.id: a.name for a in run.areas}
+
+    def counts(items: list[tuple[str, int]]) -> str:
+        return "、".join(f"{k or L['unknown']} {n}" for k, n in items)
+
+    _sheet(wb, "themes", [
+        L["x_theme_id"], L["x_label"], L["x_keywords"], L["x_size"], L["x_share"],
+        L["x_key_area"], L["x_key_area_name"], L["x_confidence"], L["x_areas"], L["x_jt"],
+        L["x_focus"], L["x_gap"], L["x_gap_reason"], L["x_types"], L["x_locations"]],
+        ([num_id(t.id), t.label, "、".join(w for w, _ in t.keywords), t.size, t.share, t.key_area,
+          names.get(t.key_area or "", t.key_area), t.key_area_confidence,
+          "、".join(f"{a.area_id} {a.share:.2f}" if a.share is not None else a.area_id
+                   for a in t.areas),
+          "、".join(t.jt_dimensions), t.focus, L["yes"] if t.gap else L["no"], t.gap_reason,
+          counts(t.by_type), counts(t.by_location)] for t in run.themes),
+        widths={2: 30, 3: 40, 9: 30, 13: 40, 14: 30, 15: 30})
+
+    _sheet(wb, "quotes", [
+        L["x_theme_id"], L["x_label"], L["x_quote_no"], L["x_unit_id"], L["x_text"],
+        L["x_session_id"], L["x_session_title"], L["x_date"], L["x_session_type"],
+        L["x_location"], L["x_speaker"], L["x_role"], L["x_source"]],
+        ([num_id(t.id), t.label, n, q.unit_id, q.text, q.session_id, q.session_title,
+          q.session_date, q.session_type, q.session_location, q.speaker,
+          L.get(f"role_{q.role}", q.role), q.source]
+         for t in run.themes for n, q in enumerate(t.quotes, 1)),
+        widths={2: 24, 4: 14, 5: 70, 7: 24, 13: 28}, wrap={5})
+
+    _units_sheet(wb, run, cfg, L, names)
+
+    m = run.matrix
+    if m is not None:
+        _sheet(wb, "strategy_matrix",
+               [L["x_area_id"], L["x_key_area_name"], *(f"{k} {h}" for k, h, _ in m.theme_cols)],
+               ([aid, name] + [m.values.get((aid, k), 0.0) for k, _, _ in m.theme_cols]
+                for aid, name in m.areas), widths={2: 20})
+    else:
+        _sheet(wb, "strategy_matrix", [L["x_area_id"]], [[L["mapping_missing"]]])
+
+    inputs = {i.get("session_id"): i for i in run.inputs}
+    extra = sorted({k for s in run.sessions for k in s.extra})
+    _sheet(wb, "sessions", [
+        L["x_session_id"], L["x_session_title"], L["x_date"], L["x_session_type"],
+        L["x_location"], L["x_participants"], L["x_file"], L["x_units"],
+        L["x_analysed_units"], L["x_sha256"], *extra],
+        ([s.id, s.title, s.date, s.type, s.location, s.participants, s.file, s.units,
+          s.analysed, (inputs.get(s.id) or {}).get("sha256")] + [s.extra.get(k) for k in extra]
+         for s in run.sessions), widths={2: 28, 6: 30, 7: 28, 10: 66})
+
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def _units_sheet(wb: Workbook, run: RunData, cfg: Config, L: dict[str, str],
+                 names: dict[str, str]) -> None:
+    units = run.units
+    if cfg.report.xlsx_units == "analysed" and "analysed" in units:
+        units = units[units["analysed"].fillna(False).astype(bool)]
+    theme_of: dict[str, tuple[str, float | None]] = {}
+    if run.unit_themes is not None and len(run.unit_themes):
+        ut = run.unit_themes
+        if "probability" in ut:
+            ut = ut.sort_values("probability", ascending=False, kind="stable")
+        for u, t, p in zip(ut["unit_id"], ut["theme_id"],
+                           ut["probability"] if "probability" in ut else [None] * len(ut),
+                           strict=True):
+            theme_of.setdefault(str(u), (str(t), p))
+    labels = {t.id: t.label for t in run.themes}
+    scores: dict[str, dict[str, float]] = {}
+    area_cols: list[str] = []
+    ua = run.unit_areas
+    if ua is not None and {"unit_id", "area_id", "score"} <= set(ua.columns):
+        for u, a, s in zip(ua["unit_id"], ua["area_id"], ua["score"], strict=True):
+            scores.setdefault(str(u), {})[str(a)] = s
+        present = {str(a) for a in ua["area_id"]}
+        area_cols = [a.id for a in run.areas if a.id in present]
+        area_cols += sorted(present - set(area_cols))
+    headers = [L["x_unit_id"], L["x_session_id"], L["x_session_title"], L["x_session_type"],
+               L["x_location"], L["x_speaker"], L["x_role"], L["x_text"], L["x_analysed"],
+               L["x_excluded"], L["x_theme_id"], L["x_label"], L["x_probability"],
+               L["x_top_area"], L["x_source"]]
+    headers += [f"{a} {names[a]}" if names.get(a, a) != a else a for a in area_cols]
+
+    def rows() -> Iterable[list[Any]]:
+        for r in units.itertuples(index=False):
+            u = str(r.unit_id)
+            tid, prob = theme_of.get(u, (None, None))
+            sc = scores.get(u, {})
+            top = max(sc, key=lambda k: sc[k]) if sc else None
+            ls, le = getattr(r, "line_start", None), getattr(r, "line_end", None)
+            src = f"{r.file}:{ls}" + (f"–{le}" if le is not None and le != ls else "") \
+                if getattr(r, "file", None) else None
+            reason = _clean(getattr(r, "excluded_reason", None))
+            analysed = bool(getattr(r, "analysed", True))
+            yield [u, getattr(r, "session_id", None), _clean(getattr(r, "session_title", None)),
+                   _clean(getattr(r, "session_type", None)),
+                   _clean(getattr(r, "session_location", None)), getattr(r, "speaker", None),
+                   L.get(f"role_{getattr(r, 'role', '')}", getattr(r, "role", None)),
+                   r.text, L["yes"] if analysed else L["no"],
+                   L.get(f"reason_{reason}", reason) if reason else None,
+                   num_id(tid), labels.get(tid or "", L["outliers"] if tid == "-1" else None),
+                   prob, top, src] + \
+                [sc.get(a) for a in area_cols]
+
+    _sheet(wb, "units", headers, rows(), widths={1: 14, 3: 22, 8: 70, 12: 24, 15: 26},
+           wrap={8})

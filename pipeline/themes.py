@@ -1,0 +1,544 @@
+"""Themes stage: analysed units + their embeddings become themes (BERTopic).
+
+BERTopic runs on the precomputed embeddings; each of its sub-models is chosen by
+`cfg.themes` (reducer, clusterer, vectorizer, representation, outlier reduction). Two
+choices matter for Traditional Chinese:
+
+- The CountVectorizer's tokenizer is our segmenter (`pipeline.segment`), and BERTopic gets
+  `language=None`: with the default `language="english"` BERTopic strips every non-ASCII
+  character before c-TF-IDF and all labels come out empty (BERTopic issue #1821).
+- The reducer may mix word features (TF-IDF of the same tokens, reduced by LSA) into the
+  space that UMAP sees; BERTopic itself still gets the plain embeddings, so topic
+  embeddings, outlier reduction and quotes are all semantic.
+
+Determinism: UMAP, LSA and k-means are seeded from `cfg.run.seed` (UMAP then runs on one
+thread), and theme ids are assigned here, not by BERTopic: by size, largest first, ties
+broken by the smallest unit_id, outliers -1. Same units + same config ⇒ the same
+themes.json, byte for byte (docs/themes_schema.md).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import math
+import re
+import time
+import warnings
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from pipeline.config import Config, SegmentConfig, ThemesConfig
+
+OUTLIER = -1
+SCHEMA_VERSION = 1
+# Units table columns that themes are broken down by (absent columns are skipped).
+COUNT_COLUMNS = ("session_id", "session_type", "session_location", "role")
+QUOTE_COLUMNS = ("unit_id", "text", "session_id", "speaker", "file", "line_start", "line_end")
+# Shown for a missing metadata value, in the language of the report.
+MISSING = "未註明"
+FLOAT_DIGITS = 6
+CENTROIDS_FILE = "theme_centroids.npy"
+
+# Theme id -> [(word, weight)], best first.
+Keywords = dict[int, list[tuple[str, float]]]
+
+
+@dataclass
+class ThemeResult:
+    themes: list[dict[str, Any]]
+    # One row per analysed unit, in units-table order: unit_id, theme_id (-1 = outlier),
+    # probability (see docs/themes_schema.md).
+    unit_themes: pd.DataFrame
+    stats: dict[str, Any]
+    # Row i = unit-length mean embedding of theme i (float32); saved as theme_centroids.npy.
+    centroids: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), np.float32))
+    # Wall time; kept out of `stats` so that themes.json stays byte-identical across runs.
+    seconds: float = 0.0
+
+
+# --- tokenizer -----------------------------------------------------------------------------
+
+
+class SegmenterTokenizer:
+    """CountVectorizer tokenizer: the pipeline's segmenter, memoised per whitespace piece.
+
+    BERTopic joins each theme's units with spaces and re-tokenises the joined text at every
+    c-TF-IDF pass (fit, each merge, the final update). The segmenter drops whitespace, so
+    cutting at spaces first gives the same tokens while each unit text is segmented once.
+    """
+
+    def __init__(self, cfg: SegmentConfig, min_chars: int = 1, stopwords: list[str] | None = None):
+        from pipeline.segment import get_segmenter
+
+        self._seg = get_segmenter(cfg)
+        self.min_chars = min_chars
+        self.stopwords = {w.lower() for w in stopwords or []}
+        self._cache: dict[str, list[str]] = {}
+
+    def __call__(self, text: str) -> list[str]:
+        out: list[str] = []
+        for piece in text.split():
+            toks = self._cache.get(piece)
+            if toks is None:
+                toks = [t for t in self._seg.tokens(piece)
+                        if len(t) >= self.min_chars and t not in self.stopwords]
+                self._cache[piece] = toks
+            out.extend(toks)
+        return out
+
+
+def _vectorizer(tc: ThemesConfig, tokenize: SegmenterTokenizer) -> Any:
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    v = tc.vectorizer
+    return CountVectorizer(tokenizer=tokenize, token_pattern=None, lowercase=False,
+                           min_df=v.min_df, max_df=v.max_df, ngram_range=tuple(v.ngram_range))
+
+
+# --- sub-models ----------------------------------------------------------------------------
+
+
+def _unit_rows(x: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(x, axis=1, keepdims=True)
+    return x / np.where(norms > 0, norms, 1.0)
+
+
+def lexical_features(token_lists: list[list[str]], tc: ThemesConfig, seed: int
+                     ) -> np.ndarray | None:
+    """LSA of sublinear TF-IDF over the units' tokens, rows of unit length; None if too few
+    words survive min_df to be worth a dimension."""
+    from sklearn.decomposition import TruncatedSVD
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    lx = tc.lexical
+    min_df = min(lx.min_df, max(1, len(token_lists)))
+    tfidf = TfidfVectorizer(analyzer=_identity, sublinear_tf=True, min_df=min_df)
+    try:
+        m = tfidf.fit_transform(token_lists)
+    except ValueError:  # empty vocabulary
+        return None
+    dims = min(lx.dims, m.shape[1] - 1, m.shape[0] - 1)
+    if dims < 2:
+        return None
+    lsa = TruncatedSVD(n_components=dims, random_state=seed).fit_transform(m)
+    return _unit_rows(lsa.astype(np.float32))
+
+
+def _identity(x: list[str]) -> list[str]:
+    return x
+
+
+class ThemeSpace:
+    """BERTopic `umap_model`: centre and mix the embeddings, then reduce them.
+
+    BERTopic calls `fit_transform(embeddings)` with the rows in units order, so the word
+    features (computed beforehand for the same rows) line up with them.
+    """
+
+    def __init__(self, tc: ThemesConfig, seed: int, lexical: np.ndarray | None):
+        self.tc = tc
+        self.seed = seed
+        self.lexical = lexical
+        self.model: Any = None
+
+    def features(self, emb: np.ndarray) -> np.ndarray:
+        x = np.asarray(emb, dtype=np.float32)
+        if self.tc.reducer.center:
+            x = _unit_rows(x - x.mean(axis=0, keepdims=True))
+        w = self.tc.lexical.weight
+        if self.lexical is not None and w > 0:
+            if len(self.lexical) != len(x):
+                raise ValueError("word features and embeddings have different row counts")
+            # Squared weights: the cosine of the mix is (1-w)·cos(emb) + w·cos(words).
+            x = np.hstack([x * math.sqrt(1 - w), self.lexical * math.sqrt(w)])
+        return x
+
+    def fit(self, x: np.ndarray, y: Any = None) -> ThemeSpace:
+        self.fit_transform(x)
+        return self
+
+    def fit_transform(self, x: np.ndarray, y: Any = None) -> np.ndarray:
+        feats = self.features(x)
+        r = self.tc.reducer
+        n = len(feats)
+        if r.kind == "none" or n < 4:
+            return feats
+        dims = max(1, min(r.n_components, n - 2, feats.shape[1]))
+        if r.kind == "pca":
+            from sklearn.decomposition import PCA
+
+            self.model = PCA(n_components=dims, random_state=self.seed)
+            return self.model.fit_transform(feats)
+        from umap import UMAP
+
+        # random_state makes UMAP single-threaded (n_jobs=1): that is what makes it
+        # reproducible, so the warning saying so is expected.
+        self.model = UMAP(n_neighbors=max(2, min(r.n_neighbors, n - 1)), n_components=dims,
+                          min_dist=r.min_dist, metric=r.metric, random_state=self.seed,
+                          n_jobs=1, low_memory=False)
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=".*n_jobs.*overridden.*")
+            return self.model.fit_transform(feats)
+
+    def transform(self, x: np.ndarray) -> np.ndarray:
+        if self.model is None:
+            return self.features(x)
+        return self.model.transform(self.features(x))
+
+
+def min_cluster_size(tc: ThemesConfig, n_units: int) -> int:
+    """max(min_size, min_size_fraction × units): relative to the round, with a floor."""
+    return max(tc.min_size, round(tc.min_size_fraction * n_units))
+
+
+def _clusterer(tc: ThemesConfig, n_units: int, seed: int) -> Any:
+    c = tc.clusterer
+    if c.kind == "kmeans":
+        from sklearn.cluster import KMeans
+
+        k = int(tc.n_themes) if tc.n_themes != "auto" else 2  # config validation forbids auto
+        return KMeans(n_clusters=max(1, min(k, n_units)), n_init=c.n_init, random_state=seed)
+    from hdbscan import HDBSCAN
+
+    mcs = max(2, min(min_cluster_size(tc, n_units), n_units))
+    ms = None if c.min_samples is None else min(c.min_samples, mcs)
+    return HDBSCAN(min_cluster_size=mcs, min_samples=ms, metric="euclidean",
+                   cluster_selection_method=c.selection,
+                   cluster_selection_epsilon=c.selection_epsilon, core_dist_n_jobs=1)
+
+
+def pipeline_embedder(cfg: Config) -> Any:
+    """A BERTopic embedding backend over `pipeline.embed` (cfg.embed), for the keybert and
+    mmr representations, which embed candidate keywords. The units themselves arrive
+    already embedded. Built lazily: bertopic.backend is only imported when needed."""
+    from bertopic.backend import BaseEmbedder
+
+    class PipelineEmbedder(BaseEmbedder):
+        def embed(self, documents: list[str], verbose: bool = False) -> np.ndarray:
+            from pipeline.embed import embed_texts
+
+            emb, _ = embed_texts(list(documents), cfg.embed, cfg.segment, kind="query")
+            return np.asarray(emb, dtype=np.float32)
+
+    return PipelineEmbedder()
+
+
+def _representation(tc: ThemesConfig, seed: int) -> Any:
+    r = tc.representation
+    if r.kind == "keybert":
+        from bertopic.representation import KeyBERTInspired
+
+        return KeyBERTInspired(top_n_words=r.top_n_words, random_state=seed)
+    if r.kind == "mmr":
+        from bertopic.representation import MaximalMarginalRelevance
+
+        return MaximalMarginalRelevance(diversity=r.mmr_diversity, top_n_words=r.top_n_words)
+    return None
+
+
+# --- fitting -------------------------------------------------------------------------------
+
+
+def analysed_units(units: pd.DataFrame) -> pd.DataFrame:
+    """The rows that are clustered, in table order: the rows the embeddings belong to."""
+    if "analysed" not in units:
+        return units.reset_index(drop=True)
+    return units[units["analysed"].fillna(False).astype(bool)].reset_index(drop=True)
+
+
+def fit_themes(units: pd.DataFrame, embeddings: np.ndarray, cfg: Config) -> ThemeResult:
+    """Cluster the analysed units into themes.
+
+    `embeddings` has one row per unit with `analysed == True`, in the order those rows have
+    in `units` (what the embed stage produces from `units.loc[units.analysed, "text"]`).
+    Uses cfg.themes (all settings), cfg.segment (the tokenizer) and cfg.run.seed.
+    """
+    t0 = time.perf_counter()
+    tc, seed = cfg.themes, cfg.run.seed
+    rows = analysed_units(units)
+    emb = np.asarray(embeddings, dtype=np.float32)
+    if emb.ndim != 2 or len(emb) != len(rows):
+        raise ValueError(f"themes: {len(rows)} analysed units but embeddings of shape "
+                         f"{emb.shape}; embeddings must align with the analysed rows of units")
+    docs = [str(t) for t in rows["text"].tolist()]
+    unit_ids = [str(u) for u in rows["unit_id"].tolist()]
+    n = len(rows)
+    stats: dict[str, Any] = {"n_units": n, "seed": seed, "n_themes_target": tc.n_themes}
+    if n < 3:
+        # Too few units for any clustering: every unit is an outlier.
+        labels = np.full(n, OUTLIER)
+        probs = np.zeros(n)
+        keywords: Keywords = {}
+        stats.update(n_themes_found=0, n_themes_merged=0, outlier_share_before=1.0 if n else 0.0,
+                     reassigned=0, min_cluster_size=min_cluster_size(tc, n), lexical_dims=0)
+    else:
+        labels, probs, fit_stats, keywords = _fit_bertopic(docs, emb, tc, cfg, seed)
+        stats.update(fit_stats)
+    ids = stable_ids(labels, unit_ids)
+    labels = np.array([ids.get(int(t), OUTLIER) for t in labels], dtype=np.int64)
+    keywords = {ids[t]: kw for t, kw in keywords.items() if t in ids}
+    themes, centroids = _describe(rows, emb, labels, keywords, tc)
+    n_out = int((labels == OUTLIER).sum())
+    stats.update(n_themes=len(themes), n_outliers=n_out,
+                 outlier_share=n_out / n if n else 0.0)
+    unit_themes = pd.DataFrame({
+        "unit_id": pd.Series(unit_ids, dtype=object),
+        "theme_id": labels.astype(np.int64),
+        "probability": np.round(np.asarray(probs, dtype=np.float64), FLOAT_DIGITS),
+    })
+    return ThemeResult(themes=themes, unit_themes=unit_themes, stats=dict(sorted(stats.items())),
+                       centroids=centroids, seconds=time.perf_counter() - t0)
+
+
+def _fit_bertopic(docs: list[str], emb: np.ndarray, tc: ThemesConfig, cfg: Config, seed: int
+                  ) -> tuple[np.ndarray, np.ndarray, dict[str, Any], Keywords]:
+    """BERTopic fit, optional merging, outlier reduction and final keywords.
+
+    Returns BERTopic's topic per unit, probabilities, stats, and keywords by topic id."""
+    from bertopic import BERTopic
+    from bertopic.vectorizers import ClassTfidfTransformer
+
+    n = len(docs)
+    tokenize = SegmenterTokenizer(cfg.segment, tc.vectorizer.min_chars, tc.vectorizer.stopwords)
+    # Segmenting every unit up front also fills the tokenizer's cache for BERTopic's passes.
+    token_lists = [tokenize(d) for d in docs]
+    if not any(token_lists):
+        raise ValueError(f"themes: none of the {n} analysed units has a content word left "
+                         "after segmentation and stopwords, so themes cannot be described")
+    lexical = lexical_features(token_lists, tc, seed) if tc.lexical.weight > 0 else None
+    rep = tc.representation
+    model = BERTopic(
+        language=None,  # not "english": that strips CJK before c-TF-IDF (issue #1821)
+        embedding_model=pipeline_embedder(cfg) if rep.kind != "ctfidf" else None,
+        umap_model=ThemeSpace(tc, seed, lexical),
+        hdbscan_model=_clusterer(tc, n, seed),
+        vectorizer_model=_vectorizer(tc, tokenize),
+        ctfidf_model=ClassTfidfTransformer(bm25_weighting=rep.bm25_weighting,
+                                           reduce_frequent_words=rep.reduce_frequent_words),
+        representation_model=_representation(tc, seed),
+        top_n_words=rep.top_n_words,
+        calculate_probabilities=False,
+    )
+    # BERTopic's constructor resets its logger to WARNING; update_topics below warns that
+    # custom assignments are final, which here they are by design.
+    logging.getLogger("BERTopic").setLevel(logging.ERROR)
+    topics, probs = model.fit_transform(docs, embeddings=emb)
+    topics = np.asarray(topics, dtype=np.int64)
+    # HDBSCAN's membership strength; k-means has none, so its members count as certain.
+    probs = np.ones(n) if probs is None else np.asarray(probs, dtype=np.float64).reshape(n)
+    found = len(set(topics.tolist()) - {OUTLIER})
+    stats: dict[str, Any] = {"n_themes_found": found,
+                             "min_cluster_size": min_cluster_size(tc, n),
+                             "lexical_dims": 0 if lexical is None else int(lexical.shape[1])}
+    if found > 1 and (isinstance(tc.n_themes, int) and found > tc.n_themes):
+        # BERTopic counts the outlier topic (-1) among nr_topics when there is one.
+        model.reduce_topics(docs, nr_topics=tc.n_themes + int(OUTLIER in topics))
+        topics = np.asarray(model.topics_, dtype=np.int64)
+    elif found > 2 and tc.n_themes == "auto" and tc.merge == "auto":
+        model.reduce_topics(docs, nr_topics="auto")
+        topics = np.asarray(model.topics_, dtype=np.int64)
+    stats["n_themes_merged"] = found - len(set(topics.tolist()) - {OUTLIER})
+    before = topics == OUTLIER
+    stats["outlier_share_before"] = float(before.mean())
+    strategy = tc.outliers.strategy
+    if strategy != "none" and before.any() and not before.all():
+        new = model.reduce_outliers(docs, topics.tolist(), strategy=strategy,
+                                    threshold=tc.outliers.threshold, embeddings=emb)
+        topics = np.asarray(new, dtype=np.int64)
+    # Units placed by outlier reduction keep HDBSCAN's probability for them: 0.
+    probs = np.where(before, 0.0, probs)
+    stats["reassigned"] = int((before & (topics != OUTLIER)).sum())
+    # Keywords for the final partition (after merging and outlier reduction); pass the
+    # vectorizer again, or update_topics falls back to an English CountVectorizer.
+    if (topics != OUTLIER).any():
+        logging.getLogger("BERTopic").setLevel(logging.ERROR)  # embedding may have reset it
+        model.update_topics(docs, topics=topics.tolist(), top_n_words=rep.top_n_words,
+                            vectorizer_model=model.vectorizer_model,
+                            ctfidf_model=model.ctfidf_model,
+                            representation_model=model.representation_model)
+    keywords = {int(t): [(str(w), float(s)) for w, s in model.get_topic(int(t)) or [] if w]
+                for t in set(topics.tolist()) - {OUTLIER}}
+    return topics, probs, stats, keywords
+
+
+# --- describing themes ---------------------------------------------------------------------
+
+
+def stable_ids(labels: np.ndarray, unit_ids: list[str]) -> dict[int, int]:
+    """Cluster label -> theme id: 0 for the largest, ties to the one holding the smallest
+    unit_id; the outlier label stays -1."""
+    members: dict[int, list[str]] = {}
+    for lab, uid in zip(labels.tolist(), unit_ids, strict=True):
+        if lab != OUTLIER:
+            members.setdefault(int(lab), []).append(uid)
+    order = sorted(members, key=lambda lab: (-len(members[lab]), min(members[lab])))
+    ids = {lab: i for i, lab in enumerate(order)}
+    ids[OUTLIER] = OUTLIER
+    return ids
+
+
+def _value(v: Any) -> str:
+    if v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NA:
+        return MISSING
+    s = str(v).strip()
+    return s or MISSING
+
+
+def _counts(rows: pd.DataFrame, col: str) -> dict[str, int]:
+    if col not in rows:
+        return {}
+    c = Counter(_value(v) for v in rows[col].tolist())
+    return dict(sorted(c.items()))
+
+
+def _plain(v: Any) -> Any:
+    """Parquet/numpy scalars to JSON-able Python values."""
+    if v is None or v is pd.NA:
+        return None
+    if isinstance(v, np.generic):
+        v = v.item()
+    if isinstance(v, float) and math.isnan(v):
+        return None
+    return v
+
+
+_TEXT_KEY = re.compile(r"\s+")
+
+
+def representative(rows: pd.DataFrame, emb: np.ndarray, centroid: np.ndarray, k: int
+                   ) -> list[int]:
+    """Positions (into `rows`) of the k units closest to the centroid by cosine, skipping
+    repeats of a text already chosen; ties go to the smaller unit_id."""
+    sims = emb @ centroid
+    uids = rows["unit_id"].astype(str).tolist()
+    # Rounded so that float noise in the last bits cannot reorder near-equal units.
+    order = sorted(range(len(uids)), key=lambda i: (-round(float(sims[i]), 6), uids[i]))
+    chosen, seen = [], set()
+    for i in order:
+        key = _TEXT_KEY.sub("", str(rows["text"].iat[i]))
+        if key in seen:
+            continue
+        seen.add(key)
+        chosen.append(i)
+        if len(chosen) == k:
+            break
+    return chosen
+
+
+def shorten(text: str, limit: int) -> str:
+    """The text up to `limit` characters, cut at the end of its first clause if that comes
+    earlier, with an ellipsis when cut."""
+    t = re.sub(r"\s+", " ", text).strip()
+    if limit <= 0:
+        return ""
+    if len(t) <= limit:
+        return t
+    head = t[:limit]
+    # Prefer ending at a clause break in the second half of the limit.
+    cut = max(head.rfind(p) for p in "。！？；，,;!?")
+    if cut >= limit // 2:
+        return head[:cut] + "…"
+    return head.rstrip() + "…"
+
+
+def make_label(keywords: list[tuple[str, float]], quote: str, tc: ThemesConfig) -> str:
+    lc = tc.labels
+    words = "、".join(w for w, _ in keywords[: lc.n_keywords])
+    text = shorten(quote, lc.quote_chars)
+    if words and text:
+        return f"{words}｜{text}"
+    return words or text
+
+
+def centroid_hash(centroid: np.ndarray) -> str:
+    # Rounded first: the hash identifies the theme's position, not float noise.
+    data = np.round(centroid.astype(np.float64), FLOAT_DIGITS).astype("<f8").tobytes()
+    return hashlib.sha256(data).hexdigest()[:16]
+
+
+def _describe(rows: pd.DataFrame, emb: np.ndarray, labels: np.ndarray, keywords: Keywords,
+              tc: ThemesConfig) -> tuple[list[dict[str, Any]], np.ndarray]:
+    n = len(rows)
+    n_themes = int(labels.max()) + 1 if n and labels.max() >= 0 else 0
+    centroids = np.zeros((n_themes, emb.shape[1] if emb.ndim == 2 else 0), np.float32)
+    themes = []
+    for tid in range(n_themes):
+        pos = np.flatnonzero(labels == tid)
+        sub = rows.iloc[pos].reset_index(drop=True)
+        c = emb[pos].astype(np.float64).mean(axis=0)
+        c = c / (np.linalg.norm(c) or 1.0)
+        centroids[tid] = c.astype(np.float32)
+        picks = representative(sub, emb[pos], c, tc.labels.n_quotes)
+        quotes = [{col: _plain(sub[col].iat[i]) if col in sub else None for col in QUOTE_COLUMNS}
+                  for i in picks]
+        kw = keywords.get(tid, [])
+        themes.append({
+            "id": tid,
+            "label": make_label(kw, str(quotes[0]["text"]) if quotes else "", tc),
+            "size": len(pos),
+            "share": len(pos) / n,
+            "keywords": [{"word": w, "weight": s} for w, s in kw],
+            "quotes": quotes,
+            "counts": {col: _counts(sub, col) for col in COUNT_COLUMNS},
+            "fingerprint": {
+                "keywords": [w for w, _ in kw[:10]],
+                "centroid_sha256": centroid_hash(centroids[tid]),
+                "top_units": [q["unit_id"] for q in quotes[:3]],
+            },
+        })
+    return themes, centroids
+
+
+# --- output --------------------------------------------------------------------------------
+
+
+def _canonical(obj: Any) -> Any:
+    """JSON-ready copy: floats rounded to 6 places, numpy/pandas scalars made plain."""
+    obj = _plain(obj)
+    if isinstance(obj, dict):
+        return {str(k): _canonical(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_canonical(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return [_canonical(v) for v in obj.tolist()]
+    if isinstance(obj, float):
+        r = round(obj, FLOAT_DIGITS)
+        return 0.0 if r == 0 else r  # no "-0.0"
+    return obj
+
+
+def themes_json(result: ThemeResult, meta: dict[str, Any]) -> str:
+    """themes.json: deterministic (sorted keys, rounded floats, no timings), UTF-8 text."""
+    doc = {"schema_version": SCHEMA_VERSION, "meta": meta, "stats": result.stats,
+           "themes": result.themes}
+    return json.dumps(_canonical(doc), ensure_ascii=False, sort_keys=True, indent=2) + "\n"
+
+
+def write_theme_files(result: ThemeResult, meta: dict[str, Any], folder: Path) -> list[Path]:
+    """themes.json, unit_themes.parquet and theme_centroids.npy (row i = theme i) in folder,
+    each written under a temporary name and renamed into place."""
+    folder.mkdir(parents=True, exist_ok=True)
+
+    def centroids(fh: Any) -> None:
+        np.save(fh, np.ascontiguousarray(result.centroids, dtype=np.float32), allow_pickle=False)
+
+    writers = [
+        ("themes.json", lambda fh: fh.write(themes_json(result, meta).encode("utf-8"))),
+        ("unit_themes.parquet", lambda fh: result.unit_themes.to_parquet(fh, index=False)),
+        (CENTROIDS_FILE, centroids),
+    ]
+    out = []
+    for name, write in writers:
+        tmp = folder / f".{name}.tmp"
+        with tmp.open("wb") as fh:
+            write(fh)
+        tmp.replace(folder / name)
+        out.append(folder / name)
+    return out

