@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 demo: install
-	$(BIN)/consult ingest $(SAMPLE)
+	$(BIN)/consult run $(SAMPLE)
 
 lint: install
 	$(BIN)/ruff check pipeline tests bench

@@ -29,6 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
     for name, help_ in [
         ("ingest", "read a round folder into a table of redacted, traceable analysis units"),
         ("themes", "ingest, embed and cluster a round into themes (themes.json)"),
+        ("run", "the whole pipeline: ingest → embed → themes → mapping → report"),
     ]:
         p = sub.add_parser(name, help=help_)
         p.add_argument("round_dir", type=Path, help="folder with transcripts (and round.yaml)")
@@ -48,6 +49,14 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--baseline", choices=["default", "bertopic-defaults"], default="default",
                    help="bertopic-defaults: BERTopic's own UMAP/HDBSCAN settings, same embeddings")
     _common(c)
+
+    m = ev.add_parser("mapping", help="strategy-area mapping scores on a labelled JSONL file")
+    m.add_argument("file", type=Path)
+    _common(m)
+
+    p = sub.add_parser("report", help="re-render the reports of a finished run (no recompute)")
+    p.add_argument("run_dir", type=Path)
+    _common(p)
 
     p = sub.add_parser("config", help="print the resolved config as YAML")
     _common(p)
@@ -81,7 +90,25 @@ def _eval(args: argparse.Namespace, cfg) -> int:
         from pipeline.evaluate import eval_clustering
 
         result = eval_clustering(args.file, args.text_col, args.label_col, cfg, mode=args.baseline)
+    else:
+        from pipeline.eval_mapping import eval_mapping
+
+        result = eval_mapping(args.file, cfg)
     _json_print(result)
+    return 0
+
+
+def _report(args: argparse.Namespace, cfg) -> int:
+    from pipeline.report import render_report
+
+    run_dir = args.run_dir
+    if not (run_dir / "run.json").is_file():
+        raise InputError(run_dir, "not a finished run folder (no run.json)",
+                         "pass a folder printed by `consult run` or `consult themes`")
+    if not args.config and not args.overrides and (run_dir / "config.yaml").is_file():
+        cfg = load_config(run_dir / "config.yaml")  # the run's own config
+    written = render_report(run_dir, cfg)
+    print(written.get("html", run_dir))
     return 0
 
 
@@ -93,6 +120,8 @@ def main(argv: list[str] | None = None) -> int:
         cfg = load_config(args.config, args.overrides)
         if args.command == "eval":
             return _eval(args, cfg)
+        if args.command == "report":
+            return _report(args, cfg)
         if args.command == "config":
             import yaml
 

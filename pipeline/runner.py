@@ -57,26 +57,60 @@ def stage_embed(ctx: Context, counts: dict[str, Any]) -> None:
 
 
 def stage_themes(ctx: Context, counts: dict[str, Any]) -> None:
-    from pipeline.themes import fit_themes, themes_json
+    from pipeline.themes import fit_themes, write_theme_files
 
     result = fit_themes(ctx.tables["units"], ctx.tables["embeddings"], ctx.cfg)
     ctx.tables["themes"] = result
-    meta = {"round": ctx.record.round_name, "run_id": ctx.record.run_id,
-            "config_hash": ctx.record.config_hash}
-    write_atomic(ctx.out / "themes.json", themes_json(result, meta))
-    write_parquet(result.unit_themes, ctx.out / "unit_themes.parquet")
+    write_theme_files(result, _themes_meta(ctx), ctx.out)
     counts.update(result.stats)
+
+
+def _themes_meta(ctx: Context) -> dict[str, Any]:
+    # No run id or time here: the same inputs and config must give a byte-identical file.
+    return {"round": ctx.record.round_name, "config_hash": ctx.record.config_hash}
+
+
+def stage_mapping(ctx: Context, counts: dict[str, Any]) -> None:
+    from pipeline import mapping
+    from pipeline.themes import themes_json
+
+    units, result = ctx.tables["units"], ctx.tables["themes"]
+    unit_areas = mapping.score_units(units, ctx.cfg)
+    write_parquet(unit_areas, ctx.out / "unit_areas.parquet")
+    themes, curation = mapping.map_themes(
+        result.themes, result.unit_themes, unit_areas, ctx.cfg,
+        mapping.curation_paths(ctx.cfg, ctx.round_dir))
+    result.themes = themes
+    write_atomic(ctx.out / "themes.json", themes_json(result, _themes_meta(ctx)))
+    matrix = mapping.strategy_matrix(themes, result.unit_themes, unit_areas, ctx.cfg)
+    write_atomic(ctx.out / "strategy_matrix.csv", matrix.to_csv())
+    summary = mapping.area_summary(themes, result.unit_themes, unit_areas, units, ctx.cfg)
+    write_atomic(ctx.out / "area_summary.json", mapping.to_json(summary))
+    write_atomic(ctx.out / "curation_report.json", mapping.to_json(curation))
+    counts.update({"units_scored": int(unit_areas["unit_id"].nunique()),
+                   "gap_themes": sum(1 for t in themes if t.get("gap")),
+                   "curated_themes": sum(1 for t in themes if t.get("curated"))})
+
+
+def stage_report(ctx: Context, counts: dict[str, Any]) -> None:
+    from pipeline.report import render_report
+
+    written = render_report(ctx.out, ctx.cfg, run_info=json.loads(ctx.record.to_json()))
+    counts.update({"files": sorted(p.name for p in written.values())})
 
 
 STAGES: dict[str, Stage] = {
     "ingest": stage_ingest,
     "embed": stage_embed,
     "themes": stage_themes,
+    "mapping": stage_mapping,
+    "report": stage_report,
 }
 
 COMMANDS: dict[str, list[str]] = {
     "ingest": ["ingest"],
     "themes": ["ingest", "embed", "themes"],
+    "run": ["ingest", "embed", "themes", "mapping", "report"],
 }
 
 
@@ -129,4 +163,4 @@ def run(command: str, round_dir: Path, cfg: Config, out_root: Path | None = None
         rd.abort()
         raise
     progress.say(f"done: {final}")
-    return final
+    return final / "report.html" if command == "run" else final
