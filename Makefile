@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | sha256sum | cut -c1-12)
 SAMPLE := corpora/sample-round
 
-.PHONY: install demo test test-fast lint bench defaults clean
+.PHONY: install browser demo test test-fast lint bench defaults clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -23,7 +23,13 @@ demo: install
 lint: install
 	$(BIN)/ruff check pipeline tests bench
 
-test: install lint
+# Browser tests need Debian's Chromium, its driver and a CJK font; installed when missing.
+browser:
+	@if [ ! -x /usr/bin/chromedriver ] || ! fc-list :lang=zh 2>/dev/null | grep -q .; then \
+	  (apt-get update -qq && apt-get install -y -qq chromium chromium-driver fonts-noto-cjk) \
+	  || echo "warning: could not install chromium; browser tests will be skipped"; fi
+
+test: install lint browser
 	$(BIN)/python -m pytest -q -n 2 --dist loadfile
 
 test-fast: install

@@ -165,3 +165,19 @@ def test_interrupted_run_leaves_no_finished_folder(tmp_path: Path, monkeypatch):
     with pytest.raises(RuntimeError):
         runner.run("ingest", SAMPLE, load_config(), tmp_path / "reports", quiet=True)
     assert list((tmp_path / "reports").glob("*/*")) == []
+
+
+@pytest.mark.parametrize("unit", ["sentence", "turn"])
+def test_same_transcript_in_every_line_format_gives_same_units(tmp_path: Path, unit: str):
+    from formats import LINE_FORMATS, build
+
+    texts = {}
+    for name in LINE_FORMATS:
+        rnd = tmp_path / name
+        rnd.mkdir()
+        build(name, rnd)
+        units = ingest_round(rnd, load_config(overrides=[f"segment.unit={unit}"])).units
+        texts[name] = list(zip(units["speaker"], units["text"], strict=True))
+    assert len(texts["md"]) >= 5
+    for name in ["txt-cp950", "docx", "pdf", "txt-utf16"]:
+        assert texts[name] == texts["md"], name

@@ -1,0 +1,118 @@
+"""`consult run` end to end on a small real round from ../shared, checked as a person would:
+determinism, embedding cache, the xlsx, and the report opened in headless Chromium."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from pipeline.config import load_config
+from rounds import MEETINGS, small_round
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(not MEETINGS.is_dir(), reason="needs ../shared/corpora/transcripts"),
+]
+
+
+def consult(*args: str, cache: Path) -> tuple[Path, dict]:
+    proc = subprocess.run(
+        [sys.executable, "-m", "pipeline", *args, "--quiet",
+         "--set", f"embed.cache_dir={cache}"],
+        capture_output=True, text=True, check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    last = Path(proc.stdout.strip().splitlines()[-1])
+    run_dir = last.parent if last.suffix == ".html" else last
+    return last, json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory: pytest.TempPathFactory):
+    tmp = tmp_path_factory.mktemp("e2e")
+    rnd = small_round(tmp / "round", 3)
+    cache = tmp / "cache"
+    out = str(tmp / "reports")
+    first = consult("run", str(rnd), "--out", out, cache=cache)
+    again = consult("run", str(rnd), "--out", out, cache=cache)
+    changed = consult("run", str(rnd), "--out", out, "--set", "themes.min_size=12", cache=cache)
+    return first, again, changed
+
+
+def test_run_prints_report_and_writes_every_output(runs):
+    (html, record), _, _ = runs
+    assert html.name == "report.html" and html.is_file()
+    run_dir = html.parent
+    for name in ["units.parquet", "themes.json", "unit_themes.parquet", "unit_areas.parquet",
+                 "strategy_matrix.csv", "area_summary.json", "report.md", "themes.xlsx",
+                 "run.json", "config.yaml"]:
+        assert (run_dir / name).is_file(), name
+    assert set(record["stages"]) == {"ingest", "embed", "themes", "mapping", "report"}
+    themes = json.loads((run_dir / "themes.json").read_text(encoding="utf-8"))
+    assert themes["stats"]["outlier_share"] < 0.15
+    assert len(themes["themes"]) >= 3
+
+
+def test_same_inputs_same_config_give_identical_themes_json(runs):
+    (a, _), (b, rec_b), _ = runs
+    assert a.parent != b.parent
+    assert (a.parent / "themes.json").read_bytes() == (b.parent / "themes.json").read_bytes()
+    assert rec_b["stages"]["embed"]["embedded"] == 0
+
+
+def test_changed_themes_setting_embeds_nothing_again(runs):
+    (_, rec_a), _, (_, rec_c) = runs
+    assert rec_a["stages"]["embed"]["embedded"] > 0
+    assert rec_c["stages"]["embed"]["embedded"] == 0
+    assert rec_c["stages"]["embed"]["cached"] == rec_a["stages"]["embed"]["unique"]
+
+
+def test_xlsx_rows_match_themes_json(runs):
+    import openpyxl
+
+    (html, _), _, _ = runs
+    themes = json.loads((html.parent / "themes.json").read_text(encoding="utf-8"))["themes"]
+    wb = openpyxl.load_workbook(html.parent / "themes.xlsx", read_only=True)
+    assert {"themes", "quotes", "units", "strategy_matrix", "sessions"} <= set(wb.sheetnames)
+    rows = list(wb["themes"].iter_rows(values_only=True))
+    assert len(rows) - 1 == len(themes)
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian chromium + chromium-driver")
+def test_report_in_headless_chromium(runs, tmp_path: Path):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+    from test_report_browser import LOCAL_SCHEMES, _requests, browser
+
+    (html, _), _, _ = runs
+    driver = browser(tmp_path / "profile")
+    try:
+        url = html.resolve().as_uri()
+        driver.get("about:blank")
+        driver.get_log("performance")
+        driver.get(url)
+        driver.save_screenshot(str(html.parent / "report_overview.png"))
+        urls, failed = _requests(driver)
+        assert [u for u in urls if u != url and not u.startswith(LOCAL_SCHEMES)] == []
+        assert failed == []
+        assert [e for e in driver.get_log("browser") if e["level"] == "SEVERE"] == []
+        cards = driver.find_elements(By.CSS_SELECTOR, "article.theme-card")
+        assert cards and driver.find_elements(By.CSS_SELECTOR, "#chart-sizes svg g.bar")
+        themes = json.loads((html.parent / "themes.json").read_text(encoding="utf-8"))["themes"]
+        area = next(t["key_area"] for t in themes if t.get("key_area") not in (None, "NONE"))
+        Select(driver.find_element(By.ID, "f-area")).select_by_value(area)
+        visible = [c for c in cards if c.is_displayed()]
+        min_share = load_config().report.area_min_share
+        expected = [t for t in themes if not t.get("gap") and (
+            t.get("key_area") == area or t.get("area_distribution", {}).get(area, 0) >= min_share)]
+        assert 0 < len(visible) == len(expected)
+    finally:
+        driver.quit()
+    assert (html.parent / "report_overview.png").stat().st_size > 10_000
