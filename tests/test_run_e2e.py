@@ -9,9 +9,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from rounds import MEETINGS, small_round
 
 from pipeline.config import load_config
-from rounds import MEETINGS, small_round
 
 pytestmark = [
     pytest.mark.slow,
