@@ -313,6 +313,34 @@ class ReportConfig(Section):
     max_keywords: int = Field(10, ge=1)
     # Units sheet of themes.xlsx: every unit (with exclusion reasons) or analysed ones only.
     xlsx_units: Literal["all", "analysed"] = "all"
+    # An earlier run to compare with in the report (section 變化): a run folder, or
+    # "previous" = the latest finished run of the previous round (rounds.yaml order, else the
+    # round folders given to `consult run`, else round names under the reports root).
+    compare_with: str | None = None
+
+
+class CompareConfig(Section):
+    # Owned by pipeline/diff.py: how themes of two runs (or rounds) are matched, by the
+    # cosine of their centroids mixed with the overlap of their fingerprint keywords.
+    centroid_weight: float = Field(0.7, ge=0.0, le=1.0)
+    # One-to-one matches (optimal assignment) need at least this combined similarity.
+    min_similarity: float = Field(0.6, ge=0.0, le=1.0)
+    # A further theme linked to an already matched one at this similarity makes a merge
+    # (several earlier themes -> one later) or a split (one earlier -> several later).
+    split_merge_similarity: float = Field(0.65, ge=0.0, le=1.0)
+    # Share of analysed units: a matched theme is "growing"/"shrinking" when its share
+    # changes by at least this fraction of the earlier share (0.25 = ±25 %).
+    size_change: float = Field(0.25, ge=0.0)
+
+
+class ParticipationConfig(Section):
+    # Owned by pipeline/participation.py (協力地圖): organisations come from the manifest's
+    # `organisations:` (else `participants:`) of each session.
+    # An organisation present in more than this many sessions of a round is flagged as a
+    # possible over-mobilisation risk (重複、過度動員).
+    max_sessions: int = Field(3, ge=1)
+    # Organisers and hosts present everywhere by design; never flagged.
+    organisers: list[str] = Field(default_factory=lambda: ["國家發展委員會"])
 
 
 class MappingConfig(Section):
@@ -382,6 +410,8 @@ class Config(Section):
     themes: ThemesConfig = Field(default_factory=ThemesConfig)
     report: ReportConfig = Field(default_factory=ReportConfig)
     mapping: MappingConfig = Field(default_factory=MappingConfig)
+    compare: CompareConfig = Field(default_factory=CompareConfig)
+    participation: ParticipationConfig = Field(default_factory=ParticipationConfig)
 
     @field_validator("*", mode="before")
     @classmethod
