@@ -43,7 +43,12 @@ def build_round(dest: Path, files: list[Path], name: str) -> Path:
     sessions = []
     for i, src in enumerate(files, 1):
         shutil.copyfile(src, dest / src.name)
-        sessions.append({"id": f"m{i:02d}", "file": src.name, **session_meta(src)})
+        meta = session_meta(src)
+        # The roadshows were chaired by the minister without portfolio, who is labelled by
+        # name; an analyst names the chair in the manifest, as here.
+        if "唐鳳：" in src.read_text(encoding="utf-8"):
+            meta["moderators"] = ["唐鳳"]
+        sessions.append({"id": f"m{i:02d}", "file": src.name, **meta})
     manifest = {"round": name, "sessions": sessions}
     (dest / "round.yaml").write_text(
         yaml.safe_dump(manifest, allow_unicode=True, sort_keys=False), encoding="utf-8"
