@@ -69,6 +69,9 @@ class RunRecord:
     inputs: list[dict[str, Any]] = field(default_factory=list)
     skipped: list[dict[str, Any]] = field(default_factory=list)
     stages: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # The earlier run this one was compared with (report.compare_with / several rounds):
+    # following it back gives the round history used for theme tracking.
+    compared_with: str | None = None
     packages: dict[str, str] = field(default_factory=package_versions)
     argv: list[str] = field(default_factory=lambda: list(sys.argv))
 

@@ -219,7 +219,8 @@ def test_no_plotly_or_cdn(rendered):
 def test_html_sections_and_theme_pages(rendered):
     html = rendered["html"].read_text(encoding="utf-8")
     for sid, title in [("overview", "總覽"), ("strategy", "反饋調整戰略"), ("themes", "主題"),
-                       ("charts", "圖表"), ("method", "方法與來源")]:
+                       ("charts", "圖表"), ("participation", "協力地圖與參與負荷"),
+                       ("method", "方法與來源")]:
         assert f'<section id="{sid}">' in html and title in html
     doc = themes_doc()
     for i, t in enumerate(doc["themes"], 1):
@@ -242,8 +243,9 @@ def test_html_sections_and_theme_pages(rendered):
 def test_markdown_has_same_structure(rendered):
     text = rendered["md"].read_text(encoding="utf-8")
     heads = [ln for ln in text.splitlines() if ln.startswith("## ")]
+    # The fixture's sessions list participants, so the collaboration map is section 5.
     assert heads == ["## 1. 總覽", "## 2. 反饋調整戰略", "## 3. 主題", "## 4. 圖表",
-                     "## 5. 方法與來源"]
+                     "## 5. 協力地圖與參與負荷", "## 6. 方法與來源"]
     assert text.count("### 主題 ") == len(themes_doc()["themes"])
     assert "### 未被任何戰略涵蓋的主題（1）" in text
 
@@ -266,7 +268,8 @@ def test_private_config_values_are_not_printed(tmp_path):
 
 def test_xlsx_rows_match_themes_json(rendered):
     wb = load_workbook(rendered["xlsx"])
-    assert wb.sheetnames == ["themes", "quotes", "units", "strategy_matrix", "sessions"]
+    assert wb.sheetnames == ["themes", "quotes", "units", "strategy_matrix", "sessions",
+                             "participation"]
     doc = themes_doc()
     rows = list(wb["themes"].iter_rows(values_only=True))
     header, body = rows[0], rows[1:]

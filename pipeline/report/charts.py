@@ -161,3 +161,47 @@ def matrix_heatmap(run: RunData, none_label: str) -> Heatmap | None:
         rows.append(HeatRow(clip(header, 14), header, cells,
                             f"#{anchor}" if anchor else None, anchor))
     return Heatmap(cols, rows)
+
+
+def org_sessions_heatmap(run: RunData, flag: str) -> Heatmap | None:
+    """Organisations (rows) × sessions (columns, by date): who took part where (協力地圖)."""
+    cmap = run.participation
+    if cmap is None or cmap.empty:
+        return None
+    info = {s.id: s for s in run.sessions}
+    cols = []
+    for sid in cmap.org_sessions.columns:
+        s = info.get(str(sid))
+        bits = [b for b in (s.date, s.type, s.location) if b] if s else []
+        head = f"{sid} {s.location}" if s and s.location else str(sid)
+        cols.append((head, f"{s.title or sid}（{'，'.join(bits)}）" if s else str(sid)))
+    summary = cmap.org_summary.set_index("organisation")
+    rows = []
+    for org, present in cmap.org_sessions.iterrows():
+        flagged = bool(summary.at[org, "flagged"]) if org in summary.index else False
+        n = int(present.sum())
+        cells = [Cell("●" if v else "", 0.9 if v and flagged else (0.55 if v else 0.0),
+                      f"{org} × {sid}" + ("：出席" if v else "")) for sid, v in present.items()]
+        header = f"{flag} {org}" if flagged else str(org)
+        rows.append(HeatRow(clip(header, 14), f"{org}：{n}", cells))
+    return Heatmap(cols, rows)
+
+
+def org_themes_heatmap(run: RunData) -> Heatmap | None:
+    """Organisations × themes: analysed units of each theme in the sessions each attended."""
+    cmap = run.participation
+    if cmap is None or cmap.empty or cmap.org_themes.empty:
+        return None
+    by_id = {t.id: t for t in run.themes}
+    keys = [str(c) for c in cmap.org_themes.columns]
+    cols = [(k, by_id[k].label if k in by_id else k) for k in keys]
+    top = float(cmap.org_themes.to_numpy().max()) or 1.0
+    rows = []
+    for org, counts in cmap.org_themes.iterrows():
+        cells = []
+        for k, v in zip(keys, counts.tolist(), strict=True):
+            label = by_id[k].label if k in by_id else k
+            cells.append(Cell(str(int(v)) if v else "", float(v) / top,
+                              f"{org} × {label}：{int(v)}"))
+        rows.append(HeatRow(clip(str(org), 14), str(org), cells))
+    return Heatmap(cols, rows)

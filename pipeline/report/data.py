@@ -85,6 +85,10 @@ def load_run(run_dir: Path, cfg: Config, run_info: dict[str, Any] | None = None)
         excluded = Counter(r for r in map(_clean, units["excluded_reason"]) if r).most_common()
     redactions = [(str(k), _int(v, 0)) for k, v in (summary.get("redactions") or {}).items()]
 
+    participation = _participation(units, unit_themes, themes_doc, cfg)
+    compare = _json(run_dir / "diff.json", notes, required=False)
+    tracking = _json(run_dir / "tracking.json", notes, required=False)
+
     return RunData(
         run_dir=run_dir,
         round=str(run.get("round_name") or meta.get("round") or summary.get("round") or ""),
@@ -99,8 +103,18 @@ def load_run(run_dir: Path, cfg: Config, run_info: dict[str, Any] | None = None)
         n_outliers=n_out, outlier_share=out_share, mapped=mapped, areas=areas, gaps=gaps,
         area_share_basis=share_basis, none_share=none_share, matrix=matrix,
         type_totals=type_totals, units=units, unit_themes=unit_themes, unit_areas=unit_areas,
-        notes=notes,
+        notes=notes, participation=participation, compare=compare, tracking=tracking,
     )
+
+
+def _participation(units: pd.DataFrame, unit_themes: pd.DataFrame | None,
+                   themes_doc: dict[str, Any] | None, cfg: Config) -> Any:
+    from pipeline.participation import collaboration_map
+
+    # Presentation only (flags are a threshold on counts), so `consult report RUN_DIR --set
+    # participation.max_sessions=4` re-renders with another limit.
+    cmap = collaboration_map(units, unit_themes, themes_doc, cfg.participation)
+    return None if cmap.empty else cmap
 
 
 # --- reading files ------------------------------------------------------------------------

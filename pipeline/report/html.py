@@ -21,7 +21,7 @@ from markupsafe import Markup
 
 from pipeline.config import Config
 from pipeline.report import charts
-from pipeline.report.model import RunData, show_role
+from pipeline.report.model import RunData, section_numbers, show_role
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
@@ -124,6 +124,11 @@ def render_html(run: RunData, cfg: Config, labels: dict[str, str]) -> str:
         "uncovered": [a for a in run.areas if not a.entries],
         "sessions_by_type": _count_by(run, "type", labels["unknown"]),
         "sessions_by_location": _count_by(run, "location", labels["unknown"]),
+        "sec": section_numbers(run),
+        "chart_org_sessions": charts.org_sessions_heatmap(run, "⚑"),
+        "chart_org_themes": charts.org_themes_heatmap(run),
+        "org_rows": _org_rows(run),
+        "org_pairs": _org_pairs(run),
     }
     return environment().get_template("report.html.j2").render(**ctx)
 
@@ -134,3 +139,16 @@ def _count_by(run: RunData, attr: str, unknown: str) -> list[tuple[str, int]]:
         key = getattr(s, attr) or unknown
         out[key] = out.get(key, 0) + 1
     return sorted(out.items(), key=lambda kv: -kv[1])
+
+
+def _org_rows(run: RunData) -> list[dict[str, Any]]:
+    if run.participation is None:
+        return []
+    return run.participation.org_summary.to_dict("records")
+
+
+def _org_pairs(run: RunData, limit: int = 20) -> list[dict[str, Any]]:
+    if run.participation is None:
+        return []
+    pairs = run.participation.pairs
+    return pairs[~pairs["organiser"]].head(limit).to_dict("records")

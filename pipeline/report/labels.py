@@ -150,6 +150,27 @@ ZH_TW: dict[str, str] = {
     "yes": "是",
     "no": "否",
     "generated_by": "由 consult 產生；離線可讀，不連線任何網址。",
+    # participation (協力地圖)
+    "participation": "協力地圖與參與負荷",
+    "participation_intro": (
+        "依各場次名單（round.yaml 的 organisations）整理哪些機關團體出席哪些場次，"
+        "以及這些場次提出的主題。主題歸屬以「出席該場次」計，不代表該團體本身的發言。"),
+    "over_mobilisation": "可能重複、過度動員的團體",
+    "over_mobilisation_rule": "出席超過 {n} 場即標示；主辦機關不列入",
+    "no_over_mobilisation": "沒有團體出席超過 {n} 場。",
+    "chart_org_sessions": "機關團體 × 場次",
+    "chart_org_sessions_note": "● 表示出席；深色為標示過度動員的團體",
+    "chart_org_themes": "機關團體 × 主題",
+    "chart_org_themes_note": "該團體出席場次中，各主題的發言單元數",
+    "org_table": "各機關團體的參與情形",
+    "organisation": "機關團體",
+    "session_types": "場次類型",
+    "locations": "地點",
+    "org_top_themes": "出席場次的主要主題（單元數）",
+    "flag": "標示",
+    "organiser": "主辦",
+    "org_pairs": "經常同場出席的團體（兩場以上）",
+    "shared_sessions": "同場次數",
     # xlsx column headers
     "x_theme_id": "主題編號",
     "x_label": "主題名稱",
@@ -269,6 +290,27 @@ EN: dict[str, str] = {
     "role_participant": "participant", "role_official": "official",
     "role_moderator": "moderator", "yes": "yes", "no": "no",
     "generated_by": "Made by consult; readable offline, contacts no address.",
+    "participation": "Collaboration map and participation load",
+    "participation_intro": (
+        "Which organisations took part in which sessions (round.yaml `organisations`), and "
+        "the themes raised in those sessions. Themes are attributed by presence in a "
+        "session, not to the organisation's own speech."),
+    "over_mobilisation": "Possible over-mobilisation (same actors again and again)",
+    "over_mobilisation_rule": "flagged above {n} sessions; organisers excluded",
+    "no_over_mobilisation": "No organisation took part in more than {n} sessions.",
+    "chart_org_sessions": "Organisations × sessions",
+    "chart_org_sessions_note": "● = present; dark = flagged organisation",
+    "chart_org_themes": "Organisations × themes",
+    "chart_org_themes_note": "units of each theme in the sessions the organisation attended",
+    "org_table": "Participation by organisation",
+    "organisation": "Organisation",
+    "session_types": "Session types",
+    "locations": "Locations",
+    "org_top_themes": "Main themes in its sessions (units)",
+    "flag": "Flag",
+    "organiser": "organiser",
+    "org_pairs": "Organisations often in the same sessions (2+)",
+    "shared_sessions": "Shared sessions",
 }
 
 LANGUAGES = {"zh-TW": ZH_TW, "en": EN}

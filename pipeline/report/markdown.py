@@ -13,7 +13,7 @@ from typing import Any
 from pipeline.config import Config
 from pipeline.report.charts import pct
 from pipeline.report.html import config_yaml, when
-from pipeline.report.model import NO_AREA, Quote, RunData, Theme, show_role
+from pipeline.report.model import NO_AREA, Quote, RunData, Theme, section_numbers, show_role
 
 # Characters that format or link anywhere in a line (tables split on `|`).
 _INLINE = re.compile(r"([\\`*_\[\]|~])")
@@ -229,8 +229,12 @@ def render_markdown(run: RunData, cfg: Config, L: dict[str, str]) -> str:
             rows.append([md(L["none_share"]), "", pct(run.none_share), ""])
         out += table([L["filter_area"], "", L["area_share"], L["units"]], rows)
 
-    # 5. method and provenance
-    out += [f"## 5. {L['method']}", "", L["method_intro"], "",
+    sec = section_numbers(run)
+    if run.participation is not None:
+        out += _participation(run, L, sec["participation"])
+
+    # method and provenance
+    out += [f"## {sec['method']}. {L['method']}", "", L["method_intro"], "",
             f"**{L['pipeline_steps']}**：{L['steps_text']}", "", f"### {L['models']}", ""]
     embed = run.config.get("embed") or {}
     rows = [[L["embedding_model"], code(" / ".join(str(embed[k]) for k in ("backend", "model")
@@ -263,3 +267,32 @@ def render_markdown(run: RunData, cfg: Config, L: dict[str, str]) -> str:
             config_yaml(run.config, hidden).replace("~~~~~~~~", "~ ~ ~ ~").rstrip(), fence, "",
             "---", "", f"{L['generated_by']} {L['run_id']} {code(run.run_id)}", ""]
     return "\n".join(out)
+
+
+def _participation(run: RunData, L: dict[str, str], n: int) -> list[str]:
+    cm = run.participation
+    out = [f"## {n}. {L['participation']}", "", L["participation_intro"], ""]
+    rows = cm.org_summary.to_dict("records")
+    flagged = [r for r in rows if r["flagged"]]
+    if flagged:
+        rule = L["over_mobilisation_rule"].format(n=cm.max_sessions)
+        out += [f"**{L['over_mobilisation']}**（{rule}）", ""]
+        out += [f"- {md(r['organisation'])}：{md(r['reason'])}；{md('、'.join(r['session_ids']))}"
+                for r in flagged]
+        out += [""]
+    else:
+        out += [L["no_over_mobilisation"].format(n=cm.max_sessions), ""]
+    sids = [str(c) for c in cm.org_sessions.columns]
+    out += [f"**{L['chart_org_sessions']}**", ""]
+    out += table([L["organisation"], *map(md, sids)],
+                 [[md(org)] + ["●" if v else "" for v in present.tolist()]
+                  for org, present in cm.org_sessions.iterrows()])
+    out += [f"**{L['org_table']}**", ""]
+    out += table([L["organisation"], L["sessions"], L["session_types"], L["locations"],
+                  L["org_top_themes"], L["flag"]],
+                 [[md(r["organisation"]) + (f"（{L['organiser']}）" if r["organiser"] else ""),
+                   str(r["sessions"]), md("、".join(r["session_types"])),
+                   md("、".join(r["locations"])),
+                   md("；".join(f"{t['label']}（{t['units']}）" for t in r["top_themes"])),
+                   md(r["reason"] or "")] for r in rows])
+    return out

@@ -192,6 +192,12 @@ class RunData:
     unit_themes: pd.DataFrame | None
     unit_areas: pd.DataFrame | None
     notes: list[str] = field(default_factory=list)
+    # 協力地圖 (pipeline.participation.CollaborationMap), None when no session names any
+    # organisation.
+    participation: Any = None
+    # diff.json / tracking.json of the compare stage, when the run was compared with others.
+    compare: dict[str, Any] | None = None
+    tracking: dict[str, Any] | None = None
 
     @property
     def covered_areas(self) -> list[Area]:
@@ -256,3 +262,14 @@ def _float_dict(d: Any) -> dict[str, float]:
     if not isinstance(d, dict):
         return {}
     return {str(k): f for k, v in d.items() if (f := _float(v)) is not None}
+
+
+def section_numbers(run: RunData) -> dict[str, int]:
+    """Sections 1-4 are always there; the optional ones are numbered only when present."""
+    out, n = {}, 4
+    for key, present in (("participation", run.participation is not None),
+                         ("changes", bool(run.compare)), ("method", True)):
+        if present:
+            n += 1
+            out[key] = n
+    return out

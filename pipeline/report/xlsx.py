@@ -126,6 +126,22 @@ def render_xlsx(run: RunData, cfg: Config, L: dict[str, str]) -> bytes:
           s.analysed, (inputs.get(s.id) or {}).get("sha256")] + [s.extra.get(k) for k in extra]
          for s in run.sessions), widths={2: 28, 6: 30, 7: 28, 10: 66})
 
+    cm = run.participation
+    if cm is not None:
+        sids = [str(c) for c in cm.org_sessions.columns]
+        presence = cm.org_sessions
+        _sheet(wb, "participation", [
+            L["organisation"], L["sessions"], L["session_types"], L["locations"],
+            L["org_top_themes"], L["organiser"], L["flag"], *sids],
+            ([r["organisation"], r["sessions"], "、".join(r["session_types"]),
+              "、".join(r["locations"]),
+              "；".join(f"{t['label']}（{t['units']}）" for t in r["top_themes"]),
+              L["yes"] if r["organiser"] else L["no"], r["reason"]]
+             + [int(presence.at[r["organisation"], c]) if r["organisation"] in presence.index
+                else 0 for c in presence.columns]
+             for r in cm.org_summary.to_dict("records")),
+            widths={1: 28, 3: 24, 4: 24, 5: 60, 7: 22})
+
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
