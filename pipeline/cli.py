@@ -105,8 +105,9 @@ def _report(args: argparse.Namespace, cfg) -> int:
     if not (run_dir / "run.json").is_file():
         raise InputError(run_dir, "not a finished run folder (no run.json)",
                          "pass a folder printed by `consult run` or `consult themes`")
-    if not args.config and not args.overrides and (run_dir / "config.yaml").is_file():
-        cfg = load_config(run_dir / "config.yaml")  # the run's own config
+    if not args.config and (run_dir / "config.yaml").is_file():
+        # The run's own config, with any --set on top (e.g. another report.language).
+        cfg = load_config(run_dir / "config.yaml", args.overrides)
     written = render_report(run_dir, cfg)
     print(written.get("html", run_dir))
     return 0
