@@ -32,7 +32,14 @@ def build_parser() -> argparse.ArgumentParser:
         ("run", "the whole pipeline: ingest → embed → themes → mapping → report"),
     ]:
         p = sub.add_parser(name, help=help_)
-        p.add_argument("round_dir", type=Path, help="folder with transcripts (and round.yaml)")
+        if name == "run":
+            p.add_argument("round_dir", type=Path, nargs="+",
+                           help="folder with transcripts (and round.yaml); several folders, "
+                                "or a rounds.yaml listing them, run oldest first and each is "
+                                "compared with the one before")
+        else:
+            p.add_argument("round_dir", type=Path,
+                           help="folder with transcripts (and round.yaml)")
         p.add_argument("--out", type=Path, help="reports root (default: reports/)")
         _common(p)
 
@@ -56,6 +63,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("report", help="re-render the reports of a finished run (no recompute)")
     p.add_argument("run_dir", type=Path)
+    _common(p)
+
+    p = sub.add_parser("diff", help="compare the themes of two finished runs (diff.json)")
+    p.add_argument("run_a", type=Path, help="the earlier run folder")
+    p.add_argument("run_b", type=Path, help="the later run folder")
+    p.add_argument("--out", type=Path, help="where to write diff.json (default: RUN_B/diff.json)")
     _common(p)
 
     p = sub.add_parser("config", help="print the resolved config as YAML")
@@ -113,6 +126,21 @@ def _report(args: argparse.Namespace, cfg) -> int:
     return 0
 
 
+def _diff(args: argparse.Namespace, cfg) -> int:
+    from pipeline.diff import DIFF_FILE, diff_json, diff_runs, format_summary, load_run
+    from pipeline.rundir import write_atomic
+
+    a, b = load_run(args.run_a), load_run(args.run_b)
+    diff = diff_runs(a, b, cfg)
+    out = args.out or b.run_dir / DIFF_FILE
+    if out.is_dir():
+        out = out / DIFF_FILE
+    write_atomic(out, diff_json(diff))
+    print(format_summary(diff), end="")
+    print(out)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
@@ -123,6 +151,8 @@ def main(argv: list[str] | None = None) -> int:
             return _eval(args, cfg)
         if args.command == "report":
             return _report(args, cfg)
+        if args.command == "diff":
+            return _diff(args, cfg)
         if args.command == "config":
             import yaml
 
@@ -130,6 +160,15 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         from pipeline.runner import run
 
+        if args.command == "run":
+            from pipeline.rounds import round_dirs
+            from pipeline.runner import run_rounds
+
+            # One line per round; the last is the newest round's report.
+            for final in run_rounds("run", round_dirs(args.round_dir), cfg, args.out,
+                                    quiet=args.quiet):
+                print(final, flush=True)
+            return 0
         final = run(args.command, args.round_dir, cfg, args.out, quiet=args.quiet)
         print(final)
         return 0

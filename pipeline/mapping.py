@@ -19,8 +19,9 @@ a key area (the labelling scheme gives NONE units neither).
 Themes aggregate their units' probabilities (weighted by theme membership): the distribution
 over areas is reported, the argmax becomes the key area and its share the confidence; a second
 area with a substantial share marks a split. A theme whose units are mostly about net-zero
-but fit no area is a gap (a strategy-revision candidate). Analysts pin themes with a curation
-file, matched by keywords (never by theme number, which changes between runs).
+but fit no area is a gap (a strategy-revision candidate). Analysts rename, review and pin
+themes with a curation file (pipeline/curation.py), matched by keywords (never by theme number,
+which changes between runs).
 
 See docs/mapping.md for the method, the evaluation and the file formats.
 """
@@ -38,10 +39,19 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from pipeline.config import Config, ConfigError, resolve_path
+from pipeline.curation import (  # noqa: F401  (re-exported: mapping was their first home)
+    Curation,
+    CurationEntry,
+    CurationError,
+    _Pin,
+    apply_theme_curation,
+    curation_paths,
+    keyword_similarity,
+    load_curation,
+    theme_fingerprint,
+)
 from pipeline.taxonomy import NONE_ID, Area, Framework, load_framework
 
 UNIT_COLUMNS = ["key_area", "key_area_score", "confidence", "jt_dimensions", "focus",
@@ -495,126 +505,6 @@ def _prob_matrix(unit_areas: pd.DataFrame, area_ids: list[str]) -> pd.DataFrame:
     return wide.reindex(columns=area_ids).fillna(0.0)
 
 
-# --- curation -----------------------------------------------------------------------------
-
-
-class CurationEntry(BaseModel):
-    """One analyst override: the theme whose keywords match gets these fields."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    keywords: list[str] = Field(min_length=1)
-    key_area: str | None = None
-    jt_dimensions: list[str] | None = None
-    consultation_focus: str | None = None
-    gap: bool | None = None
-    min_similarity: float | None = Field(None, ge=0.0, le=1.0)
-    note: str = ""
-
-    @field_validator("keywords", mode="before")
-    @classmethod
-    def _split(cls, v: Any) -> Any:
-        # `keywords: 漁電共生 魚塭 光電` (one string) is as natural as a list.
-        return v.split() if isinstance(v, str) else v
-
-    @field_validator("keywords")
-    @classmethod
-    def _clean(cls, v: list[str]) -> list[str]:
-        out = [str(w).strip().lower() for w in v if str(w).strip()]
-        if not out:
-            raise ValueError("keywords are empty")
-        return out
-
-
-@dataclass
-class _Pin:
-    entry: CurationEntry
-    source: str  # "file:line"
-    order: int
-
-
-def _curation_lines(text: str) -> list[int]:
-    try:
-        root = yaml.compose(text)
-    except yaml.YAMLError:
-        return []
-    if isinstance(root, yaml.MappingNode):
-        for key, value in root.value:
-            if getattr(key, "value", None) == "pins" and isinstance(value, yaml.SequenceNode):
-                return [item.start_mark.line + 1 for item in value.value]
-    return []
-
-
-def load_curation(paths: Sequence[Path], fw: Framework) -> tuple[list[_Pin], list[str]]:
-    """Pins from the curation files that exist, validated against the framework."""
-    pins: list[_Pin] = []
-    read: list[str] = []
-    valid = {
-        "key_area": {a.id for a in fw.facet("key_area")} | {NONE_ID},
-        "jt_dimensions": {a.id for a in fw.jt_dimensions},
-        "consultation_focus": {a.id for a in fw.focuses},
-    }
-    for path in paths:
-        path = Path(path)
-        if not path.is_file():
-            continue
-        text = path.read_text(encoding="utf-8-sig")
-        try:
-            data = yaml.safe_load(text)
-        except yaml.YAMLError as e:
-            mark = getattr(e, "problem_mark", None)
-            line = f":{mark.line + 1}" if mark else ""
-            raise MappingError(f"{path}{line}: not valid YAML ({getattr(e, 'problem', e)})") from e
-        read.append(str(path))
-        if data is None:
-            continue  # the shipped example is all comments
-        if not isinstance(data, dict) or set(data) - {"pins"}:
-            raise MappingError(f"{path}: a curation file is a mapping with one key, `pins:`")
-        raw = data.get("pins") or []
-        if not isinstance(raw, list):
-            raise MappingError(f"{path}: `pins:` must be a list of entries")
-        lines = _curation_lines(text)
-        for i, item in enumerate(raw):
-            where = f"{path}:{lines[i]}" if i < len(lines) else str(path)
-            try:
-                entry = CurationEntry.model_validate(item)
-            except ValidationError as e:
-                reasons = "; ".join(
-                    f"unknown field '{'.'.join(map(str, err['loc']))}'"
-                    if err["type"] == "extra_forbidden"
-                    else f"{'.'.join(map(str, err['loc']))}: {err['msg']}"
-                    for err in e.errors()
-                )
-                raise MappingError(f"{where}: pin #{i + 1}: {reasons}") from e
-            for field_name, ids in valid.items():
-                value = getattr(entry, field_name)
-                for v in [value] if isinstance(value, str) else value or []:
-                    if v not in ids:
-                        raise MappingError(
-                            f"{where}: pin #{i + 1}: {field_name} {v!r} is not in the framework "
-                            f"({', '.join(sorted(ids))})"
-                        )
-            pins.append(_Pin(entry, where, len(pins)))
-    return pins, read
-
-
-def theme_fingerprint(theme: dict[str, Any]) -> list[str]:
-    """Words that identify a theme across runs: its fingerprint, else its keywords."""
-    fp = theme.get("fingerprint") or {}
-    words = fp.get("keywords") if isinstance(fp, dict) else None
-    if not words:
-        words = [k.get("word") if isinstance(k, dict) else k for k in theme.get("keywords") or []]
-    return [str(w).strip().lower() for w in words if w is not None and str(w).strip()]
-
-
-def keyword_similarity(a: Sequence[str], b: Sequence[str]) -> float:
-    """Overlap coefficient |A∩B| / min(|A|,|B|): a short, distinctive pin matches fully."""
-    sa, sb = set(a), set(b)
-    if not sa or not sb:
-        return 0.0
-    return len(sa & sb) / min(len(sa), len(sb))
-
-
 # --- themes -------------------------------------------------------------------------------
 
 
@@ -640,6 +530,7 @@ def map_themes(
     cfg: Config,
     curation_paths: Sequence[Path] = (),
     framework: Framework | None = None,
+    curation: Curation | None = None,
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """Themes enriched with their mapping, and a report of what curation matched.
 
@@ -648,8 +539,11 @@ def map_themes(
     theme's area-bearing mass), area_distribution {area: share} (NONE included), area_units
     {area: units whose own key area it is}, split_areas (other areas with ≥ `split_share`),
     jt_dimensions, jt_distribution, consultation_focus, focus_distribution, evidence (unit
-    ids, strongest first), net_zero_share, gap, gap_reason, curated (bool) and curation (the
-    pin applied, with what was computed before it).
+    ids, strongest first), net_zero_share, gap, gap_reason, then the analyst's `themes:`
+    curation entries (pipeline/curation.py): curated (bool), curation (the entries applied,
+    with what was computed before them), label_curated and label_computed (a rename),
+    reviewed. `curation` (already loaded, as the runner does) takes precedence over
+    `curation_paths`.
     """
     m = cfg.mapping
     fw = framework or load_framework(resolve_path(m.framework))
@@ -666,8 +560,9 @@ def map_themes(
         w = members.get(str(t.get("id")), pd.Series(dtype=float))
         out.append(_map_one(t, w, units, probs, area_ids, jt_ids, focus_ids, fw, cfg))
 
-    pins, read = load_curation(list(curation_paths), fw)
-    report = _apply_curation(out, pins, read, fw, m.curation_min_similarity)
+    cur = curation if curation is not None else load_curation(list(curation_paths), fw)
+    report = {"files": list(cur.files),
+              **apply_theme_curation(out, cur, fw, m.curation_min_similarity)}
     return out, report
 
 
@@ -762,73 +657,6 @@ def _map_one(t: dict[str, Any], w: pd.Series, units: pd.DataFrame, probs: pd.Dat
         curation=None,
     )
     return t
-
-
-def _apply_curation(themes: list[dict[str, Any]], pins: list[_Pin], read: list[str],
-                    fw: Framework, default_min: float) -> dict[str, Any]:
-    matches: list[dict[str, Any]] = []
-    unmatched: list[dict[str, Any]] = []
-    best: dict[int, tuple[float, _Pin]] = {}  # theme index -> strongest pin
-    conflicts: list[dict[str, Any]] = []
-    fps = [theme_fingerprint(t) for t in themes]
-    for pin in pins:
-        threshold = pin.entry.min_similarity if pin.entry.min_similarity is not None \
-            else default_min
-        hits = []
-        for i, fp in enumerate(fps):
-            s = keyword_similarity(pin.entry.keywords, fp)
-            if s >= threshold and s > 0:
-                hits.append({"theme_id": themes[i].get("id"), "label": themes[i].get("label"),
-                             "similarity": round(s, 3)})
-                prev = best.get(i)
-                # Stronger match wins; on a tie the later pin (round folder over defaults).
-                if prev is None or s >= prev[0]:
-                    if prev is not None:
-                        conflicts.append({"theme_id": themes[i].get("id"),
-                                          "pins": [prev[1].source, pin.source]})
-                    best[i] = (s, pin)
-                else:
-                    conflicts.append({"theme_id": themes[i].get("id"),
-                                      "pins": [prev[1].source, pin.source]})
-        record = {"source": pin.source, "keywords": pin.entry.keywords,
-                  "key_area": pin.entry.key_area, "note": pin.entry.note, "themes": hits}
-        (matches if hits else unmatched).append(record)
-    for i, (s, pin) in best.items():
-        t = themes[i]
-        e = pin.entry
-        computed = {k: t.get(k) for k in ("key_area", "key_area_confidence", "jt_dimensions",
-                                          "consultation_focus", "gap", "gap_reason")}
-        if e.key_area is not None:
-            t["key_area"] = e.key_area
-            t["key_area_name"] = fw.name_of(e.key_area)
-            t["key_area_confidence"] = 1.0
-            t["split_areas"] = [a for a in t.get("split_areas", []) if a != e.key_area]
-            if e.gap is None:
-                # Pinning a theme to an area answers the gap question.
-                t["gap"], t["gap_reason"] = False, None
-        if e.jt_dimensions is not None:
-            t["jt_dimensions"] = list(e.jt_dimensions)
-        if e.consultation_focus is not None:
-            t["consultation_focus"] = e.consultation_focus
-        if e.gap is not None:
-            t["gap"] = e.gap
-            t["gap_reason"] = (f"set by curation ({pin.source})" + (f": {e.note}" if e.note
-                                                                    else "")) if e.gap else None
-        t["curated"] = True
-        t["curation"] = {"source": pin.source, "similarity": round(s, 3),
-                         "keywords": e.keywords, "note": e.note, "computed": computed}
-    for u in unmatched:
-        u["reason"] = "matched no theme: no theme's fingerprint shares enough of these keywords"
-    return {"files": read, "pins": len(pins), "matched": matches, "unmatched": unmatched,
-            "conflicts": conflicts}
-
-
-def curation_paths(cfg: Config, round_dir: Path | None = None) -> list[Path]:
-    """Curation files in the order they apply: config ones, then the round folder's."""
-    paths = [resolve_path(p) for p in cfg.mapping.curation]
-    if round_dir is not None:
-        paths.append(Path(round_dir) / "curation.yaml")
-    return paths
 
 
 # --- summaries ----------------------------------------------------------------------------

@@ -7,10 +7,11 @@ every stage succeeded, with `run.json` recording config, inputs, timings and cou
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -18,6 +19,9 @@ from pipeline.config import Config, resolve_path
 from pipeline.ingest import check_unit_ids, ingest_round
 from pipeline.progress import Progress
 from pipeline.rundir import RunDir, RunRecord, make_run_id, write_atomic
+
+if TYPE_CHECKING:
+    from pipeline.curation import Curation
 
 
 @dataclass
@@ -28,20 +32,53 @@ class Context:
     record: RunRecord
     progress: Progress
     tables: dict[str, Any] = field(default_factory=dict)
+    compare_with: Path | None = None  # an earlier finished run folder
 
 
 Stage = Callable[[Context, dict[str, Any]], None]
 
 
+def _curation(ctx: Context) -> Curation:
+    """The run's curation files, read once: at the first stage, so that a malformed file
+    stops the run before any work is done."""
+    from pipeline.curation import load_for_run
+
+    if "curation" not in ctx.tables:
+        ctx.tables["curation"] = load_for_run(ctx.cfg, ctx.round_dir)
+    return ctx.tables["curation"]
+
+
+def _curation_applied(ctx: Context, section: str, report: dict[str, Any]) -> None:
+    """Record what a stage's curation did; every entry that matched nothing is also a warning
+    line, because an analyst's decision that silently stopped applying is worse than none."""
+    from pipeline.curation import unmatched_warnings
+
+    cur = _curation(ctx)
+    cur.report[section] = report
+    for line in unmatched_warnings(section, report):
+        ctx.progress.say(f"warning: {line}")
+    write_atomic(ctx.out / "curation_report.json", cur.report_json())
+
+
 def stage_ingest(ctx: Context, counts: dict[str, Any]) -> None:
+    from pipeline.curation import apply_exclusions
+
+    cur = _curation(ctx)
     with ctx.progress.task("ingest", total=None) as tick:
         res = ingest_round(ctx.round_dir, ctx.cfg, progress=tick)
     ctx.record.inputs = res.inputs
     ctx.record.skipped = res.skipped
-    ctx.tables["units"] = res.units
-    write_parquet(res.units, ctx.out / "units.parquet")
+    # Exclusions apply before the units are written, so that every later stage (embed,
+    # themes, mapping, the report's exclusion counts) sees them like ingest's own.
+    units, excluded = apply_exclusions(res.units, cur)
+    if excluded["units_excluded"]:
+        res.summary["units_analysed"] = int(units["analysed"].sum())
+        res.summary["units_excluded"] = dict(Counter(units["excluded_reason"].dropna()))
+    ctx.tables["units"] = units
+    write_parquet(units, ctx.out / "units.parquet")
     write_atomic(ctx.out / "ingest_summary.json",
                  json.dumps(res.summary, ensure_ascii=False, indent=2))
+    _curation_applied(ctx, "exclude", excluded)
     counts.update(res.summary)
 
 
@@ -57,11 +94,17 @@ def stage_embed(ctx: Context, counts: dict[str, Any]) -> None:
 
 
 def stage_themes(ctx: Context, counts: dict[str, Any]) -> None:
+    from pipeline.curation import apply_merges
     from pipeline.themes import fit_themes, write_theme_files
 
-    result = fit_themes(ctx.tables["units"], ctx.tables["embeddings"], ctx.cfg)
+    units, emb = ctx.tables["units"], ctx.tables["embeddings"]
+    result = fit_themes(units, emb, ctx.cfg)
+    # Merged before anything is written, so themes.json, the centroids and the mapping all
+    # describe the merged theme.
+    merged = apply_merges(result, units, emb, _curation(ctx), ctx.cfg)
     ctx.tables["themes"] = result
     write_theme_files(result, _themes_meta(ctx), ctx.out)
+    _curation_applied(ctx, "merge", merged)
     counts.update(result.stats)
 
 
@@ -78,18 +121,20 @@ def stage_mapping(ctx: Context, counts: dict[str, Any]) -> None:
     unit_areas = mapping.score_units(units, ctx.cfg)
     write_parquet(unit_areas, ctx.out / "unit_areas.parquet")
     themes, curation = mapping.map_themes(
-        result.themes, result.unit_themes, unit_areas, ctx.cfg,
-        mapping.curation_paths(ctx.cfg, ctx.round_dir))
+        result.themes, result.unit_themes, unit_areas, ctx.cfg, curation=_curation(ctx))
     result.themes = themes
     write_atomic(ctx.out / "themes.json", themes_json(result, _themes_meta(ctx)))
     matrix = mapping.strategy_matrix(themes, result.unit_themes, unit_areas, ctx.cfg)
     write_atomic(ctx.out / "strategy_matrix.csv", matrix.to_csv())
     summary = mapping.area_summary(themes, result.unit_themes, unit_areas, units, ctx.cfg)
     write_atomic(ctx.out / "area_summary.json", mapping.to_json(summary))
-    write_atomic(ctx.out / "curation_report.json", mapping.to_json(curation))
+    curation.pop("files", None)
+    _curation_applied(ctx, "themes", curation)
     counts.update({"units_scored": int(unit_areas["unit_id"].nunique()),
                    "gap_themes": sum(1 for t in themes if t.get("gap")),
-                   "curated_themes": sum(1 for t in themes if t.get("curated"))})
+                   "curated_themes": sum(1 for t in themes if t.get("curated")),
+                   "renamed_themes": sum(1 for t in themes if t.get("label_curated")),
+                   "reviewed_themes": sum(1 for t in themes if t.get("reviewed"))})
 
 
 def stage_report(ctx: Context, counts: dict[str, Any]) -> None:
@@ -99,18 +144,32 @@ def stage_report(ctx: Context, counts: dict[str, Any]) -> None:
     counts.update({"files": sorted(p.name for p in written.values())})
 
 
+def stage_compare(ctx: Context, counts: dict[str, Any]) -> None:
+    """Diff against the earlier run (report.compare_with / the previous round) and track
+    themes across the rounds behind it; skipped when there is nothing to compare with."""
+    if ctx.compare_with is None:
+        counts["compared_with"] = None
+        return
+    from pipeline.tracking import write_comparison
+
+    # The comparison reads this run like any finished one; run.json is rewritten on commit.
+    write_atomic(ctx.out / "run.json", ctx.record.to_json())
+    counts.update(write_comparison(ctx.out, ctx.compare_with, ctx.cfg))
+
+
 STAGES: dict[str, Stage] = {
     "ingest": stage_ingest,
     "embed": stage_embed,
     "themes": stage_themes,
     "mapping": stage_mapping,
+    "compare": stage_compare,
     "report": stage_report,
 }
 
 COMMANDS: dict[str, list[str]] = {
     "ingest": ["ingest"],
     "themes": ["ingest", "embed", "themes"],
-    "run": ["ingest", "embed", "themes", "mapping", "report"],
+    "run": ["ingest", "embed", "themes", "mapping", "compare", "report"],
 }
 
 
@@ -136,17 +195,37 @@ def round_name_of(round_dir: Path, cfg: Config) -> str:
     return round_dir.resolve().name
 
 
+def compare_target(round_dir: Path, name: str, cfg: Config, root: Path) -> Path | None:
+    """The run named by `report.compare_with`: a run folder, or `previous` (see rounds.py)."""
+    from pipeline import rounds
+
+    value = cfg.report.compare_with
+    if not value:
+        return None
+    if value == "previous":
+        return rounds.previous_run(round_dir, name, root, lambda d: round_name_of(d, cfg))
+    return rounds.check_run_dir(resolve_path(value), "report.compare_with")
+
+
 def run(command: str, round_dir: Path, cfg: Config, out_root: Path | None = None,
-        quiet: bool = False) -> Path:
+        quiet: bool = False, compare_with: Path | None = None) -> Path:
+    """Run `command`'s stages on one round; returns report.html (`run`) or the run folder.
+
+    `compare_with` (an earlier run folder) overrides `report.compare_with`.
+    """
     round_dir = Path(round_dir)
     root = Path(out_root) if out_root else resolve_path(cfg.run.reports_root)
     name = round_name_of(round_dir, cfg)
+    if command == "run" and compare_with is None:
+        compare_with = compare_target(round_dir, name, cfg, root)
     run_id = make_run_id(cfg)
     record = RunRecord(command=command, round_name=name, round_dir=str(round_dir.resolve()),
-                       run_id=run_id, config=cfg.to_dict(), config_hash=cfg.hash())
+                       run_id=run_id, config=cfg.to_dict(), config_hash=cfg.hash(),
+                       compared_with=str(Path(compare_with).resolve()) if compare_with
+                       else None)
     rd = RunDir(root, name, run_id)
     progress = Progress(quiet=quiet)
-    ctx = Context(cfg, round_dir, rd.path, record, progress)
+    ctx = Context(cfg, round_dir, rd.path, record, progress, compare_with=compare_with)
     try:
         import yaml
 
@@ -164,3 +243,16 @@ def run(command: str, round_dir: Path, cfg: Config, out_root: Path | None = None
         raise
     progress.say(f"done: {final}")
     return final / "report.html" if command == "run" else final
+
+
+def run_rounds(command: str, round_dirs: list[Path], cfg: Config,
+               out_root: Path | None = None, quiet: bool = False) -> list[Path]:
+    """Several rounds, oldest first: each later round is compared with the run just made
+    for the round before it (the first follows `report.compare_with`)."""
+    out: list[Path] = []
+    previous: Path | None = None
+    for d in round_dirs:
+        final = run(command, d, cfg, out_root, quiet, compare_with=previous)
+        out.append(final)
+        previous = final.parent if command == "run" else None
+    return out

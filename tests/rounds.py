@@ -65,3 +65,19 @@ def small_round(dest: Path, n: int = 3) -> Path:
     """A few real meetings, for end-to-end tests that must stay fast."""
     files = [p for p in roadshow_files() if "社會創新" in p.name][:n]
     return build_round(dest, files, f"roadshow-{n}")
+
+
+def successive_rounds(dest: Path, sizes: list[int], offset: int = 0) -> Path:
+    """Consecutive slices of the roadshow meetings (oldest first) as rounds r1, r2, ...,
+    with a rounds.yaml listing them in order; returns the rounds.yaml path."""
+    files = roadshow_files()[offset:]
+    names, start = [], 0
+    for k, n in enumerate(sizes, 1):
+        chunk = files[start:start + n]
+        start += n
+        name = f"roadshow-r{k}"
+        build_round(dest / name, chunk, name)
+        names.append(name)
+    listing = dest / "rounds.yaml"
+    listing.write_text(yaml.safe_dump({"rounds": names}, allow_unicode=True), encoding="utf-8")
+    return listing

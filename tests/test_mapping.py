@@ -17,8 +17,6 @@ from pipeline.mapping import (
     MappingError,
     area_summary,
     get_mapper,
-    keyword_similarity,
-    load_curation,
     map_themes,
     score_units,
     strategy_matrix,
@@ -241,7 +239,8 @@ def test_theme_mapping_distribution_split_and_gap(cfg, scored):
     assert not solar["gap"] and not solar["curated"]
     # About the climate but in no strategy area: a gap, with a reason that says why.
     assert adapt["gap"] and "fit no strategy area" in adapt["gap_reason"]
-    assert report == {"files": [], "pins": 0, "matched": [], "unmatched": [], "conflicts": []}
+    assert report == {"files": [], "applied": True, "entries": 0, "matched": [],
+                      "unmatched": [], "conflicts": []}
 
     matrix = strategy_matrix(themes, _unit_themes(ids), long, cfg)
     assert list(matrix.columns) == [0, 1, 2] and matrix.index[-1] == "NONE"
@@ -280,6 +279,7 @@ def test_curation_pin_follows_keywords_across_renumbering(cfg, scored, tmp_path)
         assert solar["jt_dimensions"] == ["區域衡平"]
         assert solar["curation"]["source"] == f"{pin}:2"
         assert solar["curation"]["computed"]["key_area"] == "S01"
+        assert solar["label_curated"] is False and solar["reviewed"] is False
         assert not by[ids["ev"]]["curated"] and by[ids["ev"]]["key_area"] == "S07"
         assert by[ids["adapt"]]["curation"] is None
         assert report["files"] == [str(pin)]
@@ -289,22 +289,6 @@ def test_curation_pin_follows_keywords_across_renumbering(cfg, scored, tmp_path)
         missed = report["unmatched"][0]
         assert missed["source"] == f"{pin}:6" and missed["key_area"] == "S02"
         assert "matched no theme" in missed["reason"]
-
-
-def test_curation_file_errors_name_the_line(tmp_path):
-    fw = load_framework(DEFAULT_FRAMEWORK)
-    bad = tmp_path / "curation.yaml"
-    bad.write_text("pins:\n  - keywords: [光電]\n    key_area: S99\n", encoding="utf-8")
-    with pytest.raises(MappingError, match=rf"{bad}:2: pin #1: key_area 'S99'"):
-        load_curation([bad], fw)
-    bad.write_text("pins:\n  - keywords: []\n    key_area: S01\n", encoding="utf-8")
-    with pytest.raises(MappingError, match=rf"{bad}:2: pin #1: keywords"):
-        load_curation([bad], fw)
-    # The shipped example is all comments: valid, no pins; missing files are skipped.
-    pins, read = load_curation([ROOT / "configs" / "curation.yaml", tmp_path / "nope.yaml"], fw)
-    assert pins == [] and read == [str(ROOT / "configs" / "curation.yaml")]
-    assert keyword_similarity(["a", "b"], ["a", "b", "c", "d"]) == 1.0
-    assert keyword_similarity(["a", "x"], ["a", "b", "c"]) == 0.5
 
 
 def test_zero_shot_model_must_be_local(cfg):

@@ -129,6 +129,7 @@ def render_html(run: RunData, cfg: Config, labels: dict[str, str]) -> str:
         "chart_org_themes": charts.org_themes_heatmap(run),
         "org_rows": _org_rows(run),
         "org_pairs": _org_pairs(run),
+        "tracking_chart": _tracking_chart(run, labels["tracking"]),
     }
     return environment().get_template("report.html.j2").render(**ctx)
 
@@ -152,3 +153,13 @@ def _org_pairs(run: RunData, limit: int = 20) -> list[dict[str, Any]]:
         return []
     pairs = run.participation.pairs
     return pairs[~pairs["organiser"]].head(limit).to_dict("records")
+
+
+def _tracking_chart(run: RunData, title: str) -> Markup | None:
+    from pipeline.report.tracking_chart import tracking_svg
+
+    if not run.tracking:
+        return None
+    # Built by jinja2 with autoescaping (tracking_chart.py), so theme labels are text.
+    svg = tracking_svg(run.tracking, title, standalone=False)
+    return Markup(svg) if svg else None

@@ -150,6 +150,28 @@ ZH_TW: dict[str, str] = {
     "yes": "是",
     "no": "否",
     "generated_by": "由 consult 產生；離線可讀，不連線任何網址。",
+    # changes (與前次比較)
+    "changes": "與前次比較",
+    "changes_intro": (
+        "本次結果與較早一次執行（{round}，執行編號 {run_id}）的主題比對：以主題中心向量"
+        "與關鍵詞的相似度配對，並標示延續、新出現、消失、合併與分裂。"),
+    "tracking": "主題的跨輪追蹤",
+    "tracking_note": "各主題占納入分析單元的比例；虛線為本輪新出現的主題",
+    "status": "狀態",
+    "status_new": "新出現", "status_continuing": "持平", "status_growing": "擴大",
+    "status_shrinking": "縮小", "status_merged": "合併", "status_split": "分裂",
+    "matched_themes": "延續的主題",
+    "new_themes": "新出現的主題",
+    "vanished_themes": "消失的主題",
+    "merged_themes": "合併的主題",
+    "split_themes": "分裂的主題",
+    "mapping_changes": "戰略對應的變化",
+    "config_changes": "設定的差異",
+    "earlier": "較早",
+    "later": "本次",
+    "similarity": "相似度",
+    "last_seen": "最後出現",
+    "none_listed": "無",
     # participation (協力地圖)
     "participation": "協力地圖與參與負荷",
     "participation_intro": (
@@ -290,6 +312,27 @@ EN: dict[str, str] = {
     "role_participant": "participant", "role_official": "official",
     "role_moderator": "moderator", "yes": "yes", "no": "no",
     "generated_by": "Made by consult; readable offline, contacts no address.",
+    "changes": "Changes since the earlier run",
+    "changes_intro": (
+        "Themes of this run matched with an earlier run ({round}, run {run_id}) by centroid "
+        "and keyword similarity: continuing, new, vanished, merged and split themes."),
+    "tracking": "Themes across rounds",
+    "tracking_note": "share of analysed units; dashed = new this round",
+    "status": "Status",
+    "status_new": "new", "status_continuing": "continuing", "status_growing": "growing",
+    "status_shrinking": "shrinking", "status_merged": "merged", "status_split": "split",
+    "matched_themes": "Continuing themes",
+    "new_themes": "New themes",
+    "vanished_themes": "Vanished themes",
+    "merged_themes": "Merged themes",
+    "split_themes": "Split themes",
+    "mapping_changes": "Changes in strategy mapping",
+    "config_changes": "Config differences",
+    "earlier": "earlier",
+    "later": "this run",
+    "similarity": "Similarity",
+    "last_seen": "Last seen",
+    "none_listed": "none",
     "participation": "Collaboration map and participation load",
     "participation_intro": (
         "Which organisations took part in which sessions (round.yaml `organisations`), and "

@@ -233,6 +233,9 @@ def render_markdown(run: RunData, cfg: Config, L: dict[str, str]) -> str:
     if run.participation is not None:
         out += _participation(run, L, sec["participation"])
 
+    if run.compare:
+        out += _changes(run, L, sec["changes"])
+
     # method and provenance
     out += [f"## {sec['method']}. {L['method']}", "", L["method_intro"], "",
             f"**{L['pipeline_steps']}**：{L['steps_text']}", "", f"### {L['models']}", ""]
@@ -296,3 +299,43 @@ def _participation(run: RunData, L: dict[str, str], n: int) -> list[str]:
                    md("；".join(f"{t['label']}（{t['units']}）" for t in r["top_themes"])),
                    md(r["reason"] or "")] for r in rows])
     return out
+
+
+def _changes(run: RunData, L: dict[str, str], n: int) -> list[str]:
+    d = run.compare
+    c = d["counts"]
+    out = [f"## {n}. {L['changes']}", "",
+           md(L["changes_intro"].format(round=d["runs"]["a"]["round"],
+                                        run_id=d["runs"]["a"]["run_id"])), ""]
+    out += table([L["matched_themes"], L["status_growing"], L["status_shrinking"],
+                  L["new_themes"], L["vanished_themes"], L["merged_themes"], L["split_themes"]],
+                 [[str(c[k]) for k in ("matched", "growing", "shrinking", "new", "vanished",
+                                       "merged", "split")]])
+    tr = run.tracking
+    if tr:
+        out += [f"**{L['tracking']}**（{L['tracking_note']}）", ""]
+        out += table([L["theme_no"], L["status"], *(md(r["round"]) for r in tr["rounds"])],
+                     [[md(t["label"]), md(L.get(f"status_{t['status']}", t["status"]))]
+                      + [pct(v) if v is not None else "–" for v in t["shares"]]
+                      for t in tr["themes"]])
+        if tr["vanished"]:
+            out += [f"**{L['vanished_themes']}**", ""]
+            out += table([L["theme_no"], L["last_seen"], L["share"]],
+                         [[md(v["label"]), md(v["round"]), pct(v["share"])]
+                          for v in tr["vanished"]])
+    for m in d["merged"]:
+        out += [f"- {L['status_merged']}：" + "＋".join(md(f["label"]) for f in m["from"])
+                + f" → {md(m['into']['label'])}"]
+    for m in d["split"]:
+        out += [f"- {L['status_split']}：{md(m['from']['label'])} → "
+                + "／".join(md(f["label"]) for f in m["into"])]
+    if d["merged"] or d["split"]:
+        out += [""]
+    out += [f"**{L['mapping_changes']}**", ""]
+    out += [f"- {md(x['b']['label'])}：" + "；".join(f"{k} {md(v['a'])} → {md(v['b'])}"
+                                                  for k, v in x["changes"].items())
+            for x in d["mapping_changes"]] or [L["none_listed"]]
+    out += ["", f"**{L['config_changes']}**", ""]
+    out += [f"- {code(x['key'])}：{md(x['a'])} → {md(x['b'])}"
+            for x in d["config_changes"]] or [L["none_listed"]]
+    return [*out, ""]
