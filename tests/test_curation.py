@@ -416,6 +416,13 @@ def test_rename_and_pin_land_on_the_same_themes_after_reclustering(first_run, tm
     assert report["themes"]["unmatched"] == []
     stages = json.loads((again / "run.json").read_text(encoding="utf-8"))["stages"]
     assert stages["mapping"]["renamed_themes"] == 1 and stages["mapping"]["reviewed_themes"] == 1
+    # The report says which label and which mapping are the analyst's, and where from.
+    html = (again / "report.html").read_text(encoding="utf-8")
+    md = (again / "report.md").read_text(encoding="utf-8")
+    for text in (html, md.replace("\\", "")):  # Markdown escapes _ as \_
+        assert "分析師取的名稱" in text and "人工命名（原始標籤：" in text and "已審閱" in text
+        assert f"key_area（原計算：{p['curation']['computed']['key_area']}）" in text
+        assert f"校訂來源：{path}:5；分析師的判斷" in text
 
 
 @pytest.mark.slow

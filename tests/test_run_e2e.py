@@ -51,7 +51,11 @@ def test_run_prints_report_and_writes_every_output(runs):
                  "strategy_matrix.csv", "area_summary.json", "report.md", "themes.xlsx",
                  "run.json", "config.yaml"]:
         assert (run_dir / name).is_file(), name
-    assert set(record["stages"]) == {"ingest", "embed", "themes", "mapping", "report"}
+    assert set(record["stages"]) == {"ingest", "embed", "themes", "mapping", "compare",
+                                     "report"}
+    # Nothing to compare with: the stage records that and writes nothing.
+    assert record["stages"]["compare"]["compared_with"] is None
+    assert not (run_dir / "diff.json").exists()
     themes = json.loads((run_dir / "themes.json").read_text(encoding="utf-8"))
     assert themes["stats"]["outlier_share"] < 0.15
     assert len(themes["themes"]) >= 3

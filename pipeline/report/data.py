@@ -243,6 +243,10 @@ def _theme(i: int, t: dict[str, Any], unit_by_id: pd.DataFrame,
         focus=_clean(t.get("consultation_focus")),
         evidence=[str(x) for x in t.get("evidence") or [] if _clean(x)],
         gap=bool(t.get("gap")), gap_given="gap" in t, gap_reason=_clean(t.get("gap_reason")),
+        curation=t.get("curation") if isinstance(t.get("curation"), dict) else None,
+        label_computed=_clean(t.get("label_computed")),
+        label_curated=bool(t.get("label_curated")), reviewed=bool(t.get("reviewed")),
+        merged_from=[m for m in t.get("merged_from") or [] if isinstance(m, dict)],
         curated=t.get("curated"),
     )
 

@@ -184,6 +184,9 @@ def render_markdown(run: RunData, cfg: Config, L: dict[str, str]) -> str:
             out.append(f"- **{L['focus']}**：{md(t.focus)}")
         if t.gap and t.gap_reason:
             out.append(f"- **{L['gap_reason']}**：{md(t.gap_reason)}")
+        if t.reviewed:
+            out.append(f"- ✓ {L['reviewed']}")
+        out += [f"- {md(line)}" for line in t.curation_lines(L)]
         out.append("")
         if t.crosstab:
             ct = t.crosstab

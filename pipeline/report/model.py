@@ -104,6 +104,36 @@ class Theme:
     gap_given: bool = False  # whether the mapping stage said gap or not (vs. inferred here)
     gap_reason: str | None = None
     curated: Any = None
+    # Analyst curation (pipeline/curation.py): what was set, from which file:line.
+    curation: dict[str, Any] | None = None
+    label_computed: str | None = None
+    label_curated: bool = False
+    reviewed: bool = False
+    merged_from: list[dict[str, Any]] = field(default_factory=list)
+
+    def curation_lines(self, L: dict[str, str]) -> list[str]:
+        """Plain-text lines saying what an analyst changed on this theme (for all writers)."""
+        out = []
+        if self.label_curated and self.label_computed:
+            out.append(f"{L['label_curated']}（{L['label_computed']}：{self.label_computed}）")
+        if self.merged_from:
+            out.append(L["merged_from"] + "：" + "＋".join(
+                str(m.get("label") or m.get("id")) for m in self.merged_from))
+        c = self.curation or {}
+        changed = sorted({f for e in c.get("entries") or [] for f in e.get("fields") or []}
+                         - {"label", "reviewed"})
+        computed = c.get("computed") or {}
+        if changed:
+            bits = []
+            for f in changed:
+                before = computed.get(f)
+                bits.append(f"{f}（{L['computed']}：{before if before not in (None, []) else '–'}）"
+                            if f in computed else f)
+            out.append(f"{L['curated']}：" + "、".join(bits))
+        if c.get("source"):
+            note = f"；{c['note']}" if c.get("note") else ""
+            out.append(f"{L['curation_source']}：{c['source']}{note}")
+        return out
 
 
 @dataclass

@@ -86,14 +86,18 @@ def render_xlsx(run: RunData, cfg: Config, L: dict[str, str]) -> bytes:
     _sheet(wb, "themes", [
         L["x_theme_id"], L["x_label"], L["x_keywords"], L["x_size"], L["x_share"],
         L["x_key_area"], L["x_key_area_name"], L["x_confidence"], L["x_areas"], L["x_jt"],
-        L["x_focus"], L["x_gap"], L["x_gap_reason"], L["x_types"], L["x_locations"]],
+        L["x_focus"], L["x_gap"], L["x_gap_reason"], L["x_types"], L["x_locations"],
+        L["curated"], L["reviewed"], L["label_computed"], L["curation_source"]],
         ([num_id(t.id), t.label, "、".join(w for w, _ in t.keywords), t.size, t.share, t.key_area,
           names.get(t.key_area or "", t.key_area), t.key_area_confidence,
           "、".join(f"{a.area_id} {a.share:.2f}" if a.share is not None else a.area_id
                    for a in t.areas),
           "、".join(t.jt_dimensions), t.focus, L["yes"] if t.gap else L["no"], t.gap_reason,
-          counts(t.by_type), counts(t.by_location)] for t in run.themes),
-        widths={2: 30, 3: 40, 9: 30, 13: 40, 14: 30, 15: 30})
+          counts(t.by_type), counts(t.by_location),
+          L["yes"] if (t.curated or t.label_curated) else L["no"],
+          L["yes"] if t.reviewed else L["no"], t.label_computed,
+          "\n".join(t.curation_lines(L)) or None] for t in run.themes),
+        widths={2: 30, 3: 40, 9: 30, 13: 40, 14: 30, 15: 30, 18: 30, 19: 50})
 
     _sheet(wb, "quotes", [
         L["x_theme_id"], L["x_label"], L["x_quote_no"], L["x_unit_id"], L["x_text"],
