@@ -16,7 +16,9 @@ class Progress:
         self.console = Console(stderr=True, quiet=quiet)
 
     def say(self, msg: str) -> None:
-        self.console.print(msg, markup=False, highlight=False)
+        # soft_wrap: a message names files and lines; hard-wrapping would split a path that
+        # the user copies (and that grep must find).
+        self.console.print(msg, markup=False, highlight=False, soft_wrap=True)
 
     @contextmanager
     def task(self, name: str, total: int | None) -> Iterator[Callable[[str], None]]:

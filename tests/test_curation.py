@@ -473,7 +473,7 @@ def test_merge_end_to_end_and_unmatched_entries_are_reported(first_run, tmp_path
     assert [u["source"] for u in report["themes"]["unmatched"]] == [f"{path}:8"]
     assert [u["id"] for u in report["exclude"]["unmatched"]] == ["與會者ZZZ"]
     assert report["exclude"]["units_excluded"] == 0
-    err = " ".join(capfd.readouterr().err.split())  # the console wraps long lines
+    err = capfd.readouterr().err
     for line in (f"{path}:6: merge entry merged nothing",
                  f"{path}:8: theme entry (氫能 加氫站 綠氫) matched no theme",
                  f"{path}:11: exclude speakers '與會者ZZZ' matched no unit"):
