@@ -66,8 +66,11 @@ def tracking_svg(tracking: dict[str, Any], title: str, max_series: int = 10,
     `standalone=False` leaves out the XML namespace, which inline SVG in HTML does not
     need (and the report carries no URL at all)."""
     rounds = [r.get("round") or r.get("run_id") or "?" for r in tracking.get("rounds") or []]
-    lines = [t for t in tracking.get("themes") or []
-             if any(v is not None for v in t.get("shares") or [])][:max_series]
+    traced = [t for t in tracking.get("themes") or []
+              if any(v is not None for v in t.get("shares") or [])]
+    # Lines first (themes traced to earlier rounds), then the largest new themes as dots.
+    lines = sorted(traced, key=lambda t: (sum(v is not None for v in t["shares"]) < 2,
+                                          -(t["shares"][-1] or 0.0)))[:max_series]
     if len(rounds) < 2 or not lines:
         return None
     top = max((v for t in lines for v in t["shares"] if v is not None), default=0.0) or 1.0
