@@ -55,7 +55,7 @@ from pipeline.curation import (  # noqa: F401  (re-exported: mapping was their f
 from pipeline.taxonomy import NONE_ID, Area, Framework, load_framework
 
 UNIT_COLUMNS = ["key_area", "key_area_score", "confidence", "jt_dimensions", "focus",
-                "relevance"]
+                "relevance", "relevance_keywords"]
 
 
 class MappingError(ConfigError):
@@ -477,6 +477,8 @@ def score_units(units: pd.DataFrame, cfg: Config, mapper: Mapper | None = None) 
     res = mapper.score(texts, _token_lists(units, mapper))
     n, k = len(texts), len(res.area_ids)
     rep = np.repeat(np.arange(n), k)
+    rel_words = mapper.fw.relevance.keywords if mapper.fw.relevance else ()
+    rel_found = [[w for w in rel_words if w in t] for t in texts]
     return pd.DataFrame({
         "unit_id": units["unit_id"].astype(str).to_numpy()[rep],
         "area_id": res.area_ids * n,
@@ -490,6 +492,7 @@ def score_units(units: pd.DataFrame, cfg: Config, mapper: Mapper | None = None) 
         "jt_dimensions": [res.jt_dimensions[i] for i in rep],
         "focus": [res.focus[i] for i in rep],
         "relevance": np.round(res.relevance, 4)[rep],
+        "relevance_keywords": [rel_found[i] for i in rep],
     })
 
 
@@ -620,23 +623,30 @@ def _map_one(t: dict[str, Any], w: pd.Series, units: pd.DataFrame, probs: pd.Dat
     strength = p[key] * (0.5 + 0.5 * w)
     evidence = [str(x) for x in strength.sort_values(ascending=False).index[: m.evidence_units]]
 
-    # Gap: units about net-zero (relevance) that no area takes with conviction.
+    # Gap: a theme about net-zero / the transition (relevance anchor, or the framework's
+    # relevance keywords) that no area takes: either the theme as a whole has no key area,
+    # or most of its units fit none with conviction.
     relevant = u["relevance"].to_numpy() >= m.relevance_threshold
+    if "relevance_keywords" in u.columns:
+        relevant |= u["relevance_keywords"].map(lambda x: len(x) > 0).to_numpy(dtype=bool)
     best_area = p[[a for a in area_ids if a != NONE_ID]].max(axis=1).to_numpy()
     unplaced = relevant & ((u["key_area"] == NONE_ID).to_numpy() | (best_area < m.gap_max_fit))
     nz_share = float(relevant.mean())
     unplaced_share = float(unplaced.mean())
     size = int(t.get("size") or len(ids))
-    gap = (not outlier and size >= m.gap_min_size and unplaced_share >= m.gap_min_share)
+    gap = (not outlier and size >= m.gap_min_size and nz_share >= m.gap_min_share
+           and (key == NONE_ID or unplaced_share >= m.gap_min_share))
     reason = None
     if gap:
         nearest = max((a for a in area_ids if a != NONE_ID), key=lambda a: mass[a])
         words = "、".join(theme_fingerprint(t)[:6])
+        why = ("as a theme they fit no strategy area (no area holds it)" if key == NONE_ID else
+               f"{int(unplaced.sum())} of them fit no strategy area (best area probability "
+               f"< {m.gap_max_fit})")
         reason = (
-            f"{int(unplaced.sum())} of {len(ids)} units are about net-zero or the transition "
-            f"but fit no strategy area (best area probability < {m.gap_max_fit}); nearest area "
-            f"{nearest} {fw.name_of(nearest)} takes only {mass[nearest]:.0%} of the theme"
-            + (f"; keywords: {words}" if words else "")
+            f"{int(relevant.sum())} of {len(ids)} units are about net-zero or the transition "
+            f"but {why}; nearest area {nearest} {fw.name_of(nearest)} takes only "
+            f"{mass[nearest]:.0%} of the theme" + (f"; keywords: {words}" if words else "")
         )
     t.update(
         key_area=key,

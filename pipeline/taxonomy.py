@@ -132,9 +132,22 @@ class Relevance(BaseModel):
 
     description: str
     examples: tuple[str, ...] = ()
+    # Words that make a unit about climate/energy/the transition whatever its embedding says
+    # (熱危害, 電費, 減碳 ...). Used only for gap detection, never to score areas.
+    keywords: tuple[str, ...] = ()
 
     _description = field_validator("description")(_description)
     _examples = field_validator("examples")(_example_list)
+
+    @field_validator("keywords", mode="before")
+    @classmethod
+    def _words(cls, v: Any) -> Any:
+        words = v.split() if isinstance(v, str) else v
+        if isinstance(words, list):
+            words = [str(w).strip() for w in words]
+            if not all(words):
+                raise ValueError("a keyword is empty")
+        return words
 
     def passages(self) -> list[str]:
         return [self.description, *self.examples]

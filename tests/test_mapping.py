@@ -239,6 +239,10 @@ def test_theme_mapping_distribution_split_and_gap(cfg, scored):
     assert not solar["gap"] and not solar["curated"]
     # About the climate but in no strategy area: a gap, with a reason that says why.
     assert adapt["gap"] and "fit no strategy area" in adapt["gap_reason"]
+    # The framework's relevance words are found per unit (they count only for gaps).
+    found = long.drop_duplicates("unit_id").set_index("unit_id")["relevance_keywords"]
+    assert list(found[f"u{len(SOLAR) + len(EV) + 1}"]) == ["熱浪", "中暑"]
+    assert list(found["u0"]) == []
     assert report == {"files": [], "applied": True, "entries": 0, "matched": [],
                       "unmatched": [], "conflicts": []}
 
