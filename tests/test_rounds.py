@@ -157,3 +157,29 @@ def test_compare_with_previous_picks_the_earlier_rounds_latest_run(two_rounds, t
     assert rec["compared_with"] == str(r1.resolve())
     diff = json.loads((runs[-1] / "diff.json").read_text(encoding="utf-8"))
     assert {"key": "themes.min_size", "a": 10, "b": 6} in diff["config_changes"]
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/usr/bin/chromium").exists(), reason="needs Debian chromium")
+def test_changes_section_renders_in_chromium(two_rounds, tmp_path: Path):
+    from selenium.webdriver.common.by import By
+    from test_report_browser import LOCAL_SCHEMES, _requests, browser
+
+    html = two_rounds[1][-1]
+    driver = browser(tmp_path / "profile")
+    try:
+        url = html.resolve().as_uri()
+        driver.get("about:blank")
+        driver.get_log("performance")
+        driver.get(url)
+        urls, failed = _requests(driver)
+        assert [u for u in urls if u != url and not u.startswith(LOCAL_SCHEMES)] == []
+        assert failed == []
+        assert [e for e in driver.get_log("browser") if e["level"] == "SEVERE"] == []
+        chart = driver.find_element(By.CSS_SELECTOR, "#chart-tracking svg.tracking")
+        assert chart.find_elements(By.CSS_SELECTOR, "circle")
+        rows = driver.find_elements(By.CSS_SELECTOR, "#tracking-table tbody tr")
+        tracking = json.loads((html.parent / "tracking.json").read_text(encoding="utf-8"))
+        assert len(rows) == len(tracking["themes"])
+    finally:
+        driver.quit()
