@@ -146,6 +146,15 @@ def render_xlsx(run: RunData, cfg: Config, L: dict[str, str]) -> bytes:
              for r in cm.org_summary.to_dict("records")),
             widths={1: 28, 3: 24, 4: 24, 5: 60, 7: 22})
 
+    tr = run.tracking
+    if tr:
+        rounds = [str(r.get("round") or r.get("run_id")) for r in tr.get("rounds") or []]
+        _sheet(wb, "tracking",
+               [L["x_theme_id"], L["x_label"], L["status"], *rounds],
+               ([num_id(t["id"]), t["label"], L.get(f"status_{t['status']}", t["status"]),
+                 *t["shares"]] for t in tr.get("themes") or []),
+               widths={2: 40})
+
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
