@@ -225,6 +225,9 @@ def run(command: str, round_dir: Path, cfg: Config, out_root: Path | None = None
                        else None)
     rd = RunDir(root, name, run_id)
     progress = Progress(quiet=quiet)
+    if command == "run" and compare_with is None and cfg.report.compare_with == "previous":
+        progress.say(f"note: report.compare_with=previous: no finished run of an earlier round "
+                     f"under {root}; this run is not compared")
     ctx = Context(cfg, round_dir, rd.path, record, progress, compare_with=compare_with)
     try:
         import yaml
