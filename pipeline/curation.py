@@ -25,7 +25,6 @@ the line and the entry. Format and matching rules: docs/mapping.md, "Analyst cur
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,6 +36,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from pipeline.config import Config, ConfigError, resolve_path
+from pipeline.jsonio import to_json
 from pipeline.taxonomy import NONE_ID, Framework
 
 # The reason written into units.excluded_reason for units an analyst excluded.
@@ -242,13 +242,7 @@ class Curation:
         return doc
 
     def report_json(self) -> str:
-        return json.dumps(self.report_doc(), ensure_ascii=False, indent=2, default=_plain)
-
-
-def _plain(v: Any) -> Any:
-    if isinstance(v, np.generic):
-        return v.item()
-    raise TypeError(f"not JSON serialisable: {type(v).__name__}")
+        return to_json(self.report_doc())
 
 
 # --- reading the files ------------------------------------------------------------------------

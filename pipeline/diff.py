@@ -346,7 +346,7 @@ def match_themes(a: RunThemes, b: RunThemes, cc: CompareConfig) -> ThemeMatch:
 # --- the diff --------------------------------------------------------------------------------
 
 
-def _r(x: float) -> float:
+def rounded(x: float) -> float:
     v = round(float(x), DIGITS)
     return 0.0 if v == 0 else v
 
@@ -354,10 +354,10 @@ def _r(x: float) -> float:
 def _ref(run: RunThemes, i: int) -> dict[str, Any]:
     t = run.themes[i]
     return {"id": t["id"], "label": str(t.get("label") or ""), "size": t["size"],
-            "share": _r(run.shares[i])}
+            "share": rounded(run.shares[i])}
 
 
-def _status(share_a: float, share_b: float, size_change: float) -> Status:
+def share_status(share_a: float, share_b: float, size_change: float) -> Status:
     if share_a <= 0:
         return "growing" if share_b > 0 else "continuing"
     rel = (share_b - share_a) / share_a
@@ -374,7 +374,7 @@ def _closest(s: np.ndarray, other: RunThemes) -> dict[str, Any] | None:
         return None
     j = int(np.argmax(s))
     return {"id": other.themes[j]["id"], "label": str(other.themes[j].get("label") or ""),
-            "similarity": _r(s[j])}
+            "similarity": rounded(s[j])}
 
 
 MAPPING_FIELDS = ("key_area", "gap", "jt_dimensions")
@@ -451,20 +451,22 @@ def diff_runs(a: RunThemes | str | Path, b: RunThemes | str | Path, cfg: Config
         sa, sb = float(ra.shares[i]), float(rb.shares[j])
         matched.append({
             "a": _ref(ra, i), "b": _ref(rb, j),
-            "similarity": _r(s[i, j]),
-            "centroid_similarity": None if sim.centroid is None else _r(sim.centroid[i, j]),
-            "keyword_similarity": _r(sim.keyword[i, j]),
-            "share_change": _r(sb - sa),
-            "share_change_relative": _r((sb - sa) / sa) if sa > 0 else None,
-            "status": _status(sa, sb, cc.size_change),
+            "similarity": rounded(s[i, j]),
+            "centroid_similarity": None if sim.centroid is None else rounded(sim.centroid[i, j]),
+            "keyword_similarity": rounded(sim.keyword[i, j]),
+            "share_change": rounded(sb - sa),
+            "share_change_relative": rounded((sb - sa) / sa) if sa > 0 else None,
+            "status": share_status(sa, sb, cc.size_change),
         })
     merged = [{"into": _ref(rb, j),
-               "from": [{**_ref(ra, i), "similarity": _r(s[i, j])} for i in members],
-               "share_a": _r(sum(ra.shares[i] for i in members)), "share_b": _r(rb.shares[j])}
+               "from": [{**_ref(ra, i), "similarity": rounded(s[i, j])} for i in members],
+               "share_a": rounded(sum(ra.shares[i] for i in members)),
+               "share_b": rounded(rb.shares[j])}
               for j, members in m.merged.items()]
     split = [{"from": _ref(ra, i),
-              "into": [{**_ref(rb, j), "similarity": _r(s[i, j])} for j in parts],
-              "share_a": _r(ra.shares[i]), "share_b": _r(sum(rb.shares[j] for j in parts))}
+              "into": [{**_ref(rb, j), "similarity": rounded(s[i, j])} for j in parts],
+              "share_a": rounded(ra.shares[i]),
+              "share_b": rounded(sum(rb.shares[j] for j in parts))}
              for i, parts in m.split.items()]
     new = [{**_ref(rb, j), "closest": _closest(s[:, j], ra)} for j in m.new]
     vanished = [{**_ref(ra, i), "closest": _closest(s[i, :], rb)} for i in m.vanished]

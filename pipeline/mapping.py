@@ -29,8 +29,6 @@ See docs/mapping.md for the method, the evaluation and the file formats.
 from __future__ import annotations
 
 import functools
-import json
-import math
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -52,6 +50,7 @@ from pipeline.curation import (  # noqa: F401  (re-exported: mapping was their f
     load_curation,
     theme_fingerprint,
 )
+from pipeline.jsonio import plain, to_json
 from pipeline.taxonomy import NONE_ID, Area, Framework, load_framework
 
 UNIT_COLUMNS = ["key_area", "key_area_score", "confidence", "jt_dimensions", "focus",
@@ -725,11 +724,11 @@ def area_summary(themes: list[dict[str, Any]], unit_themes: pd.DataFrame,
             for (uid, _), s in top.head(n_quotes).items():
                 row = meta.loc[uid] if uid in meta.index else pd.Series(dtype=object)
                 quotes.append({
-                    "unit_id": uid, "text": _plain(row.get("text")), "score": round(float(s), 3),
-                    "speaker": _plain(row.get("speaker")),
-                    "session_id": _plain(row.get("session_id")), "file": _plain(row.get("file")),
-                    "line_start": _plain(row.get("line_start")),
-                    "line_end": _plain(row.get("line_end")),
+                    "unit_id": uid, "text": plain(row.get("text")), "score": round(float(s), 3),
+                    "speaker": plain(row.get("speaker")),
+                    "session_id": plain(row.get("session_id")), "file": plain(row.get("file")),
+                    "line_start": plain(row.get("line_start")),
+                    "line_end": plain(row.get("line_end")),
                 })
         gaps = []
         if area is not None:
@@ -763,23 +762,10 @@ def area_summary(themes: list[dict[str, Any]], unit_themes: pd.DataFrame,
 def _counts(df: pd.DataFrame, col: str) -> dict[str, int]:
     if col not in df.columns:
         return {}
-    c = Counter(str(v) for v in df[col] if _plain(v) is not None)
+    c = Counter(str(v) for v in df[col] if plain(v) is not None)
     return dict(c.most_common())
 
 
-def _plain(v: Any) -> Any:
-    """JSON-friendly scalar (numpy → Python, NaN → None)."""
-    if v is None or v is pd.NA:
-        return None
-    if isinstance(v, np.generic):
-        v = v.item()
-    if isinstance(v, float) and math.isnan(v):
-        return None
-    return v
-
-
-def to_json(obj: Any) -> str:
-    return json.dumps(obj, ensure_ascii=False, indent=2, default=_plain)
 
 
 __all__ = [

@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 
 from pipeline.config import Config, SegmentConfig, ThemesConfig
+from pipeline.jsonio import plain
 
 OUTLIER = -1
 SCHEMA_VERSION = 1
@@ -398,17 +399,6 @@ def _counts(rows: pd.DataFrame, col: str) -> dict[str, int]:
     return dict(sorted(c.items()))
 
 
-def _plain(v: Any) -> Any:
-    """Parquet/numpy scalars to JSON-able Python values."""
-    if v is None or v is pd.NA:
-        return None
-    if isinstance(v, np.generic):
-        v = v.item()
-    if isinstance(v, float) and math.isnan(v):
-        return None
-    return v
-
-
 _TEXT_KEY = re.compile(r"\s+")
 
 
@@ -476,7 +466,7 @@ def _describe(rows: pd.DataFrame, emb: np.ndarray, labels: np.ndarray, keywords:
         c = c / (np.linalg.norm(c) or 1.0)
         centroids[tid] = c.astype(np.float32)
         picks = representative(sub, emb[pos], c, tc.labels.n_quotes)
-        quotes = [{col: _plain(sub[col].iat[i]) if col in sub else None for col in QUOTE_COLUMNS}
+        quotes = [{col: plain(sub[col].iat[i]) if col in sub else None for col in QUOTE_COLUMNS}
                   for i in picks]
         kw = keywords.get(tid, [])
         themes.append({
@@ -501,7 +491,7 @@ def _describe(rows: pd.DataFrame, emb: np.ndarray, labels: np.ndarray, keywords:
 
 def _canonical(obj: Any) -> Any:
     """JSON-ready copy: floats rounded to 6 places, numpy/pandas scalars made plain."""
-    obj = _plain(obj)
+    obj = plain(obj)
     if isinstance(obj, dict):
         return {str(k): _canonical(v) for k, v in obj.items()}
     if isinstance(obj, list | tuple):

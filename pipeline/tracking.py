@@ -50,9 +50,8 @@ def _predecessors(m: diffmod.ThemeMatch, earlier: diffmod.RunThemes
     return pred, kind
 
 
-def track(run_dirs: list[Path], cfg: Config) -> dict[str, Any]:
-    """tracking.json for runs oldest first; the last one is the run being reported."""
-    runs = [diffmod.load_run(p) for p in run_dirs]
+def track(runs: list[diffmod.RunThemes], cfg: Config) -> dict[str, Any]:
+    """tracking.json for runs (diff.load_run) oldest first; the last is the run reported."""
     steps = [diffmod.match_themes(a, b, cfg.compare) for a, b in pairwise(runs)]
     links = [_predecessors(m, a) for m, a in zip(steps, runs, strict=False)]
     newest = runs[-1]
@@ -60,21 +59,21 @@ def track(run_dirs: list[Path], cfg: Config) -> dict[str, Any]:
     for j, t in enumerate(newest.themes):
         shares: list[float | None] = [None] * len(runs)
         ids: list[Any] = [None] * len(runs)
-        shares[-1], ids[-1] = diffmod._r(newest.shares[j]), t["id"]
+        shares[-1], ids[-1] = diffmod.rounded(newest.shares[j]), t["id"]
         cur = j
         for k in range(len(runs) - 2, -1, -1):
             pred, _ = links[k]
             if cur not in pred:
                 break
             cur = pred[cur]
-            shares[k], ids[k] = diffmod._r(runs[k].shares[cur]), runs[k].themes[cur]["id"]
+            shares[k], ids[k] = diffmod.rounded(runs[k].shares[cur]), runs[k].themes[cur]["id"]
         status = "new"
         if links:
             pred, kind = links[-1]
             if j in pred:
                 status = kind[j]
                 if status == "matched":
-                    status = diffmod._status(float(runs[-2].shares[pred[j]]),
+                    status = diffmod.share_status(float(runs[-2].shares[pred[j]]),
                                              float(newest.shares[j]), cfg.compare.size_change)
         themes.append({"id": t["id"], "label": str(t.get("label") or ""), "size": t["size"],
                        "share": shares[-1], "status": status,
@@ -85,7 +84,7 @@ def track(run_dirs: list[Path], cfg: Config) -> dict[str, Any]:
             vanished.append({"round": a.round_name, "run_id": a.run_id,
                              "next_round": runs[k + 1].round_name, "id": a.themes[i]["id"],
                              "label": str(a.themes[i].get("label") or ""),
-                             "share": diffmod._r(a.shares[i])})
+                             "share": diffmod.rounded(a.shares[i])})
     statuses = [t["status"] for t in themes]
     return {
         "rounds": [{"round": r.round_name, "run_id": r.run_id, "folder": str(r.run_dir),
@@ -100,9 +99,10 @@ def write_comparison(out: Path, compare_with: Path, cfg: Config) -> dict[str, An
     """The compare stage: diff.json, tracking.json and theme_tracking.svg in `out`."""
     from pipeline.report.tracking_chart import tracking_svg
 
-    diff = diffmod.diff_runs(diffmod.load_run(compare_with), diffmod.load_run(out), cfg)
+    runs = [diffmod.load_run(p) for p in [*history(Path(compare_with)), out]]
+    diff = diffmod.diff_runs(runs[-2], runs[-1], cfg)
     write_atomic(out / diffmod.DIFF_FILE, diffmod.diff_json(diff))
-    tracking = track([*history(Path(compare_with)), out], cfg)
+    tracking = track(runs, cfg)
     write_atomic(out / TRACKING_FILE, diffmod.diff_json(tracking))
     title = "主題占比的跨輪變化" if cfg.report.language == "zh-TW" else "Theme shares by round"
     svg = tracking_svg(tracking, title)
