@@ -147,8 +147,21 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--corpus", type=Path, default=CORPUS)
     ap.add_argument("--seed", type=int, default=SEED)
     ap.add_argument("--summary", action="store_true", help="print meetings and halves only")
+    ap.add_argument("--check", type=Path, metavar="JSONL",
+                    help="compare the draw with a labelled file (all fields but the labels)")
     args = ap.parse_args(argv)
     meetings, rows, skipped = draw(args.corpus, args.seed)
+    if args.check:
+        labelled = [json.loads(line) for line in args.check.read_text("utf-8").splitlines()]
+        keys = [k for k in rows[0] if k not in ("label", "kind", "reason")]
+        bad = [r["id"] for r, lab in zip(rows, labelled, strict=False)
+               if any(r[k] != lab.get(k) for k in keys)]
+        if bad or len(rows) != len(labelled):
+            print(f"draw differs: {len(rows)} drawn, {len(labelled)} labelled, "
+                  f"{len(bad)} rows differ (first: {bad[:5]})", file=sys.stderr)
+            return 1
+        print(f"draw matches {args.check} ({len(rows)} units)", file=sys.stderr)
+        return 0
     if args.summary:
         for f in skipped:
             print(f"-\tskipped (< {UNITS_PER_MEETING} eligible units)\t{f.name}")
