@@ -114,6 +114,46 @@ class RedactConfig(Section):
     keep_labels: list[str] = Field(
         default_factory=lambda: ["主持人", "主席", "司儀", "與會者", "現場", "旁白", "記錄"]
     )
+    # Private people named in the text by context (pipeline/redact.py): surname + personal
+    # title (陳執行長 → 〇執行長), kinship forms (盧姐 → 〇姐), self-introductions (我姓黃 → 我姓〇,
+    # 我叫阿德 → 我叫〇〇, and 阿德 elsewhere in the round).
+    context_names: bool = True
+    # Placeholders are 〇 only: the segmenter drops 〇 as a numeral, so no redaction can
+    # turn into a theme keyword.
+    name_placeholder: str = "〇〇"
+    surname_placeholder: str = "〇"
+    personal_titles: list[str] = Field(default_factory=lambda: [
+        "先生", "小姐", "女士", "太太", "經理", "總經理", "副總經理", "協理", "執行長",
+        "副執行長", "理事長", "副理事長", "董事長", "副董事長", "總監", "老闆", "老闆娘",
+        "老師", "校長", "主任", "總幹事", "幹事", "秘書長", "祕書長", "執行秘書", "會長",
+        "社長", "店長", "廠長", "律師", "醫師", "醫生", "教授", "博士", "同學", "師傅",
+        "牧師",
+    ])
+    # Titles that may follow a whole name (林美華小姐 → 〇〇〇小姐), not only a surname.
+    full_name_titles: list[str] = Field(default_factory=lambda: [
+        "先生", "小姐", "女士", "太太", "老師", "教授", "律師", "醫師",
+    ])
+    kinship_forms: list[str] = Field(default_factory=lambda: [
+        "姐", "姊", "哥", "嫂", "叔", "伯", "姨", "大哥", "大姐", "大姊", "阿姨", "媽媽",
+        "伯伯", "叔叔", "阿伯", "阿嬤", "阿公", "奶奶", "爺爺",
+    ])
+    # Public offices: an official speaking in that role is named by it (王處長 stays; a
+    # speaker's own short form becomes their pseudonym). Never read as personal titles.
+    public_titles: list[str] = Field(default_factory=lambda: [
+        "科長", "處長", "局長", "部長", "次長", "政委", "縣長", "市長", "署長", "司長", "主委",
+        "委員", "院長", "立委", "議員", "里長", "村長", "鄉長", "鎮長", "區長", "專員", "組長",
+        "參事", "主秘", "首長",
+    ])
+    # Self-descriptions that look like nicknames (我是小農) and words that look like a
+    # self-introduced name (我是高中生) but are not.
+    not_nicknames: list[str] = Field(default_factory=lambda: [
+        "阿公", "阿嬤", "阿媽", "阿伯", "阿姨", "阿婆", "阿兵", "阿里", "阿美", "阿拉", "小農",
+        "小學", "小編", "小孩", "小朋", "小姐", "小弟", "小妹", "小組", "小型", "小店", "小吃",
+        "小民", "小資", "小販", "小鎮", "小人", "小白", "小黨", "小額", "小時", "小隊", "小兒",
+        "小將", "小生", "小子", "小事", "小心", "小島", "小草", "小蜜", "小黃", "小鳥", "小咖",
+        "小孫", "小股", "小戶", "小廠", "小商", "小企", "小規",
+    ])
+    not_names: list[str] = Field(default_factory=list)
 
 
 class SegmentConfig(Section):

@@ -1,9 +1,25 @@
 """Personal-data redaction, applied to unit text and speaker fields before anything is written.
 
-Speaker names become stable per-round pseudonyms (與會者A, 官員B, 主持人A) assigned in order of
-first appearance, so the same file ingested again yields the same pseudonyms. The real names
-are then removed from all unit text too (full name and, for 3-character Chinese names, the
-given name alone, which is how people address each other in meetings).
+Speakers become pseudonyms: a role prefix (與會者/官員/主持人) and a letter code that depends on
+the speaker label alone. Codes come from one counter across roles, in order of first
+appearance with the round's files visited in sorted path order (`order()`), so the same
+label keeps its code whether or not a manifest names roles (與會者C may become 官員C, never
+與會者F). Speakers' real names are then removed from all unit text (full name and, for
+3-character Chinese names, the given name alone).
+
+Names of people who are not speaker labels are found by context (see `_ContextNames`):
+
+- surname + personal title: 陳執行長 → 〇執行長, 林美華小姐 → 〇〇〇小姐;
+- surname + kinship/nickname form: 盧姐 → 〇姐, 林大哥 → 〇大哥;
+- self-introductions: 我姓黃 / 敝姓林 → 我姓〇; 我是小洋 / 我叫阿德 / 我是陳志明 → 我是〇〇, and a
+  name introduced that way is removed wherever else it occurs in the round.
+
+Public office titles (處長, 局長, 部長, 政委, 委員…) are not personal titles: 「王處長」 is
+an official acting in a public role and stays, except that a known official speaker's own
+short form (經濟部王處長 → 王處長) becomes that official's pseudonym, as before.
+
+The placeholders are made of 〇 only. The segmenter drops 〇 as a numeral, so a redacted
+name can never become a token, a theme keyword or a label.
 """
 
 from __future__ import annotations
@@ -29,6 +45,72 @@ NATIONAL_ID = re.compile(r"(?<![A-Za-z0-9])[A-Za-z](?:[1289]|[A-Da-d])\d{8}(?!\d
 
 TAGS = {"email": "[電子郵件]", "phone": "[電話]", "national_id": "[身分證號]"}
 
+# --- names by context ----------------------------------------------------------------------
+
+# Common Taiwanese surnames. "Weak" ones are also everyday characters that end many words
+# (工程, 擔任, 對方, 兒童, 有錢…): before a title they count as a surname only after a
+# context that introduces a person (start of clause, 請/跟/的/是/位…), see _INTRO_BEFORE.
+STRONG_SURNAMES = frozenset(
+    "陳林黃張李王吳劉蔡楊許鄭謝郭洪曾邱廖賴周徐蘇葉莊呂江蕭羅潘簡朱鍾游彭詹胡沈盧梁趙"
+    "顏柯翁魏孫戴范宋鄧杜傅侯曹薛丁卓阮馬董温唐藍蔣姚馮歐湯康姜汪鄒巫鐘黎涂龔嚴韓袁陸"
+    "柳凃邵倪溫譚駱熊秦顧俞雷粘饒"
+)
+WEAK_SURNAMES = frozenset("何高施石紀連程田白尤金童夏錢伍于余任甘毛章史官萬方古")
+SURNAMES = STRONG_SURNAMES | WEAK_SURNAMES
+COMPOUND_SURNAMES = ("張簡", "歐陽", "司馬", "諸葛", "范姜", "張廖", "周黃", "簡黃", "上官", "司徒")
+
+# Characters before a weak surname that show a person is being named.
+_INTRO_BEFORE = frozenset("請跟和與及同的是位對向找給讓由問有像叫被把在說到也就都還從以們謝剛")
+
+# Two-character words that end in a surname character: "謝謝老師", "擔任理事長", "對方老闆"
+# are not names. Only the pairs that plausibly stand right before a title are listed.
+_WORD_BEFORE = frozenset(
+    "謝謝 感謝 多謝 致謝 也許 或許 允許 些許 期許 森林 山林 農林 竹林 樹林 "
+    "雨林 造林 四周 每周 上周 下周 本周 這周 蛋黃 金黃 國王 帝王 天王 大王 "
+    "緊張 主張 擴張 誇張 行李 依賴 信賴 仰賴 茶葉 樹葉 村莊 農莊 山莊 張羅 "
+    "網羅 精簡 時鐘 分鐘 點鐘 二胡 橋梁 子孫 兒孫 愛戴 穿戴 師傅 諸侯 園丁 "
+    "羅馬 出馬 上馬 古董 西歐 東歐 北歐 健康 小康 巴黎 莊嚴 尊嚴 戒嚴 南韓 "
+    "北韓 大陸 內陸 登陸 金錢 有錢 賺錢 價錢 照顧 回顧 兼顧 高溫 低溫 氣溫 "
+    "長江 浙江 未曾 不曾 也曾 都曾 上游 下游 中游 地雷 歷史 任何 如何 為何 "
+    "幾何 擔任 兼任 專任 現任 前任 新任 歷任 首任 接任 出任 繼任 留任 就任 "
+    "上任 卸任 升任 轉任 聘任 派任 主任 責任 信任 委任 對方 雙方 官方 地方 "
+    "北方 南方 東方 西方 一方 資方 勞方 甲方 乙方 買方 賣方 校方 警方 院方 "
+    "廠方 兒童 工程 課程 過程 議程 流程 時程 全程 專程 行程 章程 基金 資金 "
+    "獎金 現金 黃金 年紀 世紀 農田 稻田 考古 復古 空白 明白 千萬 百萬 一萬 "
+    "隊伍 退伍 入伍 措施 實施 設施 文章 規章 憲章 羽毛 提高 最高 長官 法官 "
+    "器官 華夏 中國 產業 企業".split()
+)
+# Common words that begin with a surname character: "高雄", "許多", "林業" are not names.
+# Checked on the surname and the next character of a full-name candidate.
+_NOT_NAMES = frozenset(
+    "王道 高雄 林業 林務 林地 黃金 黃色 黃昏 方面 方式 方法 方案 方向 方便 "
+    "方才 方能 方可 馬上 馬路 石化 石油 石頭 石材 金融 金額 金錢 金門 金流 "
+    "江湖 江河 白天 白色 白話 白領 周邊 周末 周遭 周圍 周年 周期 周全 周到 "
+    "程度 程序 程式 陳述 陳情 陳列 李子 高度 高中 高級 高層 高速 高鐵 高齡 "
+    "高等 高職 高興 高手 高山 高低 高峰 高價 高溫 高壓 高額 高達 高於 高科 "
+    "連結 連續 連接 連帶 連線 連鎖 連署 溫度 溫暖 溫室 温度 温室 施工 施行 "
+    "施政 施作 曾經 許多 許可 許願 何時 何必 何況 何謂 何在 何種 何處 何以 "
+    "田地 田間 田野 古代 古蹟 古老 史料 史上 官方 官員 官司 官網 童年 童工 "
+    "夏天 夏季 萬一 萬元 萬物 雷同 雷射 毛利 毛病 章程 章節 甘蔗 甘願 甘心 "
+    "任務 任何 任期 任職 于是 游泳 游擊 游客 康復 紀錄 紀念 紀律 洪水 簡單 "
+    "簡報 簡化 簡直 簡稱 簡易 簡介 葉子 莊園 羅列 胡亂 胡椒 沈重 沈默 杜絕 "
+    "卓越 馬桶 馬達 馬力 董事 藍圖 藍天 藍色 黎明 嚴重 嚴格 嚴謹 嚴厲 韓國 "
+    "陸地 陸續 陸軍 柳丁 錢包 顧問 顧客 顧慮 顧及 孫子 宋朝 張力 張貼 鄭重 "
+    "謝謝 謝意 賴以 蕭條 鍾情 顏色 戴上 歐洲 歐美 歐盟 尤其 鐘頭 鐘點 汪洋 "
+    "余額 石門 江南 曾任 朱紅 白皮 毛巾 伍佰 錢財 秦朝 熊貓 饒富 傅立 侯選 "
+    "丁點 唐突 湯匙".split()
+)
+# Characters that do not occur in given names here: "這位先生", "我們的先生", "陳老先生".
+_NOT_GIVEN = frozenset(
+    "的位個和跟與及是有在說這那們一二三四五六七八九十百千兩大小老我你他她它也都就還請謝對向"
+    "給讓被把從以為到上下來去會要能可各每某該此其另全多少等些了着著過嗎呢吧啊呀喔哦〇今"
+)
+
+_HAN = r"\u4e00-\u9fff"
+# A name introduced by its owner ends at punctuation, the end, or a word that follows a name.
+_NAME_END = (r"(?=[，。、！？；：,.!?;:\s（(）)「」]|$"
+             r"|就好|就可以|啦|喔|哦|啊|呀|來自|代表|目前|現在|今天|這邊|我是|我們)")
+
 
 def _letters(n: int) -> str:
     """0 -> A, 25 -> Z, 26 -> AA: spreadsheet-style, so pseudonyms never run out."""
@@ -43,18 +125,163 @@ def _letters(n: int) -> str:
 _CJK_NAME = re.compile(r"^[\u4e00-\u9fff]{2,4}$")
 
 
+class _ContextNames:
+    """Private names found by surname + title, kinship forms and self-introductions.
+
+    jieba's `nr` (person name) tag is not used: its dictionary is Simplified, it tags many
+    surname-initial words (高雄, 林業) as names when they stand alone and misses most
+    surname + title forms in Traditional text, and the surname lists with the context cues
+    below already reach the recall and precision reported for this module (see
+    tests/test_redact.py); an extra model would add a dependency and no measured gain.
+    """
+
+    def __init__(self, cfg: RedactConfig):
+        self.cfg = cfg
+        personal = sorted({*cfg.personal_titles} - {*cfg.public_titles}, key=len, reverse=True)
+        honorific = [t for t in personal if t in cfg.full_name_titles]
+        kin = sorted(cfg.kinship_forms, key=len, reverse=True)
+        self.title_rx = re.compile("|".join(map(re.escape, personal))) if personal else None
+        self.honorific = frozenset(honorific)
+        self.kin_rx = re.compile("|".join(map(re.escape, kin))) if kin else None
+        compound = "|".join(COMPOUND_SURNAMES)
+        surname = f"(?:{compound}|[{''.join(sorted(SURNAMES))}])"
+        nick = f"[阿小][{_HAN}]"
+        full = f"{surname}[{_HAN}]{{1,2}}"
+        # 我姓黃 / 敝姓林 / 本人姓王 / 我是姓陳的
+        self.surname_intro = re.compile(f"(?:我|敝|本人|在下)(?:是)?姓(?P<s>{surname})")
+        # 我是小洋 / 我叫阿德 / 大家叫我阿德 / 我的名字是陳志明
+        self.name_intro = re.compile(
+            f"(?:我(?:是|叫|叫做|名叫)|叫我|我的名字(?:是|叫)|本人是|本人叫)"
+            f"(?P<n>{nick}|{full}){_NAME_END}"
+        )
+
+    # -- self-introductions --------------------------------------------------------------
+
+    def introduced(self, text: str) -> list[str]:
+        """Names that speakers give for themselves in `text` (nicknames and full names)."""
+        out = []
+        for m in self.name_intro.finditer(text):
+            name = m.group("n")
+            if self._plausible_intro(name):
+                out.append(name)
+        return out
+
+    def _plausible_intro(self, name: str) -> bool:
+        if name in self.cfg.not_names or name[:2] in _NOT_NAMES:
+            return False
+        if name[0] in "阿小" and len(name) == 2:
+            return name not in self.cfg.not_nicknames
+        if len(name) < 2 or any(c in _NOT_GIVEN for c in name[1:]):
+            return False
+        return True
+
+    # -- surname + title ----------------------------------------------------------------
+
+    def _surname_before(self, text: str, end: int, weak_ok: bool = False) -> int | None:
+        """Start of a surname that ends at `end`, or None when the context says it is a word."""
+        for comp in COMPOUND_SURNAMES:
+            if text.startswith(comp, end - len(comp)) and end - len(comp) >= 0:
+                return end - len(comp)
+        if end < 1 or text[end - 1] not in SURNAMES:
+            return None
+        s = end - 1
+        prev = text[s - 1] if s >= 1 else ""
+        if prev + text[s] in _WORD_BEFORE or text[s:end + 1] in _NOT_NAMES:
+            return None
+        if text[s] in WEAK_SURNAMES and not weak_ok:
+            if re.match(f"[{_HAN}]", prev) and prev not in _INTRO_BEFORE:
+                return None
+        return s
+
+    def _full_name_before(self, text: str, end: int) -> int | None:
+        """Start of a surname + 1-2 character given name ending at `end` (林美華小姐)."""
+        for g in (2, 1):
+            start = self._surname_before(text, end - g)
+            if start is None:
+                continue
+            given = text[end - g:end]
+            if any(c in _NOT_GIVEN or not ("\u4e00" <= c <= "\u9fff") for c in given):
+                continue
+            if text[start:start + 2] in _NOT_NAMES or text[start:end] in self.cfg.not_names:
+                continue
+            # Strong surname only: 高雄先生 is excluded above, but a weak surname before an
+            # unknown two characters is more often a word (施工人員先生) than a name.
+            if text[start] in WEAK_SURNAMES:
+                continue
+            return start
+        return None
+
+    def titles(self, text: str, counts: Counter) -> str:
+        if self.title_rx is None:
+            return text
+        out, last = [], 0
+        for m in self.title_rx.finditer(text):
+            t0 = m.start()
+            if t0 < last:
+                continue
+            start = None
+            if m.group(0) in self.honorific:
+                start = self._full_name_before(text, t0)
+            if start is None:
+                start = self._surname_before(text, t0)
+            if start is None or start < last:
+                continue
+            out.append(text[last:start] + self.cfg.surname_placeholder * (t0 - start))
+            last = t0
+            counts["name_title"] += 1
+        out.append(text[last:])
+        return "".join(out)
+
+    def kinship(self, text: str, counts: Counter) -> str:
+        if self.kin_rx is None:
+            return text
+        out, last = [], 0
+        for m in self.kin_rx.finditer(text):
+            t0 = m.start()
+            start = self._surname_before(text, t0)
+            if start is None or start < last:
+                continue
+            out.append(text[last:start] + self.cfg.surname_placeholder * (t0 - start))
+            last = t0
+            counts["name_kinship"] += 1
+        out.append(text[last:])
+        return "".join(out)
+
+    def intros(self, text: str, counts: Counter) -> str:
+        def surname(m: re.Match[str]) -> str:
+            counts["name_surname"] += 1
+            return m.group(0)[: m.start("s") - m.start()] + self.cfg.surname_placeholder
+
+        text = self.surname_intro.sub(surname, text)
+
+        def name(m: re.Match[str]) -> str:
+            if not self._plausible_intro(m.group("n")):
+                return m.group(0)
+            counts["name_introduced"] += 1
+            return m.group(0)[: m.start("n") - m.start()] + self.cfg.name_placeholder
+
+        return self.name_intro.sub(name, text)
+
+
 @dataclass
 class Redactor:
-    """Holds the round's name → pseudonym table; call `speaker()` for every turn first."""
+    """The round's label → pseudonym table and name rules.
+
+    Call `order()` with every turn's label (files in path order) or `speaker()` for every
+    turn, then `learn()` on every text, then `text()`.
+    """
 
     cfg: RedactConfig
     pseudonyms: dict[str, str] = field(default_factory=dict)
     counts: Counter = field(default_factory=Counter)
-    _per_role: Counter = field(default_factory=Counter)
+    _codes: dict[str, str] = field(default_factory=dict)
+    _aliases_by_role: dict[tuple[str, str], str] = field(default_factory=dict)
     _name_re: re.Pattern[str] | None = None
     _name_map: dict[str, str] = field(default_factory=dict)
     _extra_names: list[str] = field(default_factory=list)
     _aliases: dict[str, str] = field(default_factory=dict)
+    _learned: dict[str, None] = field(default_factory=dict)
+    _context: _ContextNames | None = None
 
     def add_private_names(self, names: list[str]) -> None:
         """Names listed in a round manifest, removed from text like the config's extra_names."""
@@ -63,8 +290,25 @@ class Redactor:
             self._extra_names.extend(new)
             self._name_re = None
 
+    def order(self, labels: list[str | None]) -> None:
+        """Give letter codes to labels in this order (first appearance counts).
+
+        Called with the labels of all turns, files in sorted path order, before any
+        `speaker()` call: the code then depends on the label alone, not on the roles or on
+        the manifest's session order. Labels seen later only by `speaker()` get the next
+        free codes.
+        """
+        for label in labels:
+            if label is not None and label not in self.cfg.keep_labels:
+                self._code(label)
+
+    def _code(self, label: str) -> str:
+        if label not in self._codes:
+            self._codes[label] = _letters(len(self._codes))
+        return self._codes[label]
+
     def speaker(self, label: str | None, role: str, title: str | None = None) -> str | None:
-        """Pseudonym for a speaker label (assigned on first sight)."""
+        """Pseudonym for a speaker label: role prefix + the label's code (+ （title）)."""
         if label is None:
             return None
         if not (self.cfg.enabled and self.cfg.names):
@@ -73,22 +317,42 @@ class Redactor:
             return label
         if role == "official" and self.cfg.keep_official_names:
             return label
-        if label not in self.pseudonyms:
+        key = (label, role)
+        if key not in self._aliases_by_role:
             prefix = {
                 "official": self.cfg.official_prefix,
                 "moderator": self.cfg.moderator_label,
             }.get(role, self.cfg.pseudonym_prefix)
-            alias = prefix + _letters(self._per_role[prefix])
-            self._per_role[prefix] += 1
+            alias = prefix + self._code(label)
             if title:
                 alias += f"（{title}）"
                 # "經濟部王處長" is also called "王處長" in the room.
                 pos = label.find(title)
                 if pos >= 1:
-                    self._aliases[label[pos - 1 : pos + len(title)]] = alias
-            self.pseudonyms[label] = alias
-            self._name_re = None
-        return self.pseudonyms[label]
+                    self._aliases.setdefault(label[pos - 1 : pos + len(title)], alias)
+            self._aliases_by_role[key] = alias
+            if label not in self.pseudonyms:
+                self.pseudonyms[label] = alias
+                self._name_re = None
+        return self._aliases_by_role[key]
+
+    def _rules(self) -> _ContextNames:
+        if self._context is None:
+            self._context = _ContextNames(self.cfg)
+        return self._context
+
+    def learn(self, text: str) -> None:
+        """Collect names that people introduce themselves by, to remove them everywhere.
+
+        Run over all texts of the round before `text()`, so that 阿德 is also removed where
+        it was mentioned before its owner said 「我叫阿德」.
+        """
+        if not (self.cfg.enabled and self.cfg.names and self.cfg.context_names):
+            return
+        for name in self._rules().introduced(text):
+            if name not in self._learned:
+                self._learned[name] = None
+                self._name_re = None
 
     def _names(self) -> tuple[re.Pattern[str] | None, dict[str, str]]:
         if self._name_re is None:
@@ -99,6 +363,9 @@ class Redactor:
             for name in [*self.cfg.extra_names, *self._extra_names]:
                 for variant in _name_variants(name):
                     mapping.setdefault(variant, self.cfg.pseudonym_prefix)
+            for name in self._learned:
+                for variant in _name_variants(name):
+                    mapping.setdefault(variant, self.cfg.name_placeholder)
             self._name_map = mapping
             self._name_re = (
                 re.compile("|".join(re.escape(k) for k in sorted(mapping, key=len, reverse=True)))
@@ -119,9 +386,17 @@ class Redactor:
             rx, mapping = self._names()
             if rx is not None:
                 def repl(m: re.Match[str]) -> str:
-                    self.counts["name"] += 1
-                    return mapping[m.group(0)]
+                    alias = mapping[m.group(0)]
+                    self.counts["name_introduced" if alias == self.cfg.name_placeholder
+                                else "name"] += 1
+                    return alias
                 text = rx.sub(repl, text)
+            if self.cfg.context_names:
+                rules = self._rules()
+                # Self-introductions first: 「我姓黃」 must not be read as 黃 + a title.
+                text = rules.intros(text, self.counts)
+                text = rules.titles(text, self.counts)
+                text = rules.kinship(text, self.counts)
         return text
 
     def _sub(self, rx: re.Pattern[str], kind: str, text: str) -> str:
