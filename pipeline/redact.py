@@ -416,3 +416,17 @@ def _name_variants(name: str) -> list[str]:
     if _CJK_NAME.match(name) and len(name) == 3:
         out.append(name[1:])
     return out
+
+
+def placeholder_pattern(cfg: RedactConfig) -> re.Pattern[str]:
+    """What redaction writes into text in place of people: pseudonyms (與會者BZ,
+    官員C（內政部）), tags ([電話]) and name placeholders (〇執行長's 〇, 〇〇). Removed before
+    words are counted, so that no pseudonym code or tag becomes a keyword, a label or mapping
+    evidence. (The segmenter already drops 〇 as a numeral; listing it here keeps that true
+    if the placeholders are configured otherwise.)"""
+    prefixes = "|".join(re.escape(p) for p in sorted(
+        {cfg.pseudonym_prefix, cfg.official_prefix, cfg.moderator_label}, key=len, reverse=True))
+    names = "|".join(f"(?:{re.escape(p)})+" for p in sorted(
+        {cfg.name_placeholder, cfg.surname_placeholder} - {""}, key=len, reverse=True))
+    return re.compile(rf"(?:{prefixes})[A-Z]{{1,3}}(?:（[^（）]{{0,40}}）)?|\[[^\[\]\s]{{1,8}}\]"
+                      + (f"|{names}" if names else ""))

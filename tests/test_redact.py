@@ -1,7 +1,7 @@
 import pytest
 
 from pipeline.config import RedactConfig, load_config
-from pipeline.redact import Redactor
+from pipeline.redact import Redactor, placeholder_pattern
 
 
 def _r() -> Redactor:
@@ -147,6 +147,12 @@ def test_placeholders_never_become_tokens():
     tokens = get_segmenter(load_config().segment).tokens(out)
     assert not any("〇" in t for t in tokens)
     assert {"小洋", "盧姐", "陳", "黃", "林美華"}.isdisjoint(tokens)
+
+
+def test_placeholder_pattern_blanks_everything_redaction_writes():
+    blank = placeholder_pattern(RedactConfig())
+    text = "與會者BZ說官員C（內政部）打[電話]給〇執行長和〇〇，我姓〇"
+    assert blank.sub(" ", text).split() == ["說", "打", "給", "執行長和", "，我姓"]
 
 
 def test_context_names_can_be_switched_off():
