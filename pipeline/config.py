@@ -127,7 +127,7 @@ class RedactConfig(Section):
         "副執行長", "理事長", "副理事長", "董事長", "副董事長", "總監", "老闆", "老闆娘",
         "老師", "校長", "主任", "總幹事", "幹事", "秘書長", "祕書長", "執行秘書", "會長",
         "社長", "店長", "廠長", "律師", "醫師", "醫生", "教授", "博士", "同學", "師傅",
-        "牧師",
+        "牧師", "負責人", "創辦人",
     ])
     # Titles that may follow a whole name (林美華小姐 → 〇〇〇小姐), not only a surname.
     full_name_titles: list[str] = Field(default_factory=lambda: [

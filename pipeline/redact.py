@@ -102,9 +102,11 @@ _NOT_NAMES = frozenset(
 )
 # Characters that do not occur in given names here: "這位先生", "我們的先生", "陳老先生".
 _NOT_GIVEN = frozenset(
-    "的位個和跟與及是有在說這那們一二三四五六七八九十百千兩大小老我你他她它也都就還請謝對向"
+    "的位個和跟與及是有在說這那們百千兩大小老我你他她它也都就還請謝對向"
     "給讓被把從以為到上下來去會要能可各每某該此其另全多少等些了着著過嗎呢吧啊呀喔哦〇今"
 )
+
+_NOT_IN_INTRO = frozenset("的是在有了著着過嗎呢吧啊呀喔哦我你他她們這那〇")
 
 _HAN = r"\u4e00-\u9fff"
 # A name introduced by its owner ends at punctuation, the end, or a word that follows a name.
@@ -140,6 +142,7 @@ class _ContextNames:
         personal = sorted({*cfg.personal_titles} - {*cfg.public_titles}, key=len, reverse=True)
         honorific = [t for t in personal if t in cfg.full_name_titles]
         kin = sorted(cfg.kinship_forms, key=len, reverse=True)
+        self._all_titles = tuple({*cfg.personal_titles, *cfg.public_titles})
         self.title_rx = re.compile("|".join(map(re.escape, personal))) if personal else None
         self.honorific = frozenset(honorific)
         self.kin_rx = re.compile("|".join(map(re.escape, kin))) if kin else None
@@ -149,10 +152,18 @@ class _ContextNames:
         full = f"{surname}[{_HAN}]{{1,2}}"
         # 我姓黃 / 敝姓林 / 本人姓王 / 我是姓陳的
         self.surname_intro = re.compile(f"(?:我|敝|本人|在下)(?:是)?姓(?P<s>{surname})")
-        # 我是小洋 / 我叫阿德 / 大家叫我阿德 / 我的名字是陳志明
+        # 我是小洋 / 我叫阿德 / 大家叫我阿德 / 我的名字是陳志明; a colleague introduced by the
+        # speaker (我旁邊是我的夥伴郭哲昆, 這位是鄭佩欣); 我姓邱，邱重榮.
         self.name_intro = re.compile(
-            f"(?:我(?:是|叫|叫做|名叫)|叫我|我的名字(?:是|叫)|本人是|本人叫)"
+            f"(?:我(?:是|叫|叫做|名叫)|叫我|我的名字(?:是|叫)|本人是|本人叫"
+            f"|這位是|旁邊是|夥伴|同仁|同事|姓(?P<s2>{surname})[，、 ]?(?=(?P=s2)))"
             f"(?P<n>{nick}|{full}){_NAME_END}"
+        )
+        # 我是金管會銀行局王麗惠 / 我是協會的總幹事魏惠伶: the name closes a self-introduction
+        # after the body or title, so only after a character that ends one.
+        self.name_after_body = re.compile(
+            f"我是[^，。！？；]{{2,40}}?(?<=[局會署部處長員事的社司組院校所心館])"
+            f"(?P<n>{full}){_NAME_END}"
         )
 
     # -- self-introductions --------------------------------------------------------------
@@ -160,20 +171,25 @@ class _ContextNames:
     def introduced(self, text: str) -> list[str]:
         """Names that speakers give for themselves in `text` (nicknames and full names)."""
         out = []
-        for m in self.name_intro.finditer(text):
-            name = m.group("n")
-            if self._plausible_intro(name):
-                out.append(name)
+        for rx in (self.name_intro, self.name_after_body):
+            for m in rx.finditer(text):
+                name = m.group("n")
+                if self._plausible_intro(name):
+                    out.append(name)
         return out
 
     def _plausible_intro(self, name: str) -> bool:
         if name in self.cfg.not_names or name[:2] in _NOT_NAMES:
             return False
+        # 我是能源署的林組長 / 我是戴經理: a surname + title, left to the title rules (public
+        # titles stay, personal ones become 〇經理).
+        if any(name.endswith(t) for t in self._all_titles):
+            return False
         if name[0] in "阿小" and len(name) == 2:
             return name not in self.cfg.not_nicknames
-        if len(name) < 2 or any(c in _NOT_GIVEN for c in name[1:]):
-            return False
-        return True
+        # Given names here may hold numerals (邱志一) and 以 (王佳以): the introduction is
+        # context enough, only particles and pronouns rule a name out.
+        return len(name) >= 2 and not any(c in _NOT_IN_INTRO for c in name[1:])
 
     # -- surname + title ----------------------------------------------------------------
 
@@ -252,15 +268,16 @@ class _ContextNames:
             counts["name_surname"] += 1
             return m.group(0)[: m.start("s") - m.start()] + self.cfg.surname_placeholder
 
-        text = self.surname_intro.sub(surname, text)
-
         def name(m: re.Match[str]) -> str:
             if not self._plausible_intro(m.group("n")):
                 return m.group(0)
             counts["name_introduced"] += 1
             return m.group(0)[: m.start("n") - m.start()] + self.cfg.name_placeholder
 
-        return self.name_intro.sub(name, text)
+        # Names before surnames: 「我姓邱，邱重榮」 needs the surname to find the name.
+        text = self.name_intro.sub(name, text)
+        text = self.name_after_body.sub(name, text)
+        return self.surname_intro.sub(surname, text)
 
 
 @dataclass

