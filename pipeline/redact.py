@@ -155,7 +155,7 @@ class _ContextNames:
         # 我是小洋 / 我叫阿德 / 大家叫我阿德 / 我的名字是陳志明; a colleague introduced by the
         # speaker (我旁邊是我的夥伴郭哲昆, 這位是鄭佩欣); 我姓邱，邱重榮.
         self.name_intro = re.compile(
-            f"(?:我(?:是|叫|叫做|名叫)|叫我|我的名字(?:是|叫)|本人是|本人叫"
+            f"(?:我(?:是|叫|叫做|名叫)|叫我|我的名字(?:是|叫做|叫)|本人是|本人叫"
             f"|這位是|旁邊是|夥伴|同仁|同事|姓(?P<s2>{surname})[，、 ]?(?=(?P=s2)))"
             f"(?P<n>{nick}|{full}){_NAME_END}"
         )
