@@ -61,6 +61,11 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("file", type=Path)
     _common(m)
 
+    r = ev.add_parser("procedural", help="procedural-talk rules on a labelled JSONL file")
+    r.add_argument("file", type=Path)
+    r.add_argument("--errors", action="store_true", help="also list the misclassified units")
+    _common(r)
+
     p = sub.add_parser("report", help="re-render the reports of a finished run (no recompute)")
     p.add_argument("run_dir", type=Path)
     _common(p)
@@ -103,6 +108,10 @@ def _eval(args: argparse.Namespace, cfg) -> int:
         from pipeline.evaluate import eval_clustering
 
         result = eval_clustering(args.file, args.text_col, args.label_col, cfg, mode=args.baseline)
+    elif args.what == "procedural":
+        from pipeline.eval_procedural import eval_procedural
+
+        result = eval_procedural(args.file, cfg, errors=args.errors)
     else:
         from pipeline.eval_mapping import eval_mapping
 

@@ -67,6 +67,11 @@ class NormalizeConfig(Section):
     opencc: Literal["none", "s2twp", "s2tw", "s2t"] = "none"
 
 
+# Counties and cities, for 「花蓮縣政府」「台北市府」 without matching 「…做基隆市政府的案子」.
+_CITIES = ("臺北|台北|新北|桃園|臺中|台中|臺南|台南|高雄|基隆|新竹|苗栗|彰化|南投|雲林|嘉義"
+           "|屏東|宜蘭|花蓮|臺東|台東|澎湖|金門|連江")
+
+
 class RolesConfig(Section):
     moderator_patterns: list[str] = Field(
         default_factory=lambda: ["主持人", "主持", "司儀", "主席", "引言人", "記錄", "紀錄"]
@@ -80,18 +85,181 @@ class RolesConfig(Section):
     # Exact speaker labels with a known role (e.g. a minister who speaks under her name).
     officials: list[str] = Field(default_factory=list)
     moderators: list[str] = Field(default_factory=list)
+    # Infer the chair and officials from the transcript when neither the manifest nor the
+    # lists above name a speaker (pipeline/speakers.py; evidence in speakers.json).
+    infer: bool = True
+    # The chair speaks at least this share of a session's turns ...
+    chair_min_share: float = Field(0.15, ge=0.0, le=1.0)
+    # ... and behaves as one (hand-offs, addressed as chair, opening: see chair_score).
+    chair_min_behaviour: float = Field(0.5, ge=0.0)
+    # A speaker chosen as chair in this many sessions of the round chairs wherever they
+    # speak at least `chair_round_min_share` of a session's turns.
+    chair_round_sessions: int = Field(2, ge=1)
+    chair_round_min_share: float = Field(0.02, ge=0.0, le=1.0)
+    # Beside the round's chair, a session's own candidate chairs too when at least this
+    # share of their turns hand over (a master of ceremonies).
+    chair_handoff_rate: float = Field(0.12, ge=0.0, le=1.0)
+    # Turns that hand the floor to someone else.
+    handoff_patterns: list[str] = Field(
+        default_factory=lambda: [
+            r"請.{0,12}(發言|分享|補充|回應|說明|介紹|開始|提問|指教|回答)",
+            r"有沒有.{0,16}(補充|要問|問題|意見|回應|想法|看法|分享|朋友|要講|要說|指導|釐清|追問"
+            r"|說明到)",
+            r"是不是(請|要).{0,10}(朋友|夥伴|分享|補充|說明|回應)?",
+            r"(接下來|下一位|再來是|先請|我們請|那就請|輪到|交給|換.{0,6}(發言|那邊|朋友))",
+            r"(還有沒有|還有嗎|其他.{0,4}(朋友|夥伴))",
+        ]
+    )
+    # Titles by which others address the chair (唐政委, 主席), with the speaker's surname.
+    chair_titles: list[str] = Field(
+        default_factory=lambda: ["政委", "主席", "主持人", "主委", "召集人"]
+    )
+    # A turn that opens by addressing the chair: the previous speaker handed over.
+    chair_address_patterns: list[str] = Field(
+        default_factory=lambda: [
+            r"(好[，,]?)?(謝謝|感謝)?[^，,。]{0,3}(主持人|主席|政委|主委|召集人)",
+        ]
+    )
+    # Public titles (how officials are addressed: 李科長) and the end of a body's sub-unit.
+    official_titles: list[str] = Field(
+        default_factory=lambda: [
+            "部長", "次長", "政委", "署長", "副署長", "局長", "副局長", "處長", "副處長", "司長",
+            "科長", "股長", "課長", "組長", "專員", "科員", "技正", "技士", "視察", "參事",
+            "專門委員", "專委", "主任秘書", "秘書", "主委", "副主委", "縣長", "市長", "鄉長",
+            "區長", "鎮長", "主任",
+        ]
+    )
+    # Government bodies (regular expressions): a speaker label or self-introduction naming
+    # one makes the speaker an official of that body.
+    government_bodies: list[str] = Field(
+        default_factory=lambda: [
+            "行政院", "總統府", "國發會", "國家發展委員會", "政委辦(公室)?",
+            "(經濟|內政|勞動|環境|交通|教育|文化|衛福|衛生福利|農業|數位發展|數位|外交|國防"
+            "|財政|法務|科技|僑務)部",
+            "環保署", "能源(局|署)", "工業局", "水利署", "林務局", "林業及自然保育署",
+            "中小(及新創)?企業(處|署)", "國科會", "金管會", "公平會", "通傳會", "農委會",
+            "原民會", "原住民族委員會", "客委會", "客家委員會", "海委會", "海洋委員會",
+            "僑委會", "退輔會", "主計總處", "人事行政總處", "氣候變遷署", "國健署", "勞動力發展署",
+            f"({_CITIES})?(縣|市)?(政府|府)", "[\\u4e00-\\u9fff]{1,3}(區|鄉|鎮|市)公所",
+            "行政院[\\u4e00-\\u9fff]{0,4}聯合服務中心",
+        ]
+    )
+    # A named body that contains one of these is not a government body (a legislator's
+    # service office, an association named after a ministry's programme).
+    not_government: list[str] = Field(
+        default_factory=lambda: ["服務處", "立法委員", "議員", "協會", "基金會", "學會", "公會",
+                                 "聯盟", "公司", "合作社", "大學", "學校", "青諮", "青年諮詢"]
+    )
+    # Where self-introductions are looked for: the first characters of a speaker's first turns.
+    intro_turns: int = Field(2, ge=1)
+    intro_chars: int = Field(80, ge=10)
     analysed_roles: list[Literal["participant", "official", "moderator"]] = Field(
         default_factory=lambda: ["participant", "official"]
     )
-    procedural_patterns: list[str] = Field(
+    # Procedural talk (pipeline/procedural.py). Extra regular expressions: a unit matching
+    # any of them is procedural whatever its length (an analyst's own additions).
+    procedural_patterns: list[str] = Field(default_factory=list)
+    # Clauses that carry no feedback, by kind; each pattern must match a whole clause
+    # (text between punctuation marks).
+    courtesy_clauses: dict[str, list[str]] = Field(
+        default_factory=lambda: {
+            "greeting": [
+                r".{0,12}(大家|各位|你們|您|妳)(好|早|早安|午安|晚安|下午好|上午好|晚上好)(啊|喔|呀)?",
+                r".{0,8}(早安|午安|晚安|下午好|上午好|晚上好)",
+                r"[\u4e00-\u9fff]{0,6}(政委|主委|主席|主持人|部長|次長|署長|局長|處長|委員|長官"
+                r"|執行長|老師|先進|夥伴|貴賓|來賓|朋友|同仁)(們)?(好)?",
+                r"(哈囉|嗨|hello|Hello|hi|Hi)",
+                # Pleasantries around a greeting or an introduction.
+                r"(很|非常|相當|也很)?(高興|榮幸|開心)(能夠|可以|有機會)?.{0,16}",
+                r"(這是我)?(第一次|今天)(來)?(參加|參與|來到).{0,14}",
+                r"(來|想)?(聽聽|聽)?(看)?大家的(意見|聲音|想法|分享)",
+                r"(請)?(大家)?(多)?多(多)?指教",
+                r"(希望|想)(可以|能夠|能)?(聽到|聽聽|了解)大家的(聲音|意見|想法)",
+                r"(如果)?(有|還有)(什麼|任何|一些)?(相關的)?問題.{0,8}",
+                r"(我們)?(都|也)?(會|可以)(把.{0,8})?(反映|帶|轉達)回去.{0,4}",
+                r"(也)?可以(找|聯絡|聯繫)我們.{0,4}",
+                r"(這邊|這裡)?是(第一次|第二次|初次)(參加|參與|來).{0,10}",
+            ],
+            "thanks": [
+                r"(好|那|最後)?(的)?(非常|很|特別|再次)?(謝謝|感謝|感恩|多謝)[^，。]{0,16}",
+                r"(辛苦了|不好意思|抱歉)",
+            ],
+            "self_intro": [
+                r"(我|我們|本人)(是|叫|姓|來自|代表|目前在|現在在|服務於|在)[^，。]{0,40}",
+                r"敝姓.{1,3}", r"(也)?可以叫我.{0,12}", r"(我的)?名字(是|叫).{0,8}",
+            ],
+            "closing": [
+                r"以上(簡單|就是|是我)?的?(分享|報告|說明|補充|意見|發言|建議)?",
+                r"我(就)?(先)?(講|說|分享|報告|補充)(到這裡|到這邊|這些|以上|到此)",
+                r"(報告|發言|分享)?完畢", r"(就|大概)?(是)?這樣(子)?",
+            ],
+        }
+    )
+    # A unit with a courtesy clause is procedural when at most this many CJK characters of
+    # it lie outside courtesy clauses.
+    procedural_max_content: int = Field(4, ge=0)
+    # Self-introductions: a unit whose opening introduces the speaker and that holds no
+    # opinion marker, up to `intro_max_chars` CJK characters.
+    intro_opening_chars: int = Field(30, ge=1)
+    intro_max_chars: int = Field(200, ge=0)
+    intro_openers: list[str] = Field(
         default_factory=lambda: [
-            r"^(謝謝|感謝)(大家|各位|主席|主持人)?[。！!,，]*$",
-            # Greetings and thanks that open a turn, when that is all the unit says.
-            r"^(?=.{0,24}$)(好[，,]?)?(謝謝|感謝|大家好|各位好|主持人好|主席好)",
-            r"^(好|好的|對|是|嗯|OK|ok)[。！!,，]*$",
-            r"(散會|休息[一二三四五十0-9]+分鐘|下一位|請.{0,6}發言|會議(開始|結束)|麥克風)",
-            # A short self-introduction after a greeting (政委好，大家好，我是○○局○○。).
-            r"^(?=.{0,45}$)[^。？?]{0,14}好[，,、！!。]\s*.{0,25}?我(是|叫)",
+            r"(我|本人)(是|叫|姓|來自|代表|目前在|現在在|目前服務|服務於)", r"敝姓",
+            r"我在.{0,12}(服務|工作|任職)",
+        ]
+    )
+    opinion_markers: list[str] = Field(
+        default_factory=lambda: [
+            r"建議|應該|必須|需要|問題|困難|困境|不足|不夠|沒有辦法|無法|但是|可是|不過|覺得|認為",
+            r"擔心|反對|支持|為什麼|如何|是否|能不能|可不可以|[？?]",
+        ]
+    )
+    # Offers of help inside introductions, ignored when looking for opinion markers.
+    offer_clauses: list[str] = Field(
+        default_factory=lambda: [
+            r"(如果|若|有)[^，。]{0,20}(問題|提問|疑問|需要|需求)[^。]{0,24}?(歡迎|可以|都可以|找我"
+            r"|問我|協助|帶回去|回答|回應|交流|分享|討論)[^，。]{0,12}",
+            r"(今天|也)?(帶著|抱著)?(來)?(學習|聆聽|聽取)[^，。]{0,16}(問題|意見|聲音)[^，。]{0,10}",
+        ]
+    )
+    # Hand-offs (handoff_patterns above), mechanics and logistics only count in short units:
+    # a long unit that mentions 補充 or 麥克風 is usually making a point as well.
+    procedural_short_unit: int = Field(40, ge=0)
+    mechanics_patterns: list[str] = Field(
+        default_factory=lambda: [
+            r"時間(已經)?(到了|差不多|有限|不多)",
+            r"(進入|進到|回到|開始|換到)(第.{1,2}(個)?)?(部分|議題|階段|環節|主題|組|輪|場)",
+            r"自我介紹", r"回應完畢", r"還有沒有", r"先讓.{0,6}(講|說)完",
+            r"(先|就)(回答|回應|說明)到(這裡|這邊)", r"(散會|會議(開始|結束))",
+            r"(想|要|來)?補充說明$", r"(沒有|還沒有).{0,6}(要)?補充",
+            r"(問題|提問)(都)?(有)?被釐清",
+            r"(剛剛|剛才).{0,10}(問題|提問).{0,10}(沒有|還沒)(回答|回應)",
+        ]
+    )
+    # Signposts: a short unit that only announces what comes next or whom it answers
+    # (「與會者I講產業，那我講勞工。」「我回應一下。」).
+    signpost_max_chars: int = Field(20, ge=0)
+    signpost_patterns: list[str] = Field(
+        default_factory=lambda: [
+            r"(那|好)?(我|我們)(就|想|要|再|先|也|來)?(簡單)?(講|說|補充|回應|談|分享)(一下|一句|一個"
+            r"|兩點|幾點|的是)?",
+            r"(講|說|提到|提)(的)?.{0,10}[，,]\s*(那)?我(就|想|要|再|先|也)?(講|說|補充|回應|談)",
+        ]
+    )
+    logistics_patterns: list[str] = Field(
+        default_factory=lambda: [
+            r"麥克風|小蜜蜂|簽到|中場休息|休息時間|休息[一二三四五十0-9]+分鐘|直播|逐字稿|投影片",
+            r"QR ?[Cc]ode|sli\.?do|Slido|網址|便當|午餐|停車|聽得到|聽不到|會議紀錄|會議記錄",
+            r"下次(會議|會前會|約)|時間(地點)?(確認|敲定)",
+        ]
+    )
+    # Context-free fragments: a short unit made only of acknowledgements or bare questions.
+    fragment_max_chars: int = Field(12, ge=0)
+    fragment_patterns: list[str] = Field(
+        default_factory=lambda: [
+            r"((那|這個|真的|所以)?(好|對|是|嗯|喔|哦|OK|ok|瞭解|了解|明白|沒問題|沒錯|可以|好的"
+            r"|是的|非常好|很好|很棒|太好了|非常棒|厲害|我相信|可以嗎|是嗎|對嗎|真的嗎|然後呢"
+            r"|還有嗎|有嗎|對不對|是不是|知道了|收到)(了|啊|喔|呀|吧|耶|呢)?[。！!？?…,，、\s]*)+",
         ]
     )
 
@@ -254,6 +422,8 @@ class ThemesClustererConfig(Section):
     min_samples: int | None = Field(5, ge=1)
     selection: Literal["eom", "leaf"] = "eom"
     selection_epsilon: float = Field(0.0, ge=0.0)
+    # Largest theme as a share of the analysed units before HDBSCAN splits it (0 = no limit).
+    max_share: float = Field(0.25, ge=0.0, le=1.0)
     # k-means (k = themes.n_themes) restarts.
     n_init: int = Field(10, ge=1)
 
@@ -296,6 +466,29 @@ class ThemesLabelConfig(Section):
     n_keywords: int = Field(3, ge=0, le=10)
     quote_chars: int = Field(24, ge=0)
     n_quotes: int = Field(5, ge=1, le=20)
+    # Officials' statements shown beside a theme's quotes (marked as context, not feedback).
+    n_official_quotes: int = Field(2, ge=0, le=10)
+
+
+class ThemesCourtesyConfig(Section):
+    # The junk-theme check (themes.courtesy_check): a theme is a courtesy theme when at least
+    # `min_hits` of its `top_keywords` keywords are courtesies, meeting mechanics or words
+    # with no content of their own. Not stopwords: a theme they label is a finding to show.
+    top_keywords: int = Field(3, ge=1)
+    min_hits: int = Field(2, ge=1)
+    words: list[str] = Field(
+        default_factory=lambda: (
+            "謝謝 感謝 大家 大家好 各位 午安 早安 晚安 你好 您好 政委 "
+            "主委 主席 主持人 長官 委員 夥伴 朋友 先進 貴賓 來賓 同仁 "
+            "補充 發言 分享 回應 報告 介紹 自我介紹 時間 完畢 以上 今天 "
+            "剛剛 剛才 這邊 那邊 麥克風 休息 簽到 會議 開始 結束 下一位 "
+            "請教 連線 線上 現場 不好意思 辛苦 歡迎 榮幸 高興 開心 有沒有 "
+            "一下 謝謝您 非常感謝 出席 指教 提問 問題 與會 "
+            # Words with no content of their own (「整理、希望、出來」).
+            "相關 很多 時候 希望 出來 整理 部分 事情 東西 覺得 可能 其實 就是 這個 那個 一些 現在 "
+            "可以 需要 解決 一樣 真的 比較 地方 看到 知道 剛剛提到 提到 講到 "
+        ).split()
+    )
 
 
 class ThemesConfig(Section):
@@ -318,6 +511,7 @@ class ThemesConfig(Section):
     )
     outliers: ThemesOutliersConfig = Field(default_factory=ThemesOutliersConfig)
     labels: ThemesLabelConfig = Field(default_factory=ThemesLabelConfig)
+    courtesy: ThemesCourtesyConfig = Field(default_factory=ThemesCourtesyConfig)
 
     @field_validator("n_themes")
     @classmethod

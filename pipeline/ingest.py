@@ -18,18 +18,20 @@ import pandas as pd
 from pipeline.config import Config
 from pipeline.manifest import Round, Session, load_round
 from pipeline.normalize import cjk_count, normalize_text
+from pipeline.procedural import procedural_kind
 from pipeline.readers import read_document
-from pipeline.redact import Redactor
-from pipeline.roles import is_procedural, speaker_role
+from pipeline.redact import Redactor, placeholder_pattern
 from pipeline.rundir import sha256_file
 from pipeline.source import InputError
+from pipeline.speakers import SessionSpeakers, SpeakerRole, infer_roles
 from pipeline.turns import cut_units, parse_turns
 
 UNIT_COLUMNS = [
     "unit_id", "session_id", "session_title", "session_date", "session_type",
-    "session_location", "session_participants", "turn", "seq", "speaker", "role", "text",
+    "session_location", "session_participants", "turn", "seq", "speaker", "role",
+    "speaker_body", "text",
     "tokens", "file", "line_start", "line_end", "char_start", "char_end", "analysed",
-    "excluded_reason",
+    "excluded_reason", "procedural_kind",
 ]
 
 
@@ -40,6 +42,8 @@ class IngestResult:
     inputs: list[dict[str, Any]] = field(default_factory=list)
     skipped: list[dict[str, Any]] = field(default_factory=list)
     summary: dict[str, Any] = field(default_factory=dict)
+    # One row per (session, speaker): pseudonym, role and the evidence for it (speakers.json).
+    speakers: list[dict[str, Any]] = field(default_factory=list)
 
 
 def ingest_round(
@@ -49,9 +53,8 @@ def ingest_round(
     if cfg.run.round_name:
         rnd.name = cfg.run.round_name
     redactor = Redactor(cfg.redact)
-    rows: list[dict[str, Any]] = []
     inputs, skipped = [], []
-    turns_total = 0
+    parsed: list[tuple[Session, str, Any, list]] = []
     for session in rnd.sessions:
         if progress:
             progress(session.path.name)
@@ -65,31 +68,45 @@ def ingest_round(
             raise
         inputs.append({"file": rel, "session_id": session.id, "sha256": sha256_file(session.path),
                        "bytes": session.path.stat().st_size, "encoding": doc.encoding})
-        turns = parse_turns(doc, cfg.ingest.max_inline_speaker_chars)
+        parsed.append((session, rel, doc, parse_turns(doc, cfg.ingest.max_inline_speaker_chars)))
+    # Roles need every session at once: the chair of a round is recognised by chairing
+    # several of its sessions.
+    roles = infer_roles([SessionSpeakers(s.id, turns, s.officials, s.moderators)
+                         for s, _, _, turns in parsed], cfg.roles)
+    # Pseudonym codes follow the label alone: first appearance, files in sorted path order.
+    redactor.order([t.speaker for *_, ts in sorted(parsed, key=lambda p: p[1]) for t in ts])
+    rows: list[dict[str, Any]] = []
+    turns_total = 0
+    for session, rel, doc, turns in parsed:
         turns_total += len(turns)
         title = session.title or doc.title or session.path.stem
         base = _session_columns(session, redactor, title)
         for turn in turns:
-            role, official_title = speaker_role(turn.speaker, cfg.roles, session.officials,
-                                                session.moderators)
-            keep_title = official_title if cfg.redact.keep_official_titles else None
-            speaker = redactor.speaker(turn.speaker, role, keep_title)
+            who = roles.get((session.id, turn.speaker)) if turn.speaker else None
+            role = who.role if who else "participant"
+            # 官員A（內政部）: which body spoke matters to analysts more than the rank.
+            shown = (who.body or who.title) if who and cfg.redact.keep_official_titles else None
+            speaker = redactor.speaker(turn.speaker, role, shown)
             for seq, piece in enumerate(cut_units(turn, cfg.segment.unit, cfg.segment.window_size)):
                 text = normalize_text(piece.text, cfg.normalize)
                 rows.append({
                     **base,
                     "unit_id": f"{session.id}:{turn.index}:{seq}",
                     "turn": turn.index, "seq": seq, "speaker": speaker, "role": role,
+                    "speaker_body": who.body if who else None,
                     "text": text, "file": rel,
                     "line_start": piece.line_start, "line_end": piece.line_end,
                     "char_start": piece.char_start, "char_end": piece.char_end,
                     **{f"meta_{k}": _scalar(v) for k, v in turn.meta.items()},
                 })
+    speakers = speaker_table(roles, redactor)
     if not rows and not skipped:
         raise InputError(rnd.folder, "no speech found in any session",
                          "check that the files hold transcript text")
     # Names are redacted only now: every speaker of the round has been seen, so a name
-    # mentioned before its owner first speaks is still caught.
+    # mentioned before its owner first speaks is still caught; so are self-introduced names.
+    for row in rows:
+        redactor.learn(row["text"])
     for row in rows:
         row["text"] = redactor.text(row["text"])
         row["session_title"] = redactor.text(row["session_title"] or "") or None
@@ -101,7 +118,9 @@ def ingest_round(
     if len(units):
         from pipeline.segment import get_segmenter
 
-        units["tokens"] = get_segmenter(cfg.segment).tokens_many(units["text"].tolist())
+        blank = placeholder_pattern(cfg.redact)
+        units["tokens"] = get_segmenter(cfg.segment).tokens_many(
+            [blank.sub(" ", t) for t in units["text"].tolist()])
     extra = [c for c in units.columns if c not in UNIT_COLUMNS]
     units = units[UNIT_COLUMNS + sorted(extra)]
     check_unit_ids(units, "ingest")
@@ -113,10 +132,24 @@ def ingest_round(
         "units": len(units),
         "units_analysed": int(units["analysed"].sum()) if len(units) else 0,
         "units_excluded": dict(Counter(units["excluded_reason"].dropna())),
+        "procedural_by_kind": dict(Counter(units["procedural_kind"].dropna())),
         "redactions": dict(sorted(redactor.counts.items())),
         "speakers_pseudonymised": len(redactor.pseudonyms),
     }
-    return IngestResult(rnd, units, inputs, skipped, summary)
+    summary["speakers_by_role"] = dict(Counter(r["role"] for r in speakers))
+    return IngestResult(rnd, units, inputs, skipped, summary, speakers)
+
+
+def speaker_table(roles: dict[tuple[str, str], SpeakerRole], redactor: Redactor
+                  ) -> list[dict[str, Any]]:
+    """The roles as written to speakers.json: pseudonyms only, never the label itself."""
+    out = []
+    for (sid, label), r in roles.items():
+        out.append({"session_id": sid, "speaker": redactor.speaker(label, r.role),
+                    "role": r.role, "body": r.body, "title": r.title, "source": r.source,
+                    "turns": r.turns, "share": r.share,
+                    "evidence": {k: v for k, v in r.evidence.items() if k != "body"}})
+    return out
 
 
 def _session_columns(session: Session, redactor: Redactor, title: str) -> dict[str, Any]:
@@ -138,15 +171,16 @@ def _scalar(v: Any) -> Any:
 
 
 def _set_exclusion(row: dict[str, Any], cfg: Config) -> None:
-    reason = None
+    reason = kind = None
     if row["role"] not in cfg.roles.analysed_roles:
         reason = row["role"]
-    elif is_procedural(row["text"], cfg.roles):
+    elif kind := procedural_kind(row["text"], cfg.roles):
         reason = "procedural"
     elif cjk_count(row["text"]) < cfg.segment.min_cjk_chars:
         reason = "short"
     row["analysed"] = reason is None
     row["excluded_reason"] = reason
+    row["procedural_kind"] = kind
 
 
 def check_unit_ids(units: pd.DataFrame, stage: str) -> None:

@@ -78,6 +78,8 @@ def stage_ingest(ctx: Context, counts: dict[str, Any]) -> None:
     write_parquet(units, ctx.out / "units.parquet")
     write_atomic(ctx.out / "ingest_summary.json",
                  json.dumps(res.summary, ensure_ascii=False, indent=2))
+    write_atomic(ctx.out / "speakers.json",
+                 json.dumps({"speakers": res.speakers}, ensure_ascii=False, indent=2))
     _curation_applied(ctx, "exclude", excluded)
     counts.update(res.summary)
 
@@ -95,13 +97,14 @@ def stage_embed(ctx: Context, counts: dict[str, Any]) -> None:
 
 def stage_themes(ctx: Context, counts: dict[str, Any]) -> None:
     from pipeline.curation import apply_merges
-    from pipeline.themes import fit_themes, write_theme_files
+    from pipeline.themes import courtesy_check, fit_themes, write_theme_files
 
     units, emb = ctx.tables["units"], ctx.tables["embeddings"]
     result = fit_themes(units, emb, ctx.cfg)
     # Merged before anything is written, so themes.json, the centroids and the mapping all
     # describe the merged theme.
     merged = apply_merges(result, units, emb, _curation(ctx), ctx.cfg)
+    result.stats["courtesy"] = courtesy_check(result.themes, ctx.cfg.themes)
     ctx.tables["themes"] = result
     write_theme_files(result, _themes_meta(ctx), ctx.out)
     _curation_applied(ctx, "merge", merged)

@@ -36,6 +36,7 @@ import pandas as pd
 
 from pipeline.config import Config, SegmentConfig, ThemesConfig
 from pipeline.jsonio import plain
+from pipeline.redact import placeholder_pattern
 
 OUTLIER = -1
 SCHEMA_VERSION = 1
@@ -75,10 +76,13 @@ class SegmenterTokenizer:
     cutting at spaces first gives the same tokens while each unit text is segmented once.
     """
 
-    def __init__(self, cfg: SegmentConfig, min_chars: int = 1, stopwords: list[str] | None = None):
+    def __init__(self, cfg: SegmentConfig, min_chars: int = 1, stopwords: list[str] | None = None,
+                 placeholders: re.Pattern[str] | None = None):
         from pipeline.segment import get_segmenter
 
         self._seg = get_segmenter(cfg)
+        # Pseudonyms and redaction tags are not words people said: never keywords.
+        self._placeholders = placeholders or re.compile(r"\[[^\[\]\s]{1,8}\]")
         self.min_chars = min_chars
         self.stopwords = {w.lower() for w in stopwords or []}
         self._cache: dict[str, list[str]] = {}
@@ -88,7 +92,7 @@ class SegmenterTokenizer:
         for piece in text.split():
             toks = self._cache.get(piece)
             if toks is None:
-                toks = [t for t in self._seg.tokens(piece)
+                toks = [t for t in self._seg.tokens(self._placeholders.sub(" ", piece))
                         if len(t) >= self.min_chars and t not in self.stopwords]
                 self._cache[piece] = toks
             out.extend(toks)
@@ -210,7 +214,11 @@ def _clusterer(tc: ThemesConfig, n_units: int, seed: int) -> Any:
 
     mcs = max(2, min(min_cluster_size(tc, n_units), n_units))
     ms = None if c.min_samples is None else min(c.min_samples, mcs)
+    # HDBSCAN's excess-of-mass selection can keep one cluster holding nearly every unit
+    # (a round of mixed meetings gave one theme of 96%); clusters above this size are split.
+    big = int(c.max_share * n_units) if c.max_share else 0
     return HDBSCAN(min_cluster_size=mcs, min_samples=ms, metric="euclidean",
+                   max_cluster_size=max(big, mcs + 1) if big else 0,
                    cluster_selection_method=c.selection,
                    cluster_selection_epsilon=c.selection_epsilon, core_dist_n_jobs=1)
 
@@ -307,7 +315,8 @@ def _fit_bertopic(docs: list[str], emb: np.ndarray, tc: ThemesConfig, cfg: Confi
     from bertopic.vectorizers import ClassTfidfTransformer
 
     n = len(docs)
-    tokenize = SegmenterTokenizer(cfg.segment, tc.vectorizer.min_chars, tc.vectorizer.stopwords)
+    tokenize = SegmenterTokenizer(cfg.segment, tc.vectorizer.min_chars, tc.vectorizer.stopwords,
+                                  placeholder_pattern(cfg.redact))
     # Segmenting every unit up front also fills the tokenizer's cache for BERTopic's passes.
     token_lists = [tokenize(d) for d in docs]
     if not any(token_lists):
@@ -447,10 +456,38 @@ def make_label(keywords: list[tuple[str, float]], quote: str, tc: ThemesConfig) 
     return words or text
 
 
+def courtesy_check(themes: list[dict[str, Any]], tc: ThemesConfig) -> dict[str, Any]:
+    """Themes an analyst would throw away: most of their top keywords are courtesies or meeting
+    mechanics (午安、政委、夥伴; 有沒有、補充、朋友). Reported in themes.json and the report's
+    method section, so that a rise (a procedural rule that stopped working) is seen."""
+    cc = tc.courtesy
+    words = set(cc.words)
+    total = sum(int(t["size"]) for t in themes) or 1
+    hits = []
+    for t in themes:
+        top = [k["word"] for k in t.get("keywords", [])[: cc.top_keywords]]
+        if top and sum(w in words for w in top) >= cc.min_hits:
+            hits.append(int(t["id"]))
+    size = sum(int(t["size"]) for t in themes if int(t["id"]) in hits)
+    return {"themes": hits, "units": size, "share": size / total}
+
+
 def centroid_hash(centroid: np.ndarray) -> str:
     # Rounded first: the hash identifies the theme's position, not float noise.
     data = np.round(centroid.astype(np.float64), FLOAT_DIGITS).astype("<f8").tobytes()
     return hashlib.sha256(data).hexdigest()[:16]
+
+
+def _quotes(sub: pd.DataFrame, emb: np.ndarray, centroid: np.ndarray, k: int, role: str
+            ) -> list[dict[str, Any]]:
+    """The k units of `role` closest to the theme's centroid, as quote records."""
+    if k <= 0:
+        return []
+    mine = np.flatnonzero((sub["role"] == role).to_numpy()) if "role" in sub else np.arange(0)
+    rows = sub.iloc[mine].reset_index(drop=True)
+    picks = representative(rows, emb[mine], centroid, k)
+    return [{col: plain(rows[col].iat[i]) if col in rows else None for col in QUOTE_COLUMNS}
+            for i in picks]
 
 
 def _describe(rows: pd.DataFrame, emb: np.ndarray, labels: np.ndarray, keywords: Keywords,
@@ -465,17 +502,19 @@ def _describe(rows: pd.DataFrame, emb: np.ndarray, labels: np.ndarray, keywords:
         c = emb[pos].astype(np.float64).mean(axis=0)
         c = c / (np.linalg.norm(c) or 1.0)
         centroids[tid] = c.astype(np.float32)
-        picks = representative(sub, emb[pos], c, tc.labels.n_quotes)
-        quotes = [{col: plain(sub[col].iat[i]) if col in sub else None for col in QUOTE_COLUMNS}
-                  for i in picks]
+        # Quotes are participants' feedback; officials' statements are context, kept apart.
+        quotes = _quotes(sub, emb[pos], c, tc.labels.n_quotes, "participant")
+        official = _quotes(sub, emb[pos], c, tc.labels.n_official_quotes, "official")
         kw = keywords.get(tid, [])
+        first = quotes or official
         themes.append({
             "id": tid,
-            "label": make_label(kw, str(quotes[0]["text"]) if quotes else "", tc),
+            "label": make_label(kw, str(first[0]["text"]) if first else "", tc),
             "size": len(pos),
             "share": len(pos) / n,
             "keywords": [{"word": w, "weight": s} for w, s in kw],
             "quotes": quotes,
+            "official_quotes": official,
             "counts": {col: _counts(sub, col) for col in COUNT_COLUMNS},
             "fingerprint": {
                 "keywords": [w for w, _ in kw[:10]],

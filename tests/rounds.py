@@ -81,3 +81,28 @@ def successive_rounds(dest: Path, sizes: list[int], offset: int = 0) -> Path:
     listing = dest / "rounds.yaml"
     listing.write_text(yaml.safe_dump({"rounds": names}, allow_unicode=True), encoding="utf-8")
     return listing
+
+
+def visit_files() -> list[Path]:
+    """Visits to the minister's office (來訪/拜訪): a guest, the host, no roadshow script."""
+    return sorted(p for p in MEETINGS.glob("*.md") if "來訪" in p.name or "拜訪" in p.name)
+
+
+def plain_folder(dest: Path, files: list[Path]) -> Path:
+    """Copy `files` into `dest` with no manifest: the common case of an analyst who drops
+    transcripts into a folder, so roles must be inferred from the text alone."""
+    dest.mkdir(parents=True, exist_ok=True)
+    for src in files:
+        shutil.copyfile(src, dest / src.name)
+    return dest
+
+
+def mixed_round_files() -> list[Path]:
+    """10 meetings no earlier round was built from: the roadshows after round_25's, and the
+    visits. Their chairs, read from the transcripts: tests/data/chairs_mixed10.yaml."""
+    return roadshow_files()[25:31] + visit_files()[:4]
+
+
+def mixed_round_10(dest: Path) -> Path:
+    """mixed_round_files() without a manifest."""
+    return plain_folder(dest, mixed_round_files())

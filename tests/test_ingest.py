@@ -92,7 +92,10 @@ def test_units_table_contract(tmp_path: Path):
     # line ranges point at the source lines of the turn
     src = PII_TRANSCRIPT.split("\n")
     first = kept.iloc[0]
-    assert "漁民" in src[first["line_start"] - 1]
+    assert first["text"][:6] in src[first["line_start"] - 1]
+    # 「我是漁民代表，我的電話是…」 only introduces the speaker: procedural, not feedback.
+    intro = u[u["text"].str.startswith("我是漁民代表")]
+    assert intro["procedural_kind"].tolist() == ["self_intro"]
 
 
 def test_unit_ids_stable_across_reingest(tmp_path: Path):

@@ -149,8 +149,9 @@ def fill_entries(areas: list[Area], themes: list[Theme], unit_by_id: pd.DataFram
             link = next((x for x in t.areas if x.area_id == aid), None)
             # The mapping's evidence for the key area first, then the theme's own quotes;
             # ranked by how strongly each unit scores on this area where scores exist.
-            cands = [q for q in (quote_from(u, unit_by_id) for u in t.evidence) if q] \
-                if aid == t.key_area else []
+            # Only participants' words are quoted as feedback (officials' are context).
+            cands = [q for q in (quote_from(u, unit_by_id) for u in t.evidence)
+                     if q and q.role in (None, "participant")] if aid == t.key_area else []
             seen = {q.unit_id for q in cands}
             cands += [q for q in t.quotes if q.unit_id not in seen]
             if score:

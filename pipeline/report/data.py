@@ -224,6 +224,8 @@ def _theme(i: int, t: dict[str, Any], unit_by_id: pd.DataFrame,
     tid = str(t.get("id", i))
     counts = t.get("counts") or {}
     quotes = [q for q in (quote_from(x, unit_by_id) for x in t.get("quotes") or []) if q]
+    official = [q for q in (quote_from(x, unit_by_id) for x in t.get("official_quotes") or [])
+                if q]
     mapped = any(k in t for k in ("key_area", "area_distribution", "gap"))
     key = _clean(t.get("key_area"))
     ids = theme_units.get(tid, [])
@@ -235,7 +237,8 @@ def _theme(i: int, t: dict[str, Any], unit_by_id: pd.DataFrame,
         by_type=_counts(counts.get("session_type")),
         by_location=_counts(counts.get("session_location")),
         by_session=_counts(counts.get("session_id")), by_role=_counts(counts.get("role")),
-        crosstab=_crosstab(ids, unit_by_id), quotes=quotes, mapped=mapped,
+        crosstab=_crosstab(ids, unit_by_id), quotes=quotes, official_quotes=official,
+        mapped=mapped,
         key_area=None if key in NO_AREA else key,
         key_area_confidence=_float(t.get("key_area_confidence")),
         area_distribution=_float_dict(t.get("area_distribution")),

@@ -201,6 +201,11 @@ def render_markdown(run: RunData, cfg: Config, L: dict[str, str]) -> str:
         out += [f"**{L['quotes']}**（{len(t.quotes)}）", ""]
         for q in t.quotes:
             out += _quote(q, L)
+        if t.official_quotes:
+            out += [f"**{L['official_quotes'].format(n=len(t.official_quotes))}**", "",
+                    L["official_quotes_note"], ""]
+            for q in t.official_quotes:
+                out += _quote(q, L)
 
     # 4. charts, as the tables behind them
     out += [f"## 4. {L['charts']}", ""]

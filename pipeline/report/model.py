@@ -91,6 +91,8 @@ class Theme:
     by_role: list[tuple[str, int]]
     crosstab: Crosstab | None
     quotes: list[Quote]
+    # Officials' statements in the theme: context for the feedback, never quoted as it.
+    official_quotes: list[Quote] = field(default_factory=list)
     mapped: bool = False
     key_area: str | None = None
     key_area_confidence: float | None = None
