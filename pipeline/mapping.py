@@ -54,7 +54,7 @@ from pipeline.jsonio import plain, to_json
 from pipeline.taxonomy import NONE_ID, Area, Framework, load_framework
 
 UNIT_COLUMNS = ["key_area", "key_area_score", "confidence", "jt_dimensions", "focus",
-                "relevance", "relevance_keywords"]
+                "focus_score", "focus_keywords", "relevance", "relevance_keywords", "method"]
 
 
 class MappingError(ConfigError):
@@ -195,6 +195,8 @@ class UnitScores:
     focus_ids: list[str]
     focus_score: np.ndarray
     focus: list[str | None]
+    method: str = "rules"  # which scorer decided: "learned" or "rules"
+    focus_prob: np.ndarray | None = None  # (n,) probability of the unit's focus decision
 
 
 class Mapper:
@@ -229,6 +231,35 @@ class Mapper:
         self.jt_kw = KeywordIndex(self.jt, self._kw_tokens, cap)
         self.focus_kw = KeywordIndex(self.foci, self._kw_tokens, cap)
         self._zero_shot = _ZeroShot(self) if self.m.zero_shot_model else None
+        self.learned: Any = None
+        self.learned_note = ""
+        if self.m.method == "learned":
+            self._load_learned()
+
+    def _load_learned(self) -> None:
+        """The shipped prototype model (pipeline/mapping_model.py), or the rules with a note
+        saying why not (another embedding backend, a framework with other areas, no file)."""
+        from pipeline import mapping_model as mm
+
+        path = resolve_path(self.m.model)
+        if self.cfg.embed.backend not in mm.E5_BACKENDS:
+            self.learned_note = (f"mapping.method=learned needs an e5 backend, not "
+                                 f"{self.cfg.embed.backend!r}: the rules were used")
+            return
+        if not path.is_file() or not path.with_suffix(".json").is_file():
+            raise MappingError(f"mapping.model {self.m.model!r}: no such file (or its .json). "
+                               "Rebuild it with `python bench/build_mapping_model.py`, or use "
+                               "--set mapping.method=rules")
+        model, meta = mm.load_artefact(path, mm.framework_bundle(self))
+        if list(meta.get("key_classes") or []) != self.area_ids or (
+                model.jt_ids != [d.id for d in self.jt]) or (
+                model.focus_classes[1:] != [f.id for f in self.foci]):
+            self.learned_note = ("the learned model was built for other framework ids than "
+                                 f"{self.fw.path or 'this framework'}: the rules were used "
+                                 "(rebuild with bench/build_mapping_model.py)")
+            return
+        self.learned = model
+        self.learned_meta = meta
 
     def _embed_groups(self, flat_vecs: np.ndarray | None) -> dict[str, _EntryVectors]:
         """Entry vectors per group, from one embedding call (or from given vectors)."""
@@ -284,7 +315,10 @@ class Mapper:
                           np.zeros((0, len(self.foci))), [])
 
     def score(self, texts: list[str], tokens: list[list[str]] | None = None,
-              x: np.ndarray | None = None) -> UnitScores:
+              x: np.ndarray | None = None, contexts: Sequence[str] | None = None
+              ) -> UnitScores:
+        """Scores of texts; `contexts` are their meetings' titles (used by the learned
+        model as evidence of its own, never alone)."""
         m = self.m
         if not texts:
             return self._empty()
@@ -336,8 +370,48 @@ class Mapper:
             jt_dims.append([d for d, s in zip(jt_ids, jt_s[i], strict=True) if s >= 0.5])
             j = int(fo_s[i].argmax()) if fo_ids else -1
             focus.append(fo_ids[j] if j >= 0 and fo_s[i, j] >= 0.5 else None)
+        if self.learned is not None:
+            return self._learned_scores(x, toks, sim, kw_score, matched, relevance, contexts)
         return UnitScores(self.area_ids, prob, sim, kw_score, matched, relevance, key_area,
                           key_score, confidence, jt_ids, jt_s, jt_dims, fo_ids, fo_s, focus)
+
+    def _learned_scores(self, x: np.ndarray, toks: list[list[str]], sim: np.ndarray,
+                        kw_score: np.ndarray, matched: list[list[list[str]]],
+                        relevance: np.ndarray, contexts: Sequence[str] | None) -> UnitScores:
+        """The learned model's decisions; similarity and keyword columns stay as evidence."""
+        from pipeline import mapping_model as mm
+
+        n, n_areas = len(toks), len(self.areas)
+        ctx = [str(c or "") for c in (contexts or [""] * n)]
+        xc = np.zeros(x.shape, dtype=np.float64)
+        titled = [i for i, c in enumerate(ctx) if c]
+        if titled:
+            uniq = sorted({ctx[i] for i in titled})
+            vec = dict(zip(uniq, _embed(uniq, self.cfg, "query"), strict=True))
+            for i in titled:
+                xc[i] = vec[ctx[i]]
+
+        def km(index: KeywordIndex) -> np.ndarray:
+            return np.stack([index.match(t)[0] for t in toks]).astype(np.float64)
+
+        b = mm.Bundle([], np.asarray(x, dtype=np.float64), kw_score[:, :n_areas].astype(float),
+                      km(self.focus_kw), km(self.jt_kw), xc)
+        pred = self.learned.predict(b)
+        order = [self.learned.classes.index(a) for a in self.area_ids]
+        prob = pred["P"][:, order].astype(np.float32)
+        key = list(pred["key"])
+        idx = [self.area_ids.index(k) for k in key]
+        key_score = prob[np.arange(n), idx]
+        confidence = ["high" if s >= self.m.high_confidence else "low" for s in key_score]
+        F = pred["F"]
+        fcls = self.learned.focus_classes
+        fo_ids = [a.id for a in self.foci]
+        fo_s = F[:, [fcls.index(f) for f in fo_ids]].astype(np.float32)
+        focus_prob = np.array([F[i, fcls.index(f or "")] for i, f in enumerate(pred["focus"])])
+        return UnitScores(self.area_ids, prob, sim, kw_score, matched, relevance, key,
+                          key_score, confidence, [a.id for a in self.jt],
+                          pred["J"].astype(np.float32), pred["jt"], fo_ids, fo_s,
+                          pred["focus"], "learned", focus_prob)
 
 
 def _local_model_ref(name: str) -> str:
@@ -455,6 +529,21 @@ def _token_lists(units: pd.DataFrame, mapper: Mapper) -> list[list[str]]:
     return out
 
 
+def unit_contexts(units: pd.DataFrame) -> list[str]:
+    """Each unit's meeting title: `session_title` when ingest found one, else the session's
+    file name without date/id prefix (transcript files are named after their meeting)."""
+    from pipeline.mapping_model import meeting_title
+
+    out = []
+    for _, row in units.iterrows():
+        t = row.get("session_title") if "session_title" in units.columns else None
+        if not isinstance(t, str) or not t.strip():
+            f = row.get("file") if "file" in units.columns else None
+            t = meeting_title(str(f)) if isinstance(f, str) and f else ""
+        out.append(str(t).strip())
+    return out
+
+
 def _analysed(units: pd.DataFrame) -> pd.DataFrame:
     if "analysed" in units.columns:
         units = units[units["analysed"].fillna(False).astype(bool)]
@@ -473,11 +562,25 @@ def score_units(units: pd.DataFrame, cfg: Config, mapper: Mapper | None = None) 
     mapper = mapper or get_mapper(cfg)
     units = _analysed(units)
     texts = [str(t) for t in units["text"]]
-    res = mapper.score(texts, _token_lists(units, mapper))
+    toks = _token_lists(units, mapper)
+    res = mapper.score(texts, toks, contexts=unit_contexts(units))
     n, k = len(texts), len(res.area_ids)
     rep = np.repeat(np.arange(n), k)
     rel_words = mapper.fw.relevance.keywords if mapper.fw.relevance else ()
     rel_found = [[w for w in rel_words if w in t] for t in texts]
+    # Focus evidence: its probability and the focus keywords the unit contains.
+    if res.focus_prob is not None:
+        focus_prob = res.focus_prob
+    else:
+        focus_prob = np.array([float(res.focus_score[i, res.focus_ids.index(f)])
+                               if f in res.focus_ids else 0.0
+                               for i, f in enumerate(res.focus)])
+    focus_words: list[list[str]] = []
+    for i, f in enumerate(res.focus):
+        if f in res.focus_ids:
+            focus_words.append(mapper.focus_kw.match(toks[i])[1][res.focus_ids.index(f)])
+        else:
+            focus_words.append([])
     return pd.DataFrame({
         "unit_id": units["unit_id"].astype(str).to_numpy()[rep],
         "area_id": res.area_ids * n,
@@ -490,8 +593,11 @@ def score_units(units: pd.DataFrame, cfg: Config, mapper: Mapper | None = None) 
         "confidence": np.asarray(res.confidence, dtype=object)[rep],
         "jt_dimensions": [res.jt_dimensions[i] for i in rep],
         "focus": [res.focus[i] for i in rep],
+        "focus_score": np.round(focus_prob, 4)[rep],
+        "focus_keywords": [focus_words[i] for i in rep],
         "relevance": np.round(res.relevance, 4)[rep],
         "relevance_keywords": [rel_found[i] for i in rep],
+        "method": [res.method] * (n * k),
     })
 
 
