@@ -104,6 +104,12 @@ def load_run(run_dir: Path, cfg: Config, run_info: dict[str, Any] | None = None)
         area_share_basis=share_basis, none_share=none_share, matrix=matrix,
         type_totals=type_totals, units=units, unit_themes=unit_themes, unit_areas=unit_areas,
         notes=notes, participation=participation, compare=compare, tracking=tracking,
+        speakers=list((_json(run_dir / "speakers.json", notes, required=False) or {})
+                      .get("speakers") or []),
+        procedural_kinds=sorted(((str(k), _int(v, 0)) for k, v in
+                                 (summary.get("procedural_by_kind") or {}).items()),
+                                key=lambda kv: -kv[1]),
+        courtesy=stats.get("courtesy"),
     )
 
 

@@ -110,6 +110,7 @@ def render_html(run: RunData, cfg: Config, labels: dict[str, str]) -> str:
     embed = (run.config.get("embed") or {})
     ctx = {
         "run": run, "rc": cfg.report, "L": labels, "show_role": show_role,
+        "cfg_themes": cfg.themes,
         "lang": "zh-Hant-TW" if cfg.report.language == "zh-TW" else "en",
         "css": Markup(css), "js": Markup(js),
         "csp": CSP.format(script_hash=f"sha256-{digest}"),

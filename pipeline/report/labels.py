@@ -90,7 +90,6 @@ ZH_TW: dict[str, str] = {
     "no_quotes": "此主題沒有與會者的引言。",
     "official_quotes": "官員說明（{n} 則）",
     "official_quotes_note": "以下為政府機關代表在此主題中的說明，屬背景資訊，不列為公眾回饋。",
-    "speaker": "發言者",
     "source": "出處",
     "mapped_areas": "對應戰略領域",
     "confidence": "信心度",
@@ -149,6 +148,51 @@ ZH_TW: dict[str, str] = {
     "reason_official": "官員發言",
     "reason_participant": "與會者發言",
     "redact_name": "姓名",
+    "redact_name_title": "姓氏＋稱謂（如〇執行長）",
+    "redact_name_kinship": "姓氏＋親屬稱呼（如〇姐）",
+    "redact_name_surname": "自我介紹的姓氏（我姓〇）",
+    "redact_name_introduced": "自我介紹的名字或暱稱",
+    "procedural_kinds": "程序性發言的類別",
+    "pkind_greeting": "問候、寒暄",
+    "pkind_thanks": "致謝",
+    "pkind_self_intro": "自我介紹",
+    "pkind_closing": "結語（以上、報告完畢）",
+    "pkind_handoff": "交棒、點名發言",
+    "pkind_mechanics": "議程與會議進行",
+    "pkind_logistics": "場務（麥克風、簽到、直播）",
+    "pkind_fragment": "無上下文的片段（瞭解、可以嗎）",
+    "pkind_pattern": "分析人員自訂的規則",
+    "courtesy_check": "客套與議程主題檢查",
+    "courtesy_result": (
+        "{share} 的分析單元（{n} 則）落在主要關鍵詞多為客套、議程或空泛用語的主題{themes}。"
+    ),
+    "courtesy_none": "沒有主題的主要關鍵詞以客套、議程或空泛用語為主。",
+    "courtesy_note": (
+        "判斷方式：主題的前 {top} 個關鍵詞中至少 {hits} 個屬於客套、議程或空泛用語（如謝謝、政"
+        "委、補充、希望）。比例升高表示程序性發言未被排除，請檢查設定。"
+    ),
+    "speaker_roles": "發言者角色",
+    "speaker_roles_intro": (
+        "逐字稿與名冊未標示角色時，系統依發言內容判斷主持人與政府機關代表：主持人發言不列入公眾"
+        "回饋；官員發言納入主題但不作為引言。名冊（round.yaml）列出的角色一律優先。"
+    ),
+    "speakers_n": "發言者",
+    "units_n": "分析單元",
+    "inferred_speakers": "判定為主持人或官員的發言者與依據",
+    "speaker": "發言者",
+    "session": "場次",
+    "role": "角色",
+    "why": "判斷依據",
+    "why_format": "發言占該場 {share}、交棒 {handoffs} 次、被稱為主持人或政委 {addressed} 次",
+    "rule_chair": "本場主持行為最明顯",
+    "rule_round_chair": "在本輪多場擔任主持",
+    "rule_self_introduction": "自我介紹提及政府機關",
+    "rule_addressed_by_title": "他人以職稱稱呼",
+    "rule_official_label": "發言者標籤含機關或職稱",
+    "rule_moderator_label": "發言者標籤為主持人",
+    "rule_official_manifest": "名冊列為官員",
+    "rule_official_config": "設定列為官員",
+    "rule_manifest": "名冊列為主持人",
     "redact_phone": "電話",
     "redact_email": "電子郵件",
     "redact_national_id": "身分證號",
@@ -322,6 +366,50 @@ EN: dict[str, str] = {
     "reason_moderator": "moderator", "reason_procedural": "procedural (thanks, agenda)",
     "reason_short": "too short", "reason_official": "official",
     "reason_participant": "participant", "redact_name": "names", "redact_phone": "phones",
+    "redact_name_title": "surname + title (〇 manager)",
+    "redact_name_kinship": "surname + kinship form",
+    "redact_name_surname": "self-introduced surname",
+    "redact_name_introduced": "self-introduced names",
+    "procedural_kinds": "Kinds of procedural talk", "pkind_greeting": "greetings",
+    "pkind_thanks": "thanks", "pkind_self_intro": "self-introductions", "pkind_closing": "closings",
+    "pkind_handoff": "hand-offs", "pkind_mechanics": "meeting mechanics",
+    "pkind_logistics": "logistics (microphones, sign-in, streaming)",
+    "pkind_fragment": "context-free fragments", "pkind_pattern": "analyst's own rules",
+    "courtesy_check": "Courtesy and agenda themes",
+    "courtesy_result": (
+        "{share} of analysed units ({n}) are in themes whose top keywords are mostly courtesies"
+        ", meeting mechanics or empty words{themes}."
+    ),
+    "courtesy_none": (
+        "No theme's top keywords are mostly courtesies, meeting mechanics or empty words."
+    ),
+    "courtesy_note": (
+        "A theme counts when at least {hits} of its top {top} keywords are such words (thanks, "
+        "chair, add, hope). A rise means procedural talk was not excluded: check the settings."
+    ),
+    "speaker_roles": "Speaker roles",
+    "speaker_roles_intro": (
+        "Where neither transcript nor manifest marks roles, the chair and government representa"
+        "tives are recognised from what they say: the chair's speech is not counted as public f"
+        "eedback; officials' speech is in the themes but never quoted as feedback. Roles in the"
+        " manifest (round.yaml) always win."
+    ),
+    "speakers_n": "Speakers",
+    "units_n": "Units",
+    "inferred_speakers": "Chairs and officials recognised, and why",
+    "session": "Session", "role": "Role", "why": "Why",
+    "why_format": (
+        "{share} of the session's turns, hands over {handoffs} times, addressed as chair {addre"
+        "ssed} times"
+    ),
+    "rule_chair": "most chair-like in the session",
+    "rule_round_chair": "chairs several sessions of the round",
+    "rule_self_introduction": "self-introduction names a government body",
+    "rule_addressed_by_title": "addressed by a public title",
+    "rule_official_label": "label names a body or title",
+    "rule_moderator_label": "label says chair",
+    "rule_official_manifest": "manifest lists as official",
+    "rule_official_config": "config lists as official", "rule_manifest": "manifest lists as chair",
     "redact_email": "e-mail addresses", "redact_national_id": "national ID numbers",
     "role_participant": "participant", "role_official": "official",
     "role_moderator": "moderator", "yes": "yes", "no": "no",

@@ -268,6 +268,24 @@ def render_markdown(run: RunData, cfg: Config, L: dict[str, str]) -> str:
     if run.redactions:
         out += table([L["redactions"], L["count"]],
                      [[_lab(L, "redact_", k), str(n)] for k, n in run.redactions])
+    if run.procedural_kinds:
+        out += table([L["procedural_kinds"], L["count"]],
+                     [[_lab(L, "pkind_", k), str(n)] for k, n in run.procedural_kinds])
+    if run.courtesy is not None:
+        cc = cfg.themes.courtesy
+        out += [f"### {L['courtesy_check']}", "", run.courtesy_sentence(L), "",
+                L["courtesy_note"].format(top=cc.top_keywords, hits=cc.min_hits), ""]
+    if run.speakers:
+        out += [f"### {L['speaker_roles']}", "", L["speaker_roles_intro"], ""]
+        out += table([L["role"], L["speakers_n"], L["units_n"]],
+                     [[_lab(L, "role_", r), str(n), str(u)] for r, n, u in run.speaker_roles])
+        if run.inferred_speakers:
+            out += [f"**{L['inferred_speakers']}**", ""]
+            out += table([L["speaker"], L["session"], L["role"], L["why"]],
+                         [[md(s.get("speaker")), md(s.get("session_id")),
+                           _lab(L, "role_", s.get("role"))
+                           + (f"（{md(s['body'])}）" if s.get("body") else ""),
+                           md(run.why(s, L))] for s in run.inferred_speakers])
     if run.stages:
         out += [f"### {L['stages']}", ""]
         out += table([L["stage"], L["seconds"]],

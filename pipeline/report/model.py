@@ -7,6 +7,7 @@ plus the small value cleaners both use, so missing values look the same everywhe
 from __future__ import annotations
 
 import math
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -230,6 +231,50 @@ class RunData:
     # diff.json / tracking.json of the compare stage, when the run was compared with others.
     compare: dict[str, Any] | None = None
     tracking: dict[str, Any] | None = None
+    # speakers.json: role of every speaker with the evidence (pseudonyms only).
+    speakers: list[dict[str, Any]] = field(default_factory=list)
+    procedural_kinds: list[tuple[str, int]] = field(default_factory=list)
+    # themes.json stats.courtesy: themes labelled by courtesies or meeting mechanics.
+    courtesy: dict[str, Any] | None = None
+
+    @property
+    def inferred_speakers(self) -> list[dict[str, Any]]:
+        """Chairs and officials the run recognised, the chairs first."""
+        keep = [s for s in self.speakers if s.get("role") in ("moderator", "official")]
+        return sorted(keep, key=lambda s: (s.get("role") != "moderator", str(s.get("session_id")),
+                                           -float(s.get("share") or 0)))
+
+    @property
+    def courtesy_themes(self) -> list[Theme]:
+        ids = {str(i) for i in (self.courtesy or {}).get("themes") or []}
+        return [t for t in self.themes if t.id in ids]
+
+    def courtesy_sentence(self, L: dict[str, str]) -> str:
+        c = self.courtesy or {}
+        if not c.get("themes"):
+            return L["courtesy_none"]
+        which = "、".join(f"{L['theme_no']} {t.idx + 1}" for t in self.courtesy_themes)
+        return L["courtesy_result"].format(share=f"{100 * float(c.get('share') or 0):.1f}%",
+                                           n=c.get("units", 0),
+                                           themes=f"（{which}）" if which else "")
+
+    @staticmethod
+    def why(s: dict[str, Any], L: dict[str, str]) -> str:
+        e = s.get("evidence") or {}
+        rule = L.get(f"rule_{e.get('rule')}", "")
+        if s.get("role") != "moderator":
+            return rule
+        facts = L["why_format"].format(
+            share=f"{100 * float(s.get('share') or 0):.0f}%", handoffs=e.get("handoffs", 0),
+            addressed=int(e.get("addressed_as_chair", 0)) + int(e.get("addressed_after", 0)))
+        return f"{rule}；{facts}" if rule else facts
+
+    @property
+    def speaker_roles(self) -> list[tuple[str, int, int]]:
+        """(role, speakers, their units) per role."""
+        roles = Counter(str(s.get("role")) for s in self.speakers)
+        units = Counter(str(r) for r in self.units.get("role", pd.Series(dtype=object)).dropna())
+        return [(r, n, units.get(r, 0)) for r, n in sorted(roles.items())]
 
     @property
     def covered_areas(self) -> list[Area]:
