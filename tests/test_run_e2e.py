@@ -120,3 +120,22 @@ def test_report_in_headless_chromium(runs, tmp_path: Path):
     finally:
         driver.quit()
     assert (html.parent / "report_overview.png").stat().st_size > 10_000
+
+
+def test_strategy_areas_quote_participants_only(runs):
+    """Officials explain policy; what the report quotes under a strategy area as feedback is
+    what participants said."""
+    import pandas as pd
+
+    from pipeline.report.data import load_run
+
+    (report, _), _, _ = runs
+    run_dir = report.parent
+    cfg = load_config(run_dir / "config.yaml")
+    run = load_run(run_dir, cfg)
+    roles = dict(zip(run.units["unit_id"], run.units["role"], strict=True))
+    quoted = [q for a in run.areas for e in a.entries for q in e.quotes]
+    assert quoted, "the round maps to at least one strategy area"
+    assert {roles[q.unit_id] for q in quoted} == {"participant"}
+    units = pd.read_parquet(run_dir / "units.parquet")
+    assert (units["role"] == "official").any()  # there were officials to leave out
