@@ -306,6 +306,8 @@ ABLATIONS: dict[str, tuple[tuple[str, ...], dict[str, Any]]] = {
                          {"keyword_scale": 0.0}),
     "with_meeting_title": (("pathway", "framework", "none_general", "dev"),
                            {"context": True}),
+    "with_relevance_anchor": (("pathway", "framework", "none_general", "dev"),
+                              {"relevance": True}),
     "pathway_alone": (("pathway", "none_general"), {"keyword_scale": 0.0}),
     "descriptions_alone": (("framework",), {"keyword_scale": 0.0}),
     "dev_labels_alone": (("dev",), {"keyword_scale": 0.0}),

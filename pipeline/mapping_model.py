@@ -188,6 +188,9 @@ def framework_examples(fw: Framework) -> list[Example]:
     for f in fw.focuses:
         out += [Example(p, "", "framework", focus=f.id, has_focus=True, ref=f.id)
                 for p in f.passages()]
+    # The general net-zero/transition anchor: no label, only the relevance evidence.
+    if fw.relevance is not None:
+        out += [Example(p, "", "framework", ref=RELEVANCE) for p in fw.relevance.passages()]
     return out
 
 
@@ -286,6 +289,7 @@ class ModelParams:
     C: float = 100  # inverse L2 strength of the logistic regressions
     keyword_scale: float = 1.0  # scale of log(1 + keyword evidence) features (0 = no keywords)
     context: bool = False  # meeting-title evidence for the key area (off: see docs/mapping.md)
+    relevance: bool = False  # net-zero relevance evidence against NONE (off: docs/mapping.md)
     source_weight: dict[str, float] = field(default_factory=lambda: {
         "pathway": 1.0, "framework": 1.0, "none_general": 1.0, "dev": 2.0})
 
@@ -579,16 +583,22 @@ def calibrate(raw: dict[str, np.ndarray], gold: list[Example], classes: list[str
         cand = [(float(f1_score(yj, (J >= t) & on[:, None], average="micro", zero_division=0)),
                  -abs(t - 0.5), float(t)) for t in np.arange(0.2, 0.91, 0.05)]
         cal.jt_threshold = round(max(cand)[2], 2)
-    gf = [e.focus or "" for e in gold]
-    if on.any() and "" in focus_classes:
+    gf = np.array([e.focus or "" for e in gold], dtype=object)
+    area_gold = np.array([e.key_area != NONE_ID for e in gold])
+    if on.any() and "" in focus_classes and area_gold.any():
+        # The no-focus offset maximises the mean recall of the focus labels ("" included)
+        # over units that have a key area: plain accuracy would let the most common answer
+        # ("no focus") win, and the round's focuses would never show.
         nf = focus_classes.index("")
         cand = []
         for b in np.arange(-2.0, 2.01, 0.25):
             z = raw["F"].copy()
             z[:, nf] += b
-            pf = [focus_classes[int(j)] if on[i] else "" for i, j in enumerate(z.argmax(axis=1))]
-            cand.append((float(np.mean([a == c for a, c in zip(gf, pf, strict=True)])),
-                         -abs(float(b)), float(b)))
+            pf = np.array([focus_classes[int(j)] if on[i] else ""
+                           for i, j in enumerate(z.argmax(axis=1))], dtype=object)
+            g_, p_ = gf[area_gold], pf[area_gold]
+            rec = [float(np.mean(p_[g_ == c] == c)) for c in sorted(set(g_))]
+            cand.append((float(np.mean(rec)), -abs(float(b)), float(b)))
         cal.focus_none_offset = max(cand)[2]
     return cal
 
@@ -773,6 +783,7 @@ class ProtoSet:
 
 
 TOPK = 3
+RELEVANCE = "relevance"  # ref of the framework's net-zero relevance passages
 SIM_SCALE = 10.0
 
 
@@ -863,6 +874,10 @@ class ProtoModel:
     use_context: bool = False
     theta: np.ndarray = field(default_factory=lambda: np.zeros(0))
     bias: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    # Net-zero relevance for NONE: how much closer a unit is to the framework's general
+    # transition anchor than to its NONE entry. Transition talk about bills, jobs or
+    # consultations resembles government-process talk; this keeps it out of NONE.
+    relevance: np.ndarray | None = None  # (2, d): anchor centroid, NONE-entry centroid
 
     def feats(self, x: np.ndarray, kw: np.ndarray | None, groups: Sequence[str] | None = None,
               xc: np.ndarray | None = None) -> np.ndarray:
@@ -876,6 +891,11 @@ class ProtoModel:
             Fc = SIM_SCALE * proto_features(xc, groups, self.classes, self.sources)
             Fc[np.abs(xc).sum(axis=1) == 0] = 0.0
             F = np.concatenate([F, Fc], axis=2)
+        if self.relevance is not None and NONE_ID in self.classes:
+            r = np.zeros((len(x), len(self.classes), 1))
+            r[:, self.classes.index(NONE_ID), 0] = -SIM_SCALE * (x @ self.relevance[0]
+                                                                  - x @ self.relevance[1])
+            F = np.concatenate([F, r], axis=2)
         if self.use_keywords:
             k = np.zeros((len(x), len(self.classes), 1))
             if kw is not None and kw.size:
@@ -1021,6 +1041,16 @@ class MapperModel:
         return {"key": key, "P": P, "jt": jt, "J": r["J"], "focus": focus, "F": F}
 
 
+def relevance_vectors(fw: Bundle) -> np.ndarray | None:
+    """Unit-length centroids of the framework's relevance passages and of its NONE entry."""
+    rel = [i for i, e in enumerate(fw.examples) if e.ref == RELEVANCE]
+    none = [i for i, e in enumerate(fw.examples) if e.key_area == NONE_ID]
+    if not rel or not none:
+        return None
+    out = np.stack([fw.x[rel].mean(axis=0), fw.x[none].mean(axis=0)])
+    return out / np.linalg.norm(out, axis=1, keepdims=True)
+
+
 def train(fw: Bundle, weak: Bundle, dev: Bundle, classes: list[str], jt_ids: list[str],
           focus_ids: list[str], params: ModelParams, sources: Sequence[str] = SOURCES,
           calib: Bundle | None = None) -> MapperModel:
@@ -1044,7 +1074,8 @@ def train(fw: Bundle, weak: Bundle, dev: Bundle, classes: list[str], jt_ids: lis
     ksrc = {k: v for k, v in ksrc.items() if len(v.labels)}
     tr = (fw.where(lambda e: bool(e.key_area)) + weak.where(lambda e: bool(e.key_area))
           + dev_used)
-    key = ProtoModel(list(classes), ksrc, kw, params.context)
+    key = ProtoModel(list(classes), ksrc, kw, params.context,
+                     relevance=relevance_vectors(fw) if params.relevance else None)
     ys = [e.key_area for e in tr.examples]
     key.fit(tr.x, tr.kw_key, ys, weights(tr.examples, ys),
             [_gid(e, i) for i, e in enumerate(tr.examples)], xc=tr.ctx())
@@ -1140,7 +1171,8 @@ def save_artefact(model: MapperModel, path: Path, meta: dict[str, Any]) -> None:
     models: dict[str, Any] = {}
     for name, m in _model_sets(model):
         entry: dict[str, Any] = {"classes": m.classes, "use_keywords": m.use_keywords,
-                                 "use_context": m.use_context, "sources": {}}
+                                 "use_context": m.use_context,
+                                 "use_relevance": m.relevance is not None, "sources": {}}
         for src, ps in sorted(m.sources.items()):
             if src == "framework":
                 entry["sources"][src] = None  # rebuilt from the framework file
@@ -1197,7 +1229,9 @@ def load_artefact(path: Path, fw_bundle: Bundle) -> tuple[MapperModel, dict[str,
                                     np.array([f"{src}:{i}" for i in range(n)], dtype=object))
         built[name] = ProtoModel(list(entry["classes"]), sources, bool(entry["use_keywords"]),
                                  bool(entry["use_context"]), z[f"{name}_theta"],
-                                 z[f"{name}_bias"])
+                                 z[f"{name}_bias"],
+                                 relevance_vectors(fw_bundle) if entry.get("use_relevance")
+                                 else None)
     model = MapperModel(built["key"], [built[f"jt{k}"] for k in range(len(jt_ids))],
                         built["focus"], jt_ids, Calibration(**meta["calibration"]))
     return model, meta
@@ -1231,6 +1265,7 @@ def build_artefact(mapper: Any, shared: Path, gold_path: Path, out: Path, seed: 
         "embed_backends": list(E5_BACKENDS),
         "embed_model": mapper.cfg.embed.model if hasattr(mapper.cfg.embed, "model") else None,
         "params": {"keyword_scale": params.keyword_scale, "context": params.context,
+                   "relevance": params.relevance,
                    "source_weight": params.source_weight},
         "examples": counts,
         "inputs": {**inputs, "dev_gold": {"path": "eval/strategy_gold_dev.jsonl",
