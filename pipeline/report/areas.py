@@ -22,7 +22,10 @@ from pipeline.report.model import (
     Area,
     AreaEntry,
     AreaLink,
+    FocusRow,
+    FocusView,
     Matrix,
+    Quote,
     Theme,
     _clean,
     _float,
@@ -183,3 +186,113 @@ def build_matrix(path: Path, areas: list[Area], themes: list[Theme]) -> Matrix |
     values = {(a.area_id, t.id): a.share for t in mapped for a in t.areas
               if a.share is not None}
     return Matrix("shares", rows, cols, values)
+
+
+# --- consultation focus and areas without a theme (issue 11) ----------------------------------
+
+
+def _unit_decisions(unit_areas: pd.DataFrame | None) -> pd.DataFrame | None:
+    """One row per unit with the mapping's own decision (key_area, focus, evidence)."""
+    if unit_areas is None or not len(unit_areas) or "key_area" not in unit_areas.columns:
+        return None
+    cols = [c for c in ("unit_id", "key_area", "focus", "focus_score", "focus_keywords",
+                        "key_area_score") if c in unit_areas.columns]
+    u = unit_areas.drop_duplicates("unit_id")[cols].copy()
+    u["unit_id"] = u["unit_id"].astype(str)
+    return u.set_index("unit_id")
+
+
+def _participant_quote(uid: str, unit_by_id: pd.DataFrame) -> Quote | None:
+    q = quote_from(uid, unit_by_id)
+    # Feedback is participants' words; officials' and moderators' are context.
+    return q if q is not None and q.role in (None, "participant") else None
+
+
+def build_focus(unit_areas: pd.DataFrame | None, unit_by_id: pd.DataFrame,
+                framework: list[dict[str, Any]], cfg: Config,
+                focus_entries: list[tuple[str, str]]) -> FocusView | None:
+    """Which consultation focus the units with a strategy area concerned: totals, per session
+    type, per strategy area, and each focus's clearest participant quotes."""
+    u = _unit_decisions(unit_areas)
+    if u is None or "focus" not in u.columns or not focus_entries:
+        return None
+    u = u[~u["key_area"].astype(str).isin(NO_AREA)]
+    if not len(u):
+        return None
+    fid = [f for f, _ in focus_entries]
+    focus = u["focus"].map(lambda f: f if isinstance(f, str) and f in fid else "")
+    types = pd.Series([_clean(unit_by_id.at[i, "session_type"])
+                       if i in unit_by_id.index and "session_type" in unit_by_id.columns
+                       else None for i in u.index], index=u.index).fillna("—")
+    names = {a["id"]: a.get("name") or a["id"] for a in framework}
+
+    def rows(key: pd.Series, order: list[str]) -> list[FocusRow]:
+        out = []
+        for k in order:
+            sel = key == k
+            if not sel.any():
+                continue
+            c = Counter(focus[sel])
+            out.append(FocusRow(k, names.get(k, k), int(sel.sum()),
+                                {f: int(c.get(f, 0)) for f in [*fid, ""]}))
+        return out
+
+    area_order = [a["id"] for a in framework] + sorted(set(u["key_area"].astype(str))
+                                                       - {a["id"] for a in framework})
+    type_order = [t for t, _ in Counter(types).most_common()]
+    score = pd.to_numeric(u.get("focus_score", pd.Series(0.0, index=u.index)),
+                          errors="coerce").fillna(0.0)
+    quotes: dict[str, list[Quote]] = {}
+    for f in fid:
+        ranked = score[focus == f].sort_values(ascending=False, kind="stable")
+        got: list[Quote] = []
+        for uid in ranked.index:
+            q = _participant_quote(str(uid), unit_by_id)
+            if q is not None:
+                got.append(q)
+            if len(got) >= cfg.report.area_quotes:
+                break
+        quotes[f] = got
+    evidence = {}
+    for uid in [q.unit_id for qs in quotes.values() for q in qs]:
+        kws = u.at[uid, "focus_keywords"] if "focus_keywords" in u.columns else None
+        words = "、".join(str(w) for w in kws) if kws is not None and len(kws) else ""
+        evidence[uid] = f"p={score.get(uid, 0.0):.2f}" + (f"; {words}" if words else "")
+    c = Counter(focus)
+    return FocusView(list(focus_entries), len(u), {f: int(c.get(f, 0)) for f in [*fid, ""]},
+                     rows(types, type_order), rows(u["key_area"].astype(str), area_order),
+                     quotes, evidence)
+
+
+def focus_entries(cfg: Config, area_doc: Any) -> list[tuple[str, str]]:
+    """(id, name) of the framework's consultation focuses, in file order."""
+    doc = _framework_file(cfg)
+    recs = _area_records(doc) if doc is not None else []
+    return [(str(a["id"]), str(a.get("name") or a["id"])) for a in recs
+            if a.get("facet") == "consultation_focus"]
+
+
+def fill_orphans(areas: list[Area], unit_areas: pd.DataFrame | None, unit_by_id: pd.DataFrame,
+                 cfg: Config) -> None:
+    """Areas that units were mapped to but no theme bears on: their unit count and best
+    quotes (the units most confidently in the area), so they are not hidden as 'no theme'."""
+    u = _unit_decisions(unit_areas)
+    if u is None:
+        return
+    score = pd.to_numeric(u.get("key_area_score", pd.Series(0.0, index=u.index)),
+                          errors="coerce").fillna(0.0)
+    for a in areas:
+        if a.entries:
+            continue
+        mine = score[u["key_area"].astype(str) == a.id].sort_values(ascending=False,
+                                                                      kind="stable")
+        if not len(mine):
+            continue
+        if a.n_units is None:
+            a.n_units = len(mine)
+        for uid in mine.index:
+            q = _participant_quote(str(uid), unit_by_id)
+            if q is not None:
+                a.orphan_quotes.append(q)
+            if len(a.orphan_quotes) >= cfg.report.area_quotes:
+                break

@@ -18,8 +18,11 @@ import pandas as pd
 from pipeline.config import Config
 from pipeline.report.areas import (
     build_areas,
+    build_focus,
     build_matrix,
     fill_entries,
+    fill_orphans,
+    focus_entries,
     link_themes,
     load_framework,
 )
@@ -76,6 +79,8 @@ def load_run(run_dir: Path, cfg: Config, run_info: dict[str, Any] | None = None)
                                                  n_analysed)
     link_themes(themes, areas, cfg)
     fill_entries(areas, themes, unit_by_id, unit_areas, cfg)
+    fill_orphans(areas, unit_areas, unit_by_id, cfg)
+    focus = build_focus(unit_areas, unit_by_id, framework, cfg, focus_entries(cfg, area_doc))
     gaps = [t for t in themes if t.gap]
     matrix = build_matrix(run_dir / "strategy_matrix.csv", areas, themes)
 
@@ -110,6 +115,7 @@ def load_run(run_dir: Path, cfg: Config, run_info: dict[str, Any] | None = None)
                                  (summary.get("procedural_by_kind") or {}).items()),
                                 key=lambda kv: -kv[1]),
         courtesy=stats.get("courtesy"),
+        focus=focus,
     )
 
 

@@ -145,6 +145,15 @@ def render_markdown(run: RunData, cfg: Config, L: dict[str, str]) -> str:
                 for q in e.quotes:
                     out += _quote(q, L)
         uncovered = [a for a in run.areas if not a.entries]
+        orphans = [a for a in uncovered if a.n_units]
+        if orphans:
+            out += [f"### {L['orphan_areas']}（{len(orphans)}）", "", L["orphan_intro"], ""]
+            for a in orphans:
+                name = md(a.name) if a.name != a.id else ""
+                out += [f"#### {md(a.id)} {name}（{a.n_units} {L['area_units']}）", ""]
+                for q in a.orphan_quotes:
+                    out += _quote(q, L)
+            uncovered = [a for a in uncovered if not a.n_units]
         if uncovered:
             out += [f"**{L['uncovered_areas']}**：" + "、".join(
                 f"{md(a.id)} {md(a.name) if a.name != a.id else ''}".strip()
@@ -157,6 +166,7 @@ def render_markdown(run: RunData, cfg: Config, L: dict[str, str]) -> str:
                 out += [f"{L['gap_reason']}：{md(t.gap_reason)}", ""]
             for q in t.quotes[: rc.area_quotes]:
                 out += _quote(q, L)
+        out += _focus(run, L)
 
     # 3. themes
     out += [f"## 3. {L['themes']}", ""]
@@ -296,6 +306,36 @@ def render_markdown(run: RunData, cfg: Config, L: dict[str, str]) -> str:
             config_yaml(run.config, hidden).replace("~~~~~~~~", "~ ~ ~ ~").rstrip(), fence, "",
             "---", "", f"{L['generated_by']} {L['run_id']} {code(run.run_id)}", ""]
     return "\n".join(out)
+
+
+def _focus(run: RunData, L: dict[str, str]) -> list[str]:
+    """諮商重點: which consultation focus the round's strategy-related feedback concerned."""
+    F = run.focus
+    out = [f"### {L['focus_section']}", ""]
+    if F is None:
+        return [*out, L["focus_missing"], ""]
+    n = F.n_area_units
+    out += [L["focus_intro"], "", f"{L['focus_units']}：{n}；" + "；".join(
+        f"{md(name)} {F.totals[fid]}（{pct(F.totals[fid] / n, 0)}）" for fid, name in F.focuses)
+        + f"；{L['focus_none']} {F.totals['']}（{pct(F.totals[''] / n, 0)}）", ""]
+    for title, col, rows in ((L["focus_by_type"], L["session_type_col"], F.by_type),
+                             (L["focus_by_area"], L["area_col"], F.by_area)):
+        out += [f"#### {title}", ""]
+        out += table([col, L["focus_units"], *(md(nm) for _, nm in F.focuses), L["focus_none"]],
+                     [[md(r.name if r.name == r.key else f"{r.key} {r.name}"), str(r.n),
+                       *(f"{r.counts[f]}（{pct(r.counts[f] / r.n, 0)}）" if r.counts[f] else "0"
+                         for f, _ in F.focuses), str(r.counts[""])] for r in rows])
+        out.append("")
+    out += [f"#### {L['focus_quotes']}", ""]
+    for fid, name in F.focuses:
+        if not F.quotes.get(fid):
+            continue
+        out += [f"**{md(name)}**", ""]
+        for q in F.quotes[fid]:
+            out += _quote(q, L)
+            if F.evidence.get(q.unit_id):
+                out += [f"  {L['focus_evidence']}：{md(F.evidence[q.unit_id])}", ""]
+    return out
 
 
 def _participation(run: RunData, L: dict[str, str], n: int) -> list[str]:

@@ -152,6 +152,33 @@ class AreaEntry:
 @dataclass
 
 
+class FocusRow:
+    """One row of a focus table: units with a strategy area in a session type or area."""
+
+    key: str
+    name: str
+    n: int  # units with a strategy area
+    counts: dict[str, int]  # focus id ("" = no focus) -> units
+
+
+@dataclass
+
+
+class FocusView:
+    """Which consultation focus the round's feedback concerned (units with a strategy area)."""
+
+    focuses: list[tuple[str, str]]  # (id, name) in framework order
+    n_area_units: int
+    totals: dict[str, int]  # focus id ("" = no focus) -> units
+    by_type: list[FocusRow]
+    by_area: list[FocusRow]
+    quotes: dict[str, list[Quote]]  # focus id -> participants' clearest units
+    evidence: dict[str, str] = field(default_factory=dict)  # unit id -> "p=0.71; 補助、預算"
+
+
+@dataclass
+
+
 class Area:
     id: str
     name: str
@@ -159,6 +186,8 @@ class Area:
     share: float | None
     n_units: int | None
     entries: list[AreaEntry] = field(default_factory=list)
+    # Units mapped to the area when no theme bears on it: its best quotes (areas.py).
+    orphan_quotes: list[Quote] = field(default_factory=list)
 
 
 @dataclass
@@ -236,6 +265,8 @@ class RunData:
     procedural_kinds: list[tuple[str, int]] = field(default_factory=list)
     # themes.json stats.courtesy: themes labelled by courtesies or meeting mechanics.
     courtesy: dict[str, Any] | None = None
+    # Consultation focus of the round's area units (areas.build_focus), None when unmapped.
+    focus: FocusView | None = None
 
     @property
     def inferred_speakers(self) -> list[dict[str, Any]]:

@@ -188,7 +188,32 @@ def _units_sheet(wb: Workbook, run: RunData, cfg: Config, L: dict[str, str],
                L["x_location"], L["x_speaker"], L["x_role"], L["x_text"], L["x_analysed"],
                L["x_excluded"], L["x_theme_id"], L["x_label"], L["x_probability"],
                L["x_top_area"], L["x_source"]]
+    # The mapping's own decision per unit (key area after the NONE threshold, focus with its
+    # probability and keywords, JT dimensions): what the focus section counts.
+    decided: dict[str, Any] = {}
+    if ua is not None and "key_area" in ua.columns:
+        for r in ua.drop_duplicates("unit_id").itertuples(index=False):
+            decided[str(r.unit_id)] = r
+    dec_cols = [L["x_unit_key_area"], L["x_unit_focus"], L["x_unit_focus_score"],
+                L["x_unit_focus_keywords"], L["x_unit_jt"], L["x_mapping_method"]]
+    headers += dec_cols if decided else []
     headers += [f"{a} {names[a]}" if names.get(a, a) != a else a for a in area_cols]
+
+    def decision(u: str) -> list[Any]:
+        if not decided:
+            return []
+        r = decided.get(u)
+        if r is None:
+            return [None] * len(dec_cols)
+
+        def words(v: Any) -> str | None:
+            return "、".join(str(w) for w in v) if v is not None and len(v) else None
+
+        focus = getattr(r, "focus", None)
+        return [r.key_area, focus if isinstance(focus, str) and focus else None,
+                getattr(r, "focus_score", None) if isinstance(focus, str) and focus else None,
+                words(getattr(r, "focus_keywords", None)), words(getattr(r, "jt_dimensions", None)),
+                getattr(r, "method", None)]
 
     def rows() -> Iterable[list[Any]]:
         for r in units.itertuples(index=False):
@@ -208,8 +233,9 @@ def _units_sheet(wb: Workbook, run: RunData, cfg: Config, L: dict[str, str],
                    r.text, L["yes"] if analysed else L["no"],
                    L.get(f"reason_{reason}", reason) if reason else None,
                    num_id(tid), labels.get(tid or "", L["outliers"] if tid == "-1" else None),
-                   prob, top, src] + \
+                   prob, top, src] + decision(u) + \
                 [sc.get(a) for a in area_cols]
 
     _sheet(wb, "units", headers, rows(), widths={1: 14, 3: 22, 8: 70, 12: 24, 15: 26},
            wrap={8})
+
