@@ -789,10 +789,11 @@ SIM_SCALE = 10.0
 
 def proto_features(x: np.ndarray, groups: Sequence[str] | None, classes: Sequence[str],
                    sources: dict[str, ProtoSet]) -> np.ndarray:
-    """(n, C, 2·S) centroid and top-3 similarities per source, centred across the classes
-    that source has texts for (a class without texts gets 0 = average). When `groups` is
-    given, texts of the unit's own group are left out (training units must not see
-    themselves)."""
+    """(n, C, 2·S) centroid and top-3 similarities per source, centred (per unit) across the
+    classes that have texts in that source; a class without texts gets 0 (= average, no
+    information). When `groups` is given, texts of the unit's own group are left out
+    (training units must not see themselves or their meeting); a class whose only texts are
+    in that group is then "without texts" for that unit, not "far away"."""
     n, C = len(x), len(classes)
     out = np.zeros((n, C, 2 * len(sources)))
     ug = np.asarray(groups, dtype=object) if groups is not None else None
@@ -800,39 +801,37 @@ def proto_features(x: np.ndarray, groups: Sequence[str] | None, classes: Sequenc
         if not len(ps.vecs):
             continue
         S = x @ ps.vecs.T
-        if ug is not None:
-            same = ug[:, None] == ps.groups[None, :]
-        has = np.zeros(C, dtype=bool)
+        same = ug[:, None] == ps.groups[None, :] if ug is not None else None
+        block = np.full((n, C, 2), np.nan)
         for c, cls in enumerate(classes):
             cols = np.flatnonzero(ps.labels == cls)
             if not len(cols):
                 continue
-            has[c] = True
             Sc = S[:, cols].copy()
             V = ps.vecs[cols]
-            if ug is None:
-                cen = V.sum(axis=0)
-                out[:, c, 2 * s] = x @ cen / max(np.linalg.norm(cen), 1e-9)
+            tot = V.sum(axis=0)
+            if same is None:
+                block[:, c, 0] = x @ tot / max(np.linalg.norm(tot), 1e-9)
             else:
                 mask = same[:, cols]
                 Sc[mask] = -np.inf
-                tot = V.sum(axis=0)
                 for g in np.unique(ug):
                     rows = ug == g
-                    cen = tot - V[mask[np.flatnonzero(rows)[0]]].sum(axis=0)
-                    out[rows, c, 2 * s] = x[rows] @ cen / max(np.linalg.norm(cen), 1e-9)
+                    keep = ~mask[np.flatnonzero(rows)[0]]
+                    if not keep.any():
+                        continue
+                    cen = V[keep].sum(axis=0)
+                    block[rows, c, 0] = x[rows] @ cen / max(np.linalg.norm(cen), 1e-9)
             k = min(TOPK, Sc.shape[1])
             top = -np.sort(-Sc, axis=1)[:, :k]
-            top = np.where(np.isfinite(top), top, np.nan)
-            cnt = np.isfinite(top).sum(axis=1)
-            val = np.where(cnt > 0, np.where(np.isfinite(top), top, 0).sum(axis=1)
-                           / np.maximum(cnt, 1), np.nan)
-            out[:, c, 2 * s + 1] = np.nan_to_num(val, nan=0.0)
-        if has.any():
-            for f in (2 * s, 2 * s + 1):
-                mean = out[:, has, f].mean(axis=1, keepdims=True)
-                out[:, has, f] -= mean
-                out[:, ~has, f] = 0.0
+            fin = np.isfinite(top)
+            cnt = fin.sum(axis=1)
+            block[:, c, 1] = np.where(cnt > 0, np.where(fin, top, 0).sum(axis=1)
+                                      / np.maximum(cnt, 1), np.nan)
+        have = np.isfinite(block)
+        cnt = have.sum(axis=1, keepdims=True)
+        mean = np.where(have, block, 0).sum(axis=1, keepdims=True) / np.maximum(cnt, 1)
+        out[:, :, 2 * s : 2 * s + 2] = np.where(have, block - mean, 0.0)
     return out
 
 
