@@ -859,10 +859,20 @@ def area_summary(themes: list[dict[str, Any]], unit_themes: pd.DataFrame,
                                           for d in x)),
             "consultation_focus": dict(Counter(f for f in per_unit.loc[ids, "focus"]
                                                if isinstance(f, str) and f)),
+            # Share of the area's units per focus ("" = no focus): the focus distribution.
+            "focus_distribution": _focus_shares(per_unit.loc[ids, "focus"], fw),
             "quotes": quotes,
             "gaps": gaps,
         })
     return out
+
+
+def _focus_shares(focus: pd.Series, fw: Framework) -> dict[str, float]:
+    if not len(focus):
+        return {}
+    ids = [f.id for f in fw.focuses]
+    vals = [f if isinstance(f, str) and f in ids else "" for f in focus]
+    return {f: round(vals.count(f) / len(vals), 3) for f in [*ids, ""]}
 
 
 def _counts(df: pd.DataFrame, col: str) -> dict[str, int]:
