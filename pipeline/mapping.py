@@ -384,7 +384,8 @@ class Mapper:
         n, n_areas = len(toks), len(self.areas)
         ctx = [str(c or "") for c in (contexts or [""] * n)]
         xc = np.zeros(x.shape, dtype=np.float64)
-        titled = [i for i, c in enumerate(ctx) if c]
+        # Titles are embedded only when the shipped model uses them (off by default).
+        titled = [i for i, c in enumerate(ctx) if c] if self.learned.key.use_context else []
         if titled:
             uniq = sorted({ctx[i] for i in titled})
             vec = dict(zip(uniq, _embed(uniq, self.cfg, "query"), strict=True))
