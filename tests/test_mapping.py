@@ -359,8 +359,9 @@ def test_dev_file_cross_validation(cfg):
     emb = cv["embedding"]["all"]
     assert learned["key_area_macro_f1"] > emb["key_area_macro_f1"]
     assert learned["none_vs_area_f1"] > emb["none_vs_area_f1"]
-    # In-sample is higher than out-of-fold (it is the same model on its training units).
-    assert res["all"]["key_area_macro_f1"] >= learned["key_area_macro_f1"] - 0.02
+    # The in-sample figure is labelled as such and kept beside the CV one.
+    assert "in-sample" in res["in_sample_note"]
+    assert cv["in_sample_learned"]["all"]["key_area_macro_f1"] == res["all"]["key_area_macro_f1"]
 
 
 # --- the learned mapper (issue 11) -------------------------------------------------------
