@@ -205,6 +205,7 @@ class RolesConfig(Section):
     intro_openers: list[str] = Field(
         default_factory=lambda: [
             r"(我|本人)(是|叫|姓|來自|代表|目前在|現在在|目前服務|服務於)", r"敝姓",
+            r"(我|我們)?這邊是",
             r"我在.{0,12}(服務|工作|任職)",
         ]
     )
