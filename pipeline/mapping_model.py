@@ -339,6 +339,116 @@ class Calibration:
     none_threshold: float = 0.5
     jt_threshold: float = 0.5
     focus_none_offset: float = 0.0
+    # Class priors (in the model's class order) under which the calibrated probabilities hold:
+    # the mean calibrated probability over the calibration units. Round-level prior
+    # adaptation (`adapt_round`) starts from these. The mean posterior rather than the label
+    # frequencies, because it is the fixed point of the EM on the calibration units: a round
+    # distributed like them is left as it is, even where calibration is imperfect.
+    prior: list[float] | None = None
+
+
+# --- round-level prior adaptation (label shift) ----------------------------------------------
+#
+# The NONE prior the model learned is that of its training meetings (open-government and
+# social-innovation meetings: about half NONE). A just-transition round is mostly on topic,
+# and its people-centred talk looks like the social talk that is NONE elsewhere: only the
+# round as a whole can say how common NONE is in it. Saerens, Latinne & Decaestecker (2002),
+# "Adjusting the outputs of a classifier to new a priori probabilities: a simple procedure",
+# re-estimate the priors of a new set by EM over its units' calibrated posteriors:
+#   p'(c|x) ∝ p(c|x) · π'(c) / π(c),   π'(c) = mean over units of p'(c|x),
+# which converges to the maximum-likelihood priors of the new set (the classifier's
+# likelihoods p(x|c) assumed unchanged).
+
+PRIOR_ADAPTATION_MAX_ITER = 200
+PRIOR_ADAPTATION_TOL = 1e-6
+
+
+@dataclass
+class PriorAdaptation:
+    """What the adaptation did to one round (or evaluation fold)."""
+
+    method: str  # "em" (NONE vs area), "em_all" (every class), "none"
+    n_units: int
+    applied: bool
+    reason: str = ""
+    none_prior_model: float | None = None  # NONE prior under which the model is calibrated
+    none_prior_round: float | None = None  # estimated NONE prior of the round
+    iterations: int = 0
+    converged: bool = True
+
+    def as_dict(self) -> dict[str, Any]:
+        return {k: (round(v, 4) if isinstance(v, float) else v)
+                for k, v in self.__dict__.items()}
+
+
+def em_priors(P: np.ndarray, prior: np.ndarray, groups: Sequence[Sequence[int]] | None = None,
+              max_iter: int = PRIOR_ADAPTATION_MAX_ITER, tol: float = PRIOR_ADAPTATION_TOL
+              ) -> tuple[np.ndarray, np.ndarray, int, bool]:
+    """Saerens et al. (2002) EM for the priors of a new set of units.
+
+    `P` (n, C): calibrated posteriors under the training priors `prior` (C,). `groups`: the
+    classes whose prior is re-estimated together (e.g. [[NONE], [every area]]): within a group
+    the ratios between classes stay those of the model, so a small area is not re-weighted
+    from a handful of units. Default: every class its own group.
+    Returns the adjusted posteriors, the estimated group priors, the iterations and whether
+    the change fell below `tol` (deterministic: no randomness, a fixed iteration bound).
+    """
+    P = np.asarray(P, dtype=np.float64)
+    C = P.shape[1]
+    groups = [list(g) for g in groups] if groups is not None else [[c] for c in range(C)]
+    M = np.zeros((C, len(groups)))  # class → group membership
+    for j, g in enumerate(groups):
+        M[g, j] = 1.0
+    # Clipped away from 0 and 1: a group with (almost) no training mass cannot be re-weighted.
+    pi0 = np.clip(np.asarray(prior, dtype=np.float64) @ M, 1e-6, 1.0)
+    Q = P @ M
+    pi = pi0.copy()
+    it, converged = 0, True
+    if len(P):
+        converged = False
+        while it < max_iter and not converged:
+            it += 1
+            W = Q * (pi / pi0)
+            W /= np.maximum(W.sum(axis=1, keepdims=True), 1e-300)
+            new = W.mean(axis=0)
+            converged = float(np.abs(new - pi).max()) < tol
+            pi = new
+    ratio = (pi / pi0) @ M.T  # per class
+    A = P * ratio
+    A /= np.maximum(A.sum(axis=1, keepdims=True), 1e-300)
+    return A, pi, it, converged
+
+
+def adapt_round(P: np.ndarray, classes: Sequence[str], prior: Sequence[float] | None,
+                method: str, min_units: int) -> tuple[np.ndarray, PriorAdaptation]:
+    """The posteriors of one round's units, adapted to the round's own NONE prior (`em`) or
+    to all of its class priors (`em_all`); unchanged for `none`, for a round of fewer than
+    `min_units` units (too few to estimate a prior) and for a model without stored priors."""
+    n = len(P)
+    ni = list(classes).index(NONE_ID)
+    base = float(prior[ni]) if prior is not None else None
+    info = PriorAdaptation(method, n, False, none_prior_model=base)
+    if method == "none":
+        info.reason = "mapping.prior_adaptation is none"
+        return P, info
+    if prior is None:
+        info.reason = "the model has no stored training priors (rebuild the artefact)"
+        return P, info
+    if n < min_units:
+        info.reason = (f"{n} units: fewer than mapping.prior_adaptation_min_units "
+                       f"({min_units}), too few to estimate the round's prior")
+        return P, info
+    if method == "em":
+        groups: list[list[int]] | None = [[ni], [c for c in range(len(classes)) if c != ni]]
+    elif method == "em_all":
+        groups = None
+    else:
+        raise ValueError(f"unknown prior adaptation {method!r}")
+    A, pi, it, ok = em_priors(P, np.asarray(prior, dtype=np.float64), groups)
+    none_round = float(pi[0]) if groups is not None else float(pi[ni])
+    info.applied, info.none_prior_round, info.iterations, info.converged = (
+        True, none_round, it, ok)
+    return A, info
 
 
 @dataclass
@@ -564,6 +674,7 @@ def calibrate(raw: dict[str, np.ndarray], gold: list[Example], classes: list[str
     z = Z / cal.temperature
     z[:, ni] += cal.none_offset
     P = _softmax(z)
+    cal.prior = [round(float(v), 6) for v in P.mean(axis=0)]
     g = [e.key_area for e in gold]
     areas = P.copy()
     areas[:, ni] = -1
@@ -1010,14 +1121,21 @@ class MapperModel:
         return {"Z": self.key.logits(b.x, b.kw_key, groups, b.ctx()), "J": J,
                 "F": self.focus.logits(b.x, fk, groups)}
 
-    def predict(self, b: Bundle) -> dict[str, Any]:
-        """Decisions and calibrated probabilities for units."""
-        r = self.raw(b)
+    def predict(self, b: Bundle, adapt: str = "none", min_units: int = 0
+                ) -> dict[str, Any]:
+        """Decisions and calibrated probabilities for units. With `adapt` ("em", "em_all")
+        the units are taken as ONE round and the probabilities are adapted to its estimated
+        priors (`adapt_round`) before the NONE decision; `prior` says what was done."""
+        return self.decide(self.raw(b), adapt, min_units)
+
+    def decide(self, r: dict[str, np.ndarray], adapt: str = "none", min_units: int = 0
+               ) -> dict[str, Any]:
+        """`predict` from the raw outputs (so one fold's outputs serve several variants)."""
         cal = self.cal
         ni = self.classes.index(NONE_ID)
         z = r["Z"] / cal.temperature
         z[:, ni] += cal.none_offset
-        P = _softmax(z)
+        P, info = adapt_round(_softmax(z), self.classes, cal.prior, adapt, min_units)
         areas = P.copy()
         areas[:, ni] = -1
         best = areas.argmax(axis=1)
@@ -1037,7 +1155,8 @@ class MapperModel:
             jt.append([d for d, p in zip(self.jt_ids, r["J"][i], strict=True)
                        if p >= cal.jt_threshold])
             focus.append(self.focus_classes[int(F[i].argmax())] or None)
-        return {"key": key, "P": P, "jt": jt, "J": r["J"], "focus": focus, "F": F}
+        return {"key": key, "P": P, "jt": jt, "J": r["J"], "focus": focus, "F": F,
+                "prior": info}
 
 
 def relevance_vectors(fw: Bundle) -> np.ndarray | None:
@@ -1128,24 +1247,38 @@ def train(fw: Bundle, weak: Bundle, dev: Bundle, classes: list[str], jt_ids: lis
 
 def cross_validate_proto(fw: Bundle, weak: Bundle, dev: Bundle, classes: list[str],
                          jt_ids: list[str], focus_ids: list[str], params: ModelParams,
-                         sources: Sequence[str] = SOURCES, n_folds: int = 5, seed: int = 42
-                         ) -> tuple[dict[str, list[Any]], np.ndarray, list[dict[str, Any]]]:
+                         sources: Sequence[str] = SOURCES, n_folds: int = 5, seed: int = 42,
+                         adapt: Sequence[str] = ("none",), min_units: int = 0
+                         ) -> tuple[dict[str, Any], np.ndarray, list[dict[str, Any]]]:
     """Out-of-fold predictions for the dev units, folds = whole meetings; the prototypes,
-    weights, calibration and thresholds of each fold come from its training meetings only."""
+    weights, calibration and thresholds of each fold come from its training meetings only.
+
+    Every prior adaptation in `adapt` is applied to each held-out fold's units as one round
+    (a fold = several whole meetings, the stand-in for a new round), from the same fold
+    model. `out` holds the first variant's predictions and `out["adapted"][variant]` each
+    variant's; each fold's entry in the third value says what the adaptation estimated."""
     groups = [e.group for e in dev.examples]
     folds = grouped_folds(groups, n_folds, seed)
-    out: dict[str, list[Any]] = {"key": [None] * len(groups), "jt": [None] * len(groups),
-                                 "focus": [None] * len(groups)}
+    variants = list(adapt) or ["none"]
+    names = ("key", "jt", "focus")
+    per: dict[str, dict[str, list[Any]]] = {v: {n: [None] * len(groups) for n in names}
+                                            for v in variants}
     cals = []
     for k in range(n_folds):
         tr, te = np.flatnonzero(folds != k), np.flatnonzero(folds == k)
         model = train(fw, weak, dev.take(tr), classes, jt_ids, focus_ids, params, sources)
-        pred = model.predict(dev.take(te))
-        for j, i in enumerate(te):
-            for name in out:
-                out[name][i] = pred[name][j]
+        raw = model.raw(dev.take(te))
+        priors = {}
+        for v in variants:
+            pred = model.decide(raw, v, min_units)
+            priors[v] = pred["prior"].as_dict()
+            for j, i in enumerate(te):
+                for name in names:
+                    per[v][name][i] = pred[name][j]
         cals.append({"fold": k, "test_units": len(te),
-                     "test_meetings": len({groups[i] for i in te}), **model.cal.__dict__})
+                     "test_meetings": len({groups[i] for i in te}), **model.cal.__dict__,
+                     "prior_adaptation": priors})
+    out: dict[str, Any] = {**per[variants[0]], "adapted": per}
     return out, folds, cals
 
 

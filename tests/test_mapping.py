@@ -502,3 +502,86 @@ def test_focus_view_counts_by_session_type_and_area(cfg):
     areas = [Area(a, a, None, None, None) for a in sorted(set(decided["key_area"]) - {NONE_ID})]
     fill_orphans(areas, ua, units.set_index("unit_id"), cfg)
     assert all(a.n_units and a.orphan_quotes for a in areas)
+
+
+# --- round-level prior adaptation (label shift) -------------------------------------------
+
+
+def test_em_recovers_a_known_prior_shift():
+    import numpy as np
+
+    from pipeline.mapping_model import adapt_round, em_priors
+
+    # Two classes with Gaussian likelihoods; posteriors computed exactly under a training
+    # prior of 0.5/0.5, units drawn with a true prior of 0.2/0.8.
+    rng = np.random.default_rng(0)
+    n, true = 20000, 0.2
+    y = rng.random(n) < true
+    x = np.where(y, rng.normal(-1.0, 1.0, n), rng.normal(1.0, 1.0, n))
+    lik = np.stack([np.exp(-(x + 1) ** 2 / 2), np.exp(-(x - 1) ** 2 / 2)], axis=1)
+    P = lik * 0.5 / (lik * 0.5).sum(axis=1, keepdims=True)
+    A, pi, it, ok = em_priors(P, np.array([0.5, 0.5]))
+    assert ok and it < 200
+    assert abs(pi[0] - y.mean()) < 0.02
+    # The adapted posteriors are the exact posteriors under the estimated prior.
+    exact = lik * pi / (lik * pi).sum(axis=1, keepdims=True)
+    assert np.allclose(A, exact, atol=1e-6)
+    # Deterministic.
+    assert np.array_equal(em_priors(P, np.array([0.5, 0.5]))[0], A)
+
+    # NONE vs area: only the NONE share is re-estimated, the areas keep their ratios.
+    classes = ["S01", "S12", NONE_ID]
+    P3 = np.column_stack([P[:, 1] * 0.75, P[:, 1] * 0.25, P[:, 0]])
+    A3, info = adapt_round(P3, classes, [0.375, 0.125, 0.5], "em", min_units=40)
+    assert info.applied and abs(info.none_prior_round - y.mean()) < 0.02
+    assert np.allclose(A3[:, 0] / A3[:, 1], 3.0)
+    # A round too small to estimate a prior is left as it is.
+    same, skipped = adapt_round(P3[:10], classes, [0.375, 0.125, 0.5], "em", min_units=40)
+    assert not skipped.applied and "fewer than" in skipped.reason
+    assert np.array_equal(same, P3[:10])
+
+
+ON_TOPIC = [
+    "離岸風電開發以後，原本捕魚的漁民可以轉職去當風機維修技術員嗎？政府要有訓練計畫。",
+    "夏天停電的時候，家裡的長輩熱到受不了，電費又一直漲，低收入戶根本負擔不起冷氣。",
+    "漁電共生的案場應該優先設在不適合養殖的魚塭。",
+    "冰箱冷氣汰換的補助可以再提高，很多家庭捨不得換。",
+    "電動機車的充電站在鄉下太少，騎車的人不敢換。",
+    "燃煤電廠除役以後，電廠的員工要去哪裡工作，要提早規劃轉職訓練。",
+    "碳費開徵以後，中小企業做碳盤查的成本要有人協助。",
+    "保麗龍和廢漁網的回收管道要建立，循環利用才做得起來。",
+    "公車和捷運要更方便，大家才會少開車。",
+    "森林和海洋的碳匯要好好保護，部落也要參與。",
+    "工廠的鍋爐要換成電力或天然氣，需要節能技術輔導。",
+    "地熱和氫能的研發要加快，政府要投資前瞻能源技術。",
+]
+PROCEDURE = [
+    "謝謝主持人，我們接下來請下一位發言。",
+    "謝謝大家，今天就到這裡。",
+    "各位先進大家好，現在開始今天的會議。",
+    "我們先休息十分鐘，等一下再繼續。",
+    "請發言的朋友先報一下名字。",
+    "會議資料在桌上，大家可以先看一下。",
+]
+
+
+def test_em_adaptation_keeps_an_on_topic_round_out_of_none(cfg):
+    em = cfg.model_copy(update={"mapping": cfg.mapping.model_copy(
+        update={"prior_adaptation": "em", "prior_adaptation_min_units": 10})})
+
+    def round_of(texts: list[str]) -> pd.DataFrame:
+        return pd.DataFrame({"unit_id": [f"u{i}" for i in range(len(texts))], "text": texts,
+                             "analysed": True})
+
+    ua = score_units(round_of(ON_TOPIC), em)
+    info = ua.attrs["prior_adaptation"]
+    table = unit_table(ua)
+    assert info["applied"] and info["none_prior_round"] < info["none_prior_model"]
+    assert (table["key_area"] == NONE_ID).mean() < 0.25, table[["key_area"]].to_dict()
+    # The other way round: a round of procedure is estimated NONE-heavier than training, and
+    # adaptation does not turn any of it into an area.
+    ua = score_units(round_of(PROCEDURE * 2), em)
+    assert ua.attrs["prior_adaptation"]["none_prior_round"] > info["none_prior_model"]
+    assert (unit_table(ua)["key_area"] == NONE_ID).all()
+    # Default: no adaptation, and the table says so.
+    assert score_units(round_of(ON_TOPIC), cfg).attrs["prior_adaptation"]["applied"] is False
