@@ -125,28 +125,29 @@ def _eval(args: argparse.Namespace, cfg) -> int:
 
 def _report(args: argparse.Namespace, cfg) -> int:
     from pipeline.report import render_report
+    from pipeline.rundir import CONFIG_YAML, RUN_JSON
 
     run_dir = args.run_dir
-    if not (run_dir / "run.json").is_file():
+    if not (run_dir / RUN_JSON).is_file():
         raise InputError(run_dir, "not a finished run folder (no run.json)",
                          "pass a folder printed by `consult run` or `consult themes`")
-    if not args.config and (run_dir / "config.yaml").is_file():
+    if not args.config and (run_dir / CONFIG_YAML).is_file():
         # The run's own config, with any --set on top (e.g. another report.language).
-        cfg = load_config(run_dir / "config.yaml", args.overrides)
+        cfg = load_config(run_dir / CONFIG_YAML, args.overrides)
     written = render_report(run_dir, cfg)
     print(written.get("html", run_dir))
     return 0
 
 
 def _diff(args: argparse.Namespace, cfg) -> int:
-    from pipeline.diff import DIFF_FILE, diff_json, diff_runs, format_summary, load_run
-    from pipeline.rundir import write_atomic
+    from pipeline.diff import diff_json, diff_runs, format_summary, load_run
+    from pipeline.rundir import DIFF, write_atomic
 
     a, b = load_run(args.run_a), load_run(args.run_b)
     diff = diff_runs(a, b, cfg)
-    out = args.out or b.run_dir / DIFF_FILE
+    out = args.out or b.run_dir / DIFF
     if out.is_dir():
-        out = out / DIFF_FILE
+        out = out / DIFF
     write_atomic(out, diff_json(diff))
     print(format_summary(diff), end="")
     print(out)

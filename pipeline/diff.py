@@ -33,11 +33,11 @@ import numpy as np
 
 from pipeline.config import CompareConfig, Config
 from pipeline.mapping import keyword_similarity, theme_fingerprint
+from pipeline.rundir import CENTROIDS, REPORT_HTML, RUN_JSON, THEMES
 from pipeline.source import InputError
-from pipeline.themes import CENTROIDS_FILE, centroid_hash
+from pipeline.themes import centroid_hash
 
 SCHEMA_VERSION = 1
-DIFF_FILE = "diff.json"
 DIGITS = 4
 # Where files go and what a run is called: they differ between runs without changing what
 # the runs found, so listing them would bury the settings that did change something.
@@ -86,7 +86,7 @@ class RunThemes:
 
 def _run_folder(path: Path) -> Path:
     # `consult run` prints report.html's path; accepting it saves a copy-and-trim.
-    if path.is_file() and path.name in ("report.html", "run.json", "themes.json"):
+    if path.is_file() and path.name in (REPORT_HTML, RUN_JSON, THEMES):
         return path.parent
     return path
 
@@ -161,20 +161,20 @@ def load_run(run_dir: str | Path) -> RunThemes:
     folder = _run_folder(given)
     if not folder.is_dir():
         raise InputError(given, "no such run folder", RUN_HINT)
-    if not (folder / "run.json").is_file():
+    if not (folder / RUN_JSON).is_file():
         unfinished = folder.name.startswith(".tmp-")
         reason = ("an unfinished run (interrupted or failed)" if unfinished
                   else "not a finished run folder (no run.json)")
         raise InputError(folder, reason, RUN_HINT)
-    record = _read_json(folder / "run.json", folder)
-    themes_path = folder / "themes.json"
+    record = _read_json(folder / RUN_JSON, folder)
+    themes_path = folder / THEMES
     if not themes_path.is_file():
         cmd = record.get("command", "?")
         raise InputError(folder, f"no themes.json: a `consult {cmd}` run has no themes",
                          "compare runs of `consult run` or `consult themes`")
     doc = _read_json(themes_path, folder)
     themes = _theme_list(doc.get("themes"), themes_path)
-    centroids = _centroids(folder / CENTROIDS_FILE, themes, folder)
+    centroids = _centroids(folder / CENTROIDS, themes, folder)
     stats = doc.get("stats") if isinstance(doc.get("stats"), dict) else {}
     sizes = np.array([t["size"] for t in themes], dtype=np.float64)
     n_units = stats.get("n_units")

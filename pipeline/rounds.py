@@ -21,7 +21,7 @@ from pathlib import Path
 
 import yaml
 
-from pipeline.rundir import finished_runs
+from pipeline.rundir import RUN_JSON, THEMES, finished_runs
 from pipeline.source import InputError
 
 ROUNDS_FILE = "rounds.yaml"
@@ -123,7 +123,7 @@ def previous_run(round_dir: Path, round_name: str, reports_root: Path,
 
 def check_run_dir(path: Path, what: str) -> Path:
     path = Path(path).expanduser()
-    if not (path / "run.json").is_file() or not (path / "themes.json").is_file():
+    if not (path / RUN_JSON).is_file() or not (path / THEMES).is_file():
         raise InputError(path, f"{what}: not a finished run folder with themes "
                                "(no run.json/themes.json)",
                          "name a folder printed by `consult run`, or `previous`")
@@ -136,14 +136,14 @@ def history(run_dir: Path, limit: int = MAX_HISTORY) -> list[Path]:
     seen = {Path(run_dir).resolve()}
     while len(chain) < limit:
         try:
-            rec = json.loads((chain[-1] / "run.json").read_text(encoding="utf-8"))
+            rec = json.loads((chain[-1] / RUN_JSON).read_text(encoding="utf-8"))
         except (OSError, ValueError):
             break
         prev = rec.get("compared_with")
         if not prev:
             break
         p = Path(prev)
-        if p.resolve() in seen or not (p / "themes.json").is_file():
+        if p.resolve() in seen or not (p / THEMES).is_file():
             break  # moved or deleted: the history ends there
         seen.add(p.resolve())
         chain.append(p)

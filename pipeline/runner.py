@@ -13,12 +13,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-
+from pipeline import rundir
 from pipeline.config import Config, resolve_path
 from pipeline.ingest import check_unit_ids, ingest_round
 from pipeline.progress import Progress
-from pipeline.rundir import RunDir, RunRecord, make_run_id, write_atomic
+from pipeline.rundir import RunDir, RunRecord, make_run_id, write_atomic, write_parquet
 
 if TYPE_CHECKING:
     from pipeline.curation import Curation
@@ -57,7 +56,7 @@ def _curation_applied(ctx: Context, section: str, report: dict[str, Any]) -> Non
     cur.report[section] = report
     for line in unmatched_warnings(section, report):
         ctx.progress.say(f"warning: {line}")
-    write_atomic(ctx.out / "curation_report.json", cur.report_json())
+    write_atomic(ctx.out / rundir.CURATION_REPORT, cur.report_json())
 
 
 def stage_ingest(ctx: Context, counts: dict[str, Any]) -> None:
@@ -75,10 +74,10 @@ def stage_ingest(ctx: Context, counts: dict[str, Any]) -> None:
         res.summary["units_analysed"] = int(units["analysed"].sum())
         res.summary["units_excluded"] = dict(Counter(units["excluded_reason"].dropna()))
     ctx.tables["units"] = units
-    write_parquet(units, ctx.out / "units.parquet")
-    write_atomic(ctx.out / "ingest_summary.json",
+    write_parquet(units, ctx.out / rundir.UNITS)
+    write_atomic(ctx.out / rundir.INGEST_SUMMARY,
                  json.dumps(res.summary, ensure_ascii=False, indent=2))
-    write_atomic(ctx.out / "speakers.json",
+    write_atomic(ctx.out / rundir.SPEAKERS,
                  json.dumps({"speakers": res.speakers}, ensure_ascii=False, indent=2))
     _curation_applied(ctx, "exclude", excluded)
     counts.update(res.summary)
@@ -122,15 +121,15 @@ def stage_mapping(ctx: Context, counts: dict[str, Any]) -> None:
 
     units, result = ctx.tables["units"], ctx.tables["themes"]
     unit_areas = mapping.score_units(units, ctx.cfg)
-    write_parquet(unit_areas, ctx.out / "unit_areas.parquet")
+    write_parquet(unit_areas, ctx.out / rundir.UNIT_AREAS)
     themes, curation = mapping.map_themes(
         result.themes, result.unit_themes, unit_areas, ctx.cfg, curation=_curation(ctx))
     result.themes = themes
-    write_atomic(ctx.out / "themes.json", themes_json(result, _themes_meta(ctx)))
+    write_atomic(ctx.out / rundir.THEMES, themes_json(result, _themes_meta(ctx)))
     matrix = mapping.strategy_matrix(themes, result.unit_themes, unit_areas, ctx.cfg)
-    write_atomic(ctx.out / "strategy_matrix.csv", matrix.to_csv())
+    write_atomic(ctx.out / rundir.STRATEGY_MATRIX, matrix.to_csv())
     summary = mapping.area_summary(themes, result.unit_themes, unit_areas, units, ctx.cfg)
-    write_atomic(ctx.out / "area_summary.json", mapping.to_json(summary))
+    write_atomic(ctx.out / rundir.AREA_SUMMARY, mapping.to_json(summary))
     curation.pop("files", None)
     _curation_applied(ctx, "themes", curation)
     counts.update({"units_scored": int(unit_areas["unit_id"].nunique()),
@@ -156,7 +155,7 @@ def stage_compare(ctx: Context, counts: dict[str, Any]) -> None:
     from pipeline.tracking import write_comparison
 
     # The comparison reads this run like any finished one; run.json is rewritten on commit.
-    write_atomic(ctx.out / "run.json", ctx.record.to_json())
+    write_atomic(ctx.out / rundir.RUN_JSON, ctx.record.to_json())
     counts.update(write_comparison(ctx.out, ctx.compare_with, ctx.cfg))
 
 
@@ -174,12 +173,6 @@ COMMANDS: dict[str, list[str]] = {
     "themes": ["ingest", "embed", "themes"],
     "run": ["ingest", "embed", "themes", "mapping", "compare", "report"],
 }
-
-
-def write_parquet(df: pd.DataFrame, path: Path) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    df.to_parquet(tmp, index=False)
-    tmp.replace(path)
 
 
 def round_name_of(round_dir: Path, cfg: Config) -> str:
@@ -235,7 +228,7 @@ def run(command: str, round_dir: Path, cfg: Config, out_root: Path | None = None
     try:
         import yaml
 
-        write_atomic(rd.path / "config.yaml",
+        write_atomic(rd.path / rundir.CONFIG_YAML,
                      yaml.safe_dump(cfg.to_dict(), allow_unicode=True, sort_keys=False))
         for stage_name in COMMANDS[command]:
             progress.say(f"[{stage_name}]")
@@ -248,7 +241,7 @@ def run(command: str, round_dir: Path, cfg: Config, out_root: Path | None = None
         rd.abort()
         raise
     progress.say(f"done: {final}")
-    return final / "report.html" if command == "run" else final
+    return final / rundir.REPORT_HTML if command == "run" else final
 
 
 def run_rounds(command: str, round_dirs: list[Path], cfg: Config,

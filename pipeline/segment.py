@@ -20,10 +20,8 @@ import functools
 import hashlib
 import json
 import logging
-import os
 import pickle
 import re
-import tempfile
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -34,6 +32,7 @@ import jieba
 import jieba.finalseg
 
 from pipeline.config import SegmentConfig, config_hash, resolve_path
+from pipeline.rundir import write_atomic
 
 # Bump when the derivation below changes what it writes, so old cache files are not reused.
 BUILD_VERSION = 4
@@ -267,17 +266,6 @@ def _beats_parts_freq(word: str, merged: dict[str, tuple[int, str]], total: int)
     return int(best[n] * total) + 1
 
 
-def _write_atomic(path: Path, lines: Iterable[str]) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.writelines(lines)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 # Every change of a domain dictionary leaves a ~7 MB dictionary + prefix cache behind.
 STALE_AFTER_S = 30 * 24 * 3600
 
@@ -374,7 +362,7 @@ class Segmenter:
         if path.is_file():
             return path, False
         merged = _merged_entries(base, self.conventions, domain)
-        _write_atomic(path, (f"{w} {f} {t}\n" for w, (f, t) in merged.items()))
+        write_atomic(path, "".join(f"{w} {f} {t}\n" for w, (f, t) in merged.items()))
         BUILD_COUNT += 1
         _prune_stale(self.cache_dir, keep=path)
         return path, True
@@ -400,13 +388,11 @@ class Segmenter:
         with dictionary.open("rb") as f:
             tk.FREQ, tk.total = jieba.Tokenizer.gen_pfdict(f)
         tk.initialized = True
-        fd, tmp = tempfile.mkstemp(dir=cache.parent, prefix=cache.name + ".", suffix=".tmp")
         try:
-            with os.fdopen(fd, "wb") as out:
-                pickle.dump((tk.FREQ, tk.total), out, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(tmp, cache)
+            write_atomic(cache, lambda out: pickle.dump((tk.FREQ, tk.total), out,
+                                                        protocol=pickle.HIGHEST_PROTOCOL))
         except OSError:
-            Path(tmp).unlink(missing_ok=True)  # a read-only cache only costs speed
+            pass  # a read-only cache only costs speed
         return tk
 
     @property

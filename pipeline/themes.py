@@ -37,6 +37,7 @@ import pandas as pd
 from pipeline.config import Config, SegmentConfig, ThemesConfig
 from pipeline.jsonio import plain
 from pipeline.redact import placeholder_pattern
+from pipeline.rundir import CENTROIDS, THEMES, UNIT_THEMES, Writer, write_atomic
 
 OUTLIER = -1
 SCHEMA_VERSION = 1
@@ -46,7 +47,6 @@ QUOTE_COLUMNS = ("unit_id", "text", "session_id", "speaker", "file", "line_start
 # Shown for a missing metadata value, in the language of the report.
 MISSING = "未註明"
 FLOAT_DIGITS = 6
-CENTROIDS_FILE = "theme_centroids.npy"
 
 # Theme id -> [(word, weight)], best first.
 Keywords = dict[int, list[tuple[str, float]]]
@@ -551,23 +551,13 @@ def themes_json(result: ThemeResult, meta: dict[str, Any]) -> str:
 
 
 def write_theme_files(result: ThemeResult, meta: dict[str, Any], folder: Path) -> list[Path]:
-    """themes.json, unit_themes.parquet and theme_centroids.npy (row i = theme i) in folder,
-    each written under a temporary name and renamed into place."""
-    folder.mkdir(parents=True, exist_ok=True)
-
-    def centroids(fh: Any) -> None:
-        np.save(fh, np.ascontiguousarray(result.centroids, dtype=np.float32), allow_pickle=False)
-
-    writers = [
-        ("themes.json", lambda fh: fh.write(themes_json(result, meta).encode("utf-8"))),
-        ("unit_themes.parquet", lambda fh: result.unit_themes.to_parquet(fh, index=False)),
-        (CENTROIDS_FILE, centroids),
+    """themes.json, unit_themes.parquet and theme_centroids.npy (row i = theme i) in folder."""
+    centroids = np.ascontiguousarray(result.centroids, dtype=np.float32)
+    writers: list[tuple[str, Writer]] = [
+        (THEMES, lambda fh: fh.write(themes_json(result, meta).encode("utf-8"))),
+        (UNIT_THEMES, lambda fh: result.unit_themes.to_parquet(fh, index=False)),
+        (CENTROIDS, lambda fh: np.save(fh, centroids, allow_pickle=False)),
     ]
-    out = []
     for name, write in writers:
-        tmp = folder / f".{name}.tmp"
-        with tmp.open("wb") as fh:
-            write(fh)
-        tmp.replace(folder / name)
-        out.append(folder / name)
-    return out
+        write_atomic(folder / name, write)
+    return [folder / name for name, _ in writers]

@@ -25,10 +25,8 @@ from typing import Any
 from pipeline import diff as diffmod
 from pipeline.config import Config
 from pipeline.rounds import history
-from pipeline.rundir import write_atomic
+from pipeline.rundir import DIFF, TRACKING, TRACKING_CHART, write_atomic
 
-TRACKING_FILE = "tracking.json"
-CHART_FILE = "theme_tracking.svg"
 STATUS_ZH = {"new": "新出現", "continuing": "持平", "growing": "擴大", "shrinking": "縮小",
              "merged": "合併", "split": "分裂"}
 
@@ -101,13 +99,13 @@ def write_comparison(out: Path, compare_with: Path, cfg: Config) -> dict[str, An
 
     runs = [diffmod.load_run(p) for p in [*history(Path(compare_with)), out]]
     diff = diffmod.diff_runs(runs[-2], runs[-1], cfg)
-    write_atomic(out / diffmod.DIFF_FILE, diffmod.diff_json(diff))
+    write_atomic(out / DIFF, diffmod.diff_json(diff))
     tracking = track(runs, cfg)
-    write_atomic(out / TRACKING_FILE, diffmod.diff_json(tracking))
+    write_atomic(out / TRACKING, diffmod.diff_json(tracking))
     title = "主題占比的跨輪變化" if cfg.report.language == "zh-TW" else "Theme shares by round"
     svg = tracking_svg(tracking, title)
     if svg:
-        write_atomic(out / CHART_FILE, svg)
+        write_atomic(out / TRACKING_CHART, svg)
     return {"compared_with": str(compare_with), "rounds_tracked": len(tracking["rounds"]),
             **{f"diff_{k}": v for k, v in diff["counts"].items()
                if k in ("matched", "new", "vanished", "merged", "split")}}

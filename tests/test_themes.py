@@ -12,8 +12,8 @@ import pandas as pd
 import pytest
 
 from pipeline.config import Config, ConfigError, load_config
+from pipeline.rundir import CENTROIDS
 from pipeline.themes import (
-    CENTROIDS_FILE,
     OUTLIER,
     ThemeResult,
     centroid_hash,
@@ -181,9 +181,9 @@ def test_kmeans_gives_exactly_k_themes_and_no_outliers(units, embeddings):
 def test_theme_files_and_fingerprint(tmp_path, default_fit):
     paths = write_theme_files(default_fit, META, tmp_path)
     assert sorted(p.name for p in paths) == sorted(
-        ["themes.json", "unit_themes.parquet", CENTROIDS_FILE])
+        ["themes.json", "unit_themes.parquet", CENTROIDS])
     doc = json.loads((tmp_path / "themes.json").read_text(encoding="utf-8"))
-    cents = np.load(tmp_path / CENTROIDS_FILE)
+    cents = np.load(tmp_path / CENTROIDS)
     assert cents.shape == (len(doc["themes"]), 384)
     for t in doc["themes"]:
         assert t["fingerprint"]["centroid_sha256"] == centroid_hash(cents[t["id"]])

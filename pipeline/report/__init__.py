@@ -22,9 +22,9 @@ from pipeline.config import Config
 from pipeline.report.data import load_run
 from pipeline.report.labels import labels_for
 from pipeline.report.model import RunData
-from pipeline.rundir import write_atomic
+from pipeline.rundir import REPORT_HTML, REPORT_MD, REPORT_XLSX, write_atomic
 
-OUTPUTS = {"html": "report.html", "md": "report.md", "xlsx": "themes.xlsx"}
+OUTPUTS = {"html": REPORT_HTML, "md": REPORT_MD, "xlsx": REPORT_XLSX}
 
 
 def render_report(run_dir: Path, cfg: Config, *,

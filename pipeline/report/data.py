@@ -15,6 +15,7 @@ from typing import Any
 
 import pandas as pd
 
+from pipeline import rundir
 from pipeline.config import Config
 from pipeline.report.areas import (
     build_areas,
@@ -40,14 +41,14 @@ from pipeline.report.model import (
 def load_run(run_dir: Path, cfg: Config, run_info: dict[str, Any] | None = None) -> RunData:
     run_dir = Path(run_dir)
     notes: list[str] = []
-    run = run_info if run_info is not None else _json(run_dir / "run.json", notes)
+    run = run_info if run_info is not None else _json(run_dir / rundir.RUN_JSON, notes)
     run = run or {}
-    summary = _json(run_dir / "ingest_summary.json", notes) or {}
-    themes_doc = _json(run_dir / "themes.json", notes)
-    area_doc = _json(run_dir / "area_summary.json", notes, required=False)
-    units = _parquet(run_dir / "units.parquet", notes)
-    unit_themes = _parquet(run_dir / "unit_themes.parquet", notes, required=themes_doc is not None)
-    unit_areas = _parquet(run_dir / "unit_areas.parquet", notes, required=False)
+    summary = _json(run_dir / rundir.INGEST_SUMMARY, notes) or {}
+    themes_doc = _json(run_dir / rundir.THEMES, notes)
+    area_doc = _json(run_dir / rundir.AREA_SUMMARY, notes, required=False)
+    units = _parquet(run_dir / rundir.UNITS, notes)
+    unit_themes = _parquet(run_dir / rundir.UNIT_THEMES, notes, required=themes_doc is not None)
+    unit_areas = _parquet(run_dir / rundir.UNIT_AREAS, notes, required=False)
     if units is None:
         units = pd.DataFrame(columns=["unit_id", "session_id", "text", "analysed"])
 
@@ -77,7 +78,7 @@ def load_run(run_dir: Path, cfg: Config, run_info: dict[str, Any] | None = None)
     link_themes(themes, areas, cfg)
     fill_entries(areas, themes, unit_by_id, unit_areas, cfg)
     gaps = [t for t in themes if t.gap]
-    matrix = build_matrix(run_dir / "strategy_matrix.csv", areas, themes)
+    matrix = build_matrix(run_dir / rundir.STRATEGY_MATRIX, areas, themes)
 
     excluded = [(str(k), _int(v, 0)) for k, v in (summary.get("units_excluded") or {}).items()
                 if _clean(k) is not None]
@@ -86,8 +87,8 @@ def load_run(run_dir: Path, cfg: Config, run_info: dict[str, Any] | None = None)
     redactions = [(str(k), _int(v, 0)) for k, v in (summary.get("redactions") or {}).items()]
 
     participation = _participation(units, unit_themes, themes_doc, cfg)
-    compare = _json(run_dir / "diff.json", notes, required=False)
-    tracking = _json(run_dir / "tracking.json", notes, required=False)
+    compare = _json(run_dir / rundir.DIFF, notes, required=False)
+    tracking = _json(run_dir / rundir.TRACKING, notes, required=False)
 
     return RunData(
         run_dir=run_dir,
@@ -104,7 +105,7 @@ def load_run(run_dir: Path, cfg: Config, run_info: dict[str, Any] | None = None)
         area_share_basis=share_basis, none_share=none_share, matrix=matrix,
         type_totals=type_totals, units=units, unit_themes=unit_themes, unit_areas=unit_areas,
         notes=notes, participation=participation, compare=compare, tracking=tracking,
-        speakers=list((_json(run_dir / "speakers.json", notes, required=False) or {})
+        speakers=list((_json(run_dir / rundir.SPEAKERS, notes, required=False) or {})
                       .get("speakers") or []),
         procedural_kinds=sorted(((str(k), _int(v, 0)) for k, v in
                                  (summary.get("procedural_by_kind") or {}).items()),
