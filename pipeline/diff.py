@@ -4,7 +4,7 @@ Matching, with the settings of `cfg.compare`:
 
 1. Similarity of every theme of A with every theme of B:
    `centroid_weight · cosine(centroids) + (1 − centroid_weight) · keyword overlap`, where the
-   keyword overlap is `mapping.keyword_similarity` of the two fingerprints. The centroids
+   keyword overlap is `fingerprint.keyword_similarity` of the two fingerprints. The centroids
    are first centred on their pooled, share-weighted mean: e5 vectors share one large common
    direction, so raw cosines of theme centroids all fall within 0.96–0.99 and could not tell
    one theme from another (the themes stage centres for the same reason,
@@ -32,7 +32,7 @@ from typing import Any, Literal
 import numpy as np
 
 from pipeline.config import CompareConfig, Config
-from pipeline.mapping import keyword_similarity, theme_fingerprint
+from pipeline.fingerprint import keyword_similarity, theme_fingerprint
 from pipeline.rundir import CENTROIDS, REPORT_HTML, RUN_JSON, THEMES
 from pipeline.source import InputError
 from pipeline.themes import centroid_hash

@@ -293,7 +293,7 @@ def fit_themes(units: pd.DataFrame, embeddings: np.ndarray, cfg: Config) -> Them
     ids = stable_ids(labels, unit_ids)
     labels = np.array([ids.get(int(t), OUTLIER) for t in labels], dtype=np.int64)
     keywords = {ids[t]: kw for t, kw in keywords.items() if t in ids}
-    themes, centroids = _describe(rows, emb, labels, keywords, tc)
+    themes, centroids = describe_themes(rows, emb, labels, keywords, tc)
     n_out = int((labels == OUTLIER).sum())
     stats.update(n_themes=len(themes), n_outliers=n_out,
                  outlier_share=n_out / n if n else 0.0)
@@ -490,8 +490,12 @@ def _quotes(sub: pd.DataFrame, emb: np.ndarray, centroid: np.ndarray, k: int, ro
             for i in picks]
 
 
-def _describe(rows: pd.DataFrame, emb: np.ndarray, labels: np.ndarray, keywords: Keywords,
-              tc: ThemesConfig) -> tuple[list[dict[str, Any]], np.ndarray]:
+def describe_themes(rows: pd.DataFrame, emb: np.ndarray, labels: np.ndarray,
+                    keywords: Keywords, tc: ThemesConfig
+                    ) -> tuple[list[dict[str, Any]], np.ndarray]:
+    """Each theme of `labels` (ids 0..n-1 over `rows`) described as in themes.json (label,
+    keywords, size, counts, quotes, fingerprint), and its unit-length centroid; curation's
+    merges describe a merged theme the same way."""
     n = len(rows)
     n_themes = int(labels.max()) + 1 if n and labels.max() >= 0 else 0
     centroids = np.zeros((n_themes, emb.shape[1] if emb.ndim == 2 else 0), np.float32)

@@ -23,12 +23,12 @@ from pipeline.curation import (
     apply_exclusions,
     apply_merges,
     apply_theme_curation,
-    keyword_similarity,
     load_curation,
     unmatched_warnings,
 )
+from pipeline.fingerprint import keyword_similarity
 from pipeline.taxonomy import load_framework
-from pipeline.themes import ThemeResult, _describe, centroid_hash, themes_json
+from pipeline.themes import ThemeResult, centroid_hash, describe_themes, themes_json
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "corpora" / "sample-round"
@@ -201,7 +201,7 @@ def _theme_result(cfg: Config) -> tuple[ThemeResult, pd.DataFrame, np.ndarray]:
     })
     rows = units[units["analysed"]].reset_index(drop=True)
     keywords = {t: [(w, 0.5 - 0.1 * i) for i, w in enumerate(ws)] for t, ws in enumerate(words)}
-    themes, centroids = _describe(rows, emb, labels, keywords, cfg.themes)
+    themes, centroids = describe_themes(rows, emb, labels, keywords, cfg.themes)
     unit_themes = pd.DataFrame({"unit_id": rows["unit_id"].astype(object),
                                 "theme_id": labels.astype(np.int64),
                                 "probability": np.ones(len(labels))})

@@ -1,0 +1,28 @@
+"""Theme identity across runs: the words that identify a theme, and how alike two such word
+lists are.
+
+Theme numbers change whenever a run renumbers its themes, so everything that must recognise
+"the same theme" again (curation entries, the comparison of runs) matches by these words.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+
+def theme_fingerprint(theme: dict[str, Any]) -> list[str]:
+    """Words that identify a theme across runs: its fingerprint, else its keywords."""
+    fp = theme.get("fingerprint") or {}
+    words = fp.get("keywords") if isinstance(fp, dict) else None
+    if not words:
+        words = [k.get("word") if isinstance(k, dict) else k for k in theme.get("keywords") or []]
+    return [str(w).strip().lower() for w in words if w is not None and str(w).strip()]
+
+
+def keyword_similarity(a: Sequence[str], b: Sequence[str]) -> float:
+    """Overlap coefficient |A∩B| / min(|A|,|B|): a short, distinctive pin matches fully."""
+    sa, sb = set(a), set(b)
+    if not sa or not sb:
+        return 0.0
+    return len(sa & sb) / min(len(sa), len(sb))
