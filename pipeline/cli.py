@@ -90,7 +90,7 @@ def _segment(args: argparse.Namespace) -> int:
     cfg = load_config(args.config, args.overrides)
     seg = get_segmenter(cfg.segment)
     if args.file:
-        from pipeline.readers import decode_text
+        from pipeline.ingest.decode import decode_text
 
         text, _ = decode_text(args.file, args.file.read_bytes())
         lines = text.split("\n")

@@ -86,7 +86,7 @@ class RolesConfig(Section):
     officials: list[str] = Field(default_factory=list)
     moderators: list[str] = Field(default_factory=list)
     # Infer the chair and officials from the transcript when neither the manifest nor the
-    # lists above name a speaker (pipeline/speakers.py; evidence in speakers.json).
+    # lists above name a speaker (pipeline/ingest/speakers.py; evidence in speakers.json).
     infer: bool = True
     # The chair speaks at least this share of a session's turns ...
     chair_min_share: float = Field(0.15, ge=0.0, le=1.0)
@@ -156,7 +156,7 @@ class RolesConfig(Section):
     analysed_roles: list[Literal["participant", "official", "moderator"]] = Field(
         default_factory=lambda: ["participant", "official"]
     )
-    # Procedural talk (pipeline/procedural.py). Extra regular expressions: a unit matching
+    # Procedural talk (pipeline/ingest/procedural.py). Extra regular expressions: a unit matching
     # any of them is procedural whatever its length (an analyst's own additions).
     procedural_patterns: list[str] = Field(default_factory=list)
     # Clauses that carry no feedback, by kind; each pattern must match a whole clause
@@ -282,7 +282,7 @@ class RedactConfig(Section):
     keep_labels: list[str] = Field(
         default_factory=lambda: ["主持人", "主席", "司儀", "與會者", "現場", "旁白", "記錄"]
     )
-    # Private people named in the text by context (pipeline/redact.py): surname + personal
+    # Private people named in the text by context (pipeline/ingest/redact.py): surname + personal
     # title (陳執行長 → 〇執行長), kinship forms (盧姐 → 〇姐), self-introductions (我姓黃 → 我姓〇,
     # 我叫阿德 → 我叫〇〇, and 阿德 elsewhere in the round).
     context_names: bool = True

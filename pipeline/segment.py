@@ -529,7 +529,7 @@ def _merge_suffixes(words: list[str], suffixes: frozenset[str]) -> list[str]:
     return out
 
 
-# SegmentConfig fields that shape analysis units, not words (owned by pipeline/turns.py).
+# SegmentConfig fields that shape analysis units, not words (owned by pipeline/ingest/turns.py).
 _UNIT_FIELDS = ("unit", "window_size", "min_cjk_chars")
 
 

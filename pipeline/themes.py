@@ -35,8 +35,8 @@ import numpy as np
 import pandas as pd
 
 from pipeline.config import Config, SegmentConfig, ThemesConfig
+from pipeline.ingest.redact import placeholder_pattern
 from pipeline.jsonio import plain
-from pipeline.redact import placeholder_pattern
 from pipeline.rundir import CENTROIDS, THEMES, UNIT_THEMES, Writer, write_atomic
 
 OUTLIER = -1

@@ -28,7 +28,7 @@ from functools import cache
 from typing import Any
 
 from pipeline.config import RolesConfig
-from pipeline.turns import Turn
+from pipeline.ingest.turns import Turn
 
 MODERATOR, OFFICIAL, PARTICIPANT = "moderator", "official", "participant"
 
