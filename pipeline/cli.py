@@ -108,11 +108,11 @@ def _eval(args: argparse.Namespace, cfg) -> int:
     if not args.file.is_file():
         raise InputError(args.file, "file not found", "give the path of a labelled file")
     if args.what == "clustering":
-        from pipeline.evaluate import eval_clustering
+        from pipeline.evaluate.clustering import eval_clustering
 
         result = eval_clustering(args.file, args.text_col, args.label_col, cfg, mode=args.baseline)
     elif args.what == "procedural":
-        from pipeline.eval_procedural import eval_procedural
+        from pipeline.evaluate.procedural import eval_procedural
 
         result = eval_procedural(args.file, cfg, errors=args.errors)
     else:
@@ -140,7 +140,7 @@ def _report(args: argparse.Namespace, cfg) -> int:
 
 
 def _diff(args: argparse.Namespace, cfg) -> int:
-    from pipeline.diff import diff_json, diff_runs, format_summary, load_run
+    from pipeline.compare import diff_json, diff_runs, format_summary, load_run
     from pipeline.rundir import DIFF, write_atomic
 
     a, b = load_run(args.run_a), load_run(args.run_b)
@@ -174,7 +174,7 @@ def main(argv: list[str] | None = None) -> int:
         from pipeline.runner import run
 
         if args.command == "run":
-            from pipeline.rounds import round_dirs
+            from pipeline.compare.rounds import round_dirs
             from pipeline.runner import run_rounds
 
             # One line per round; the last is the newest round's report.

@@ -556,7 +556,7 @@ class ReportConfig(Section):
 
 
 class CompareConfig(Section):
-    # Owned by pipeline/diff.py: how themes of two runs (or rounds) are matched, by the
+    # Owned by pipeline/compare/: how themes of two runs (or rounds) are matched, by the
     # cosine of their centroids mixed with the overlap of their fingerprint keywords.
     centroid_weight: float = Field(0.7, ge=0.0, le=1.0)
     # One-to-one matches (optimal assignment) need at least this combined similarity.

@@ -152,7 +152,7 @@ def stage_compare(ctx: Context, counts: dict[str, Any]) -> None:
     if ctx.compare_with is None:
         counts["compared_with"] = None
         return
-    from pipeline.tracking import write_comparison
+    from pipeline.compare import write_comparison
 
     # The comparison reads this run like any finished one; run.json is rewritten on commit.
     write_atomic(ctx.out / rundir.RUN_JSON, ctx.record.to_json())
@@ -193,7 +193,7 @@ def round_name_of(round_dir: Path, cfg: Config) -> str:
 
 def compare_target(round_dir: Path, name: str, cfg: Config, root: Path) -> Path | None:
     """The run named by `report.compare_with`: a run folder, or `previous` (see rounds.py)."""
-    from pipeline import rounds
+    from pipeline.compare import rounds
 
     value = cfg.report.compare_with
     if not value:

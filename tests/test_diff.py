@@ -15,16 +15,10 @@ import pandas as pd
 import pytest
 
 from pipeline.cli import main
+from pipeline.compare import RunThemes, diff_json, diff_runs, format_summary, load_run
+from pipeline.compare.diff import config_changes
+from pipeline.compare.match import match_themes
 from pipeline.config import CompareConfig, Config, load_config
-from pipeline.diff import (
-    RunThemes,
-    config_changes,
-    diff_json,
-    diff_runs,
-    format_summary,
-    load_run,
-    match_themes,
-)
 from pipeline.rundir import CENTROIDS, DIFF, RunRecord
 from pipeline.source import InputError
 from pipeline.themes import ThemeResult, centroid_hash, write_theme_files

@@ -10,7 +10,7 @@ import yaml
 from rounds import successive_rounds
 
 from pipeline.cli import main
-from pipeline.rounds import history, previous_run, round_dirs
+from pipeline.compare.rounds import history, previous_run, round_dirs
 from pipeline.source import InputError
 
 # --- round order --------------------------------------------------------------------------

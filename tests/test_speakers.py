@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from pipeline.config import load_config
-from pipeline.eval_procedural import eval_procedural
+from pipeline.evaluate.procedural import eval_procedural
 from pipeline.ingest import ingest_round
 from pipeline.ingest.procedural import procedural_kind
 from pipeline.ingest.speakers import SessionSpeakers, government_body, infer_roles

@@ -245,7 +245,7 @@ def labelled_csv(units: pd.DataFrame, tmp_path_factory: pytest.TempPathFactory) 
 
 @pytest.mark.parametrize("mode", ["default", "bertopic-defaults"])
 def test_eval_clustering_scores_the_configured_pipeline(labelled_csv, mode):
-    from pipeline.evaluate import eval_clustering
+    from pipeline.evaluate.clustering import eval_clustering
 
     res = eval_clustering(labelled_csv, "comment_body", "conversation", Config(), mode=mode)
     assert {"nmi", "ari", "n_themes", "outlier_share", "seconds"} <= set(res)
@@ -259,7 +259,7 @@ def test_eval_clustering_scores_the_configured_pipeline(labelled_csv, mode):
 
 
 def test_eval_clustering_names_a_missing_column(labelled_csv):
-    from pipeline.evaluate import eval_clustering
+    from pipeline.evaluate.clustering import eval_clustering
     from pipeline.source import InputError
 
     with pytest.raises(InputError, match="no column 'topic'"):

@@ -1,4 +1,5 @@
-"""Report stage: a finished run folder becomes report.html, report.md and themes.xlsx.
+"""Report stage: a finished run folder becomes report.html, report.md and themes.xlsx (and
+theme_tracking.svg when the run was compared with earlier rounds).
 
 Reads only the run folder's files (run.json, units.parquet, themes.json, mapping outputs),
 so `consult report RUN_DIR` re-renders an old run without recomputing anything.
@@ -22,7 +23,7 @@ from pipeline.config import Config
 from pipeline.report.data import load_run
 from pipeline.report.labels import labels_for
 from pipeline.report.model import RunData
-from pipeline.rundir import REPORT_HTML, REPORT_MD, REPORT_XLSX, write_atomic
+from pipeline.rundir import REPORT_HTML, REPORT_MD, REPORT_XLSX, TRACKING_CHART, write_atomic
 
 OUTPUTS = {"html": REPORT_HTML, "md": REPORT_MD, "xlsx": REPORT_XLSX}
 
@@ -47,6 +48,14 @@ def render_report(run_dir: Path, cfg: Config, *,
         path = run_dir / OUTPUTS[fmt]
         write_atomic(path, writers[fmt](run, cfg, labels))
         out[fmt] = path
+    if run.tracking:
+        from pipeline.report.tracking_chart import tracking_svg
+
+        # The chart of tracking.json as a file of its own, for slides and documents.
+        svg = tracking_svg(run.tracking, labels["tracking_chart"])
+        if svg:
+            write_atomic(run_dir / TRACKING_CHART, svg)
+            out["svg"] = run_dir / TRACKING_CHART
     return out
 
 

@@ -61,7 +61,7 @@ class _Series:
 
 def tracking_svg(tracking: dict[str, Any], title: str, max_series: int = 10,
                  standalone: bool = True) -> str | None:
-    """SVG of `tracking.json` (see pipeline/tracking.py): rounds on x, share on y.
+    """SVG of `tracking.json` (see pipeline/compare/tracking.py): rounds on x, share on y.
 
     `standalone=False` leaves out the XML namespace, which inline SVG in HTML does not
     need (and the report carries no URL at all)."""
