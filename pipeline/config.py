@@ -15,6 +15,8 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from pipeline.yamlerrors import yaml_problem
+
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG = PACKAGE_ROOT / "configs" / "default.yaml"
 
@@ -693,9 +695,9 @@ def _read_yaml(path: Path) -> dict[str, Any]:
     except FileNotFoundError as e:
         raise ConfigError(f"{path}: config file not found") from e
     except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        line = f" line {mark.line + 1}" if mark else ""
-        raise ConfigError(f"{path}{line}: not valid YAML ({getattr(e, 'problem', e)})") from e
+        problem, line = yaml_problem(e)
+        where = f" line {line}" if line else ""
+        raise ConfigError(f"{path}{where}: {problem}") from e
     if data is None:
         return {}
     if not isinstance(data, dict):

@@ -39,6 +39,8 @@ from pipeline.config import Config, ConfigError, resolve_path
 from pipeline.fingerprint import keyword_similarity, theme_fingerprint
 from pipeline.jsonio import to_json
 from pipeline.taxonomy import NONE_ID, Framework
+from pipeline.units import analysed_mask, analysed_units
+from pipeline.yamlerrors import yaml_problem
 
 # The reason written into units.excluded_reason for units an analyst excluded.
 EXCLUDED_REASON = "curation"
@@ -333,10 +335,8 @@ def load_curation(paths: Sequence[Path], fw: Framework) -> Curation:
         try:
             data = yaml.safe_load(text)
         except yaml.YAMLError as e:
-            mark = getattr(e, "problem_mark", None)
-            line = f":{mark.line + 1}" if mark else ""
-            raise CurationError(
-                f"{path}{line}: not valid YAML ({getattr(e, 'problem', e)})") from e
+            problem, line = yaml_problem(e)
+            raise CurationError(f"{path}{f':{line}' if line else ''}: {problem}") from e
         cur.files.append(str(path))
         if data is None:
             continue  # the shipped example is all comments
@@ -429,8 +429,7 @@ def apply_exclusions(units: pd.DataFrame, cur: Curation) -> tuple[pd.DataFrame, 
     matches no unit of the round is reported, not an error: one file serves many rounds.
     """
     units = units.copy()
-    analysed = (units["analysed"].fillna(False).astype(bool) if "analysed" in units
-                else pd.Series(True, index=units.index))
+    analysed = analysed_mask(units)
     hit_any = pd.Series(False, index=units.index)
     matched: list[dict[str, Any]] = []
     unmatched: list[dict[str, Any]] = []
@@ -513,7 +512,7 @@ def apply_merges(result: Any, units: pd.DataFrame, embeddings: np.ndarray, cur: 
     smallest unit id), so ids stay 0..n-1, id 0 the largest, and row i of the centroids is
     theme i; the members' earlier ids, labels and fingerprints are kept in `merged_from`.
     """
-    from pipeline.themes import OUTLIER, analysed_units, describe_themes, stable_ids
+    from pipeline.themes import OUTLIER, describe_themes, stable_ids
 
     themes = result.themes
     fps = [theme_fingerprint(t) for t in themes]

@@ -28,7 +28,6 @@ Everything is a small pure function of tables; orderings are deterministic so th
 from __future__ import annotations
 
 import json
-import math
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
@@ -39,6 +38,8 @@ import numpy as np
 import pandas as pd
 
 from pipeline.config import ParticipationConfig
+from pipeline.units import analysed_mask, best_theme_per_unit
+from pipeline.values import is_missing
 
 OUTLIER = -1
 SESSION_COLUMNS = ["session_id", "session_type", "session_location", "session_date"]
@@ -93,15 +94,9 @@ class CollaborationMap:
 # --- names --------------------------------------------------------------------------------
 
 
-def _missing(v: Any) -> bool:
-    if v is None or v is pd.NA or v is pd.NaT:
-        return True
-    return isinstance(v, float) and math.isnan(v)
-
-
 def parse_names(value: Any) -> list[str]:
     """Names from a list, a JSON list or a "、"-joined string; stripped, de-duplicated."""
-    if _missing(value):
+    if is_missing(value):
         return []
     if isinstance(value, np.ndarray):
         value = value.tolist()
@@ -122,7 +117,7 @@ def parse_names(value: Any) -> list[str]:
         items = [value]
     out: list[str] = []
     for item in items:
-        if _missing(item):
+        if is_missing(item):
             continue
         name = str(item).strip()
         if name and name not in out:
@@ -137,14 +132,14 @@ def _first(g: pd.DataFrame, col: str) -> Any:
     if col not in g:
         return None
     for v in g[col]:
-        if not _missing(v) and not (isinstance(v, str) and not v.strip()):
+        if not is_missing(v) and not (isinstance(v, str) and not v.strip()):
             return v
     return None
 
 
 def _session_key(row: Mapping[str, Any]) -> tuple[bool, str, str]:
     date = row.get("session_date")
-    return (_missing(date), "" if _missing(date) else str(date), str(row["session_id"]))
+    return (is_missing(date), "" if is_missing(date) else str(date), str(row["session_id"]))
 
 
 def _session_rows(units: pd.DataFrame) -> list[dict[str, Any]]:
@@ -163,11 +158,7 @@ def _session_rows(units: pd.DataFrame) -> list[dict[str, Any]]:
             if names:
                 row["orgs"], row["org_source"] = names, col.removeprefix("session_")
                 break
-        if "analysed" in g:
-            row["analysed_units"] = int(g["analysed"].fillna(False).astype(bool).sum())
-        else:
-            # No exclusion column: every unit counts as analysed.
-            row["analysed_units"] = len(g)
+        row["analysed_units"] = int(analysed_mask(g).sum())
         rows.append(row)
     return sorted(rows, key=_session_key)
 
@@ -211,12 +202,9 @@ def _unit_theme(unit_themes: pd.DataFrame | None) -> dict[str, Any]:
         unit_themes.columns
     ):
         return {}
-    ut = unit_themes
-    if "probability" in ut and ut["unit_id"].duplicated().any():
-        ut = ut.sort_values("probability", ascending=False, kind="stable")
-    ut = ut.drop_duplicates("unit_id")
+    ut = best_theme_per_unit(unit_themes)
     return {str(u): _theme_id(t) for u, t in zip(ut["unit_id"], ut["theme_id"], strict=True)
-            if not _missing(t)}
+            if not is_missing(t)}
 
 
 # --- direct attribution -------------------------------------------------------------------
@@ -318,9 +306,7 @@ def collaboration_map(
     sids = [s["session_id"] for s in srows]
 
     # Analysed, themed units per session (presence attribution needs only session counts).
-    analysed = units
-    if "analysed" in units:
-        analysed = units[units["analysed"].fillna(False).astype(bool)]
+    analysed = units[analysed_mask(units)]
     per_session: dict[str, Counter[Any]] = {sid: Counter() for sid in sids}
     if "unit_id" in analysed:
         for uid, sid in zip(analysed["unit_id"], analysed["session_id"], strict=True):
@@ -417,7 +403,7 @@ def collaboration_map(
 def _objects(df: pd.DataFrame, cols: list[str]) -> pd.DataFrame:
     # pandas infers a string dtype that turns None into NaN; keep None for "no reason".
     for c in cols:
-        df[c] = pd.Series([None if _missing(v) else v for v in df[c]], index=df.index,
+        df[c] = pd.Series([None if is_missing(v) else v for v in df[c]], index=df.index,
                           dtype=object)
     return df
 
@@ -445,7 +431,7 @@ def _plain(v: Any) -> Any:
         return int(v)
     if isinstance(v, np.floating):
         return float(v)
-    if _missing(v):
+    if is_missing(v):
         return None
     return v
 

@@ -18,6 +18,7 @@ from pipeline.config import Config, resolve_path
 from pipeline.ingest import check_unit_ids, ingest_round
 from pipeline.progress import Progress
 from pipeline.rundir import RunDir, RunRecord, make_run_id, write_atomic, write_parquet
+from pipeline.units import analysed_mask
 
 if TYPE_CHECKING:
     from pipeline.curation import Curation
@@ -71,7 +72,7 @@ def stage_ingest(ctx: Context, counts: dict[str, Any]) -> None:
     # themes, mapping, the report's exclusion counts) sees them like ingest's own.
     units, excluded = apply_exclusions(res.units, cur)
     if excluded["units_excluded"]:
-        res.summary["units_analysed"] = int(units["analysed"].sum())
+        res.summary["units_analysed"] = int(analysed_mask(units).sum())
         res.summary["units_excluded"] = dict(Counter(units["excluded_reason"].dropna()))
     ctx.tables["units"] = units
     write_parquet(units, ctx.out / rundir.UNITS)
@@ -87,7 +88,7 @@ def stage_embed(ctx: Context, counts: dict[str, Any]) -> None:
     from pipeline.embed import embed_texts
 
     units = ctx.tables["units"]
-    texts = units.loc[units["analysed"], "text"].tolist()
+    texts = units.loc[analysed_mask(units), "text"].tolist()
     emb, stats = embed_texts(texts, ctx.cfg.embed, ctx.cfg.segment, kind="query",
                              progress=not ctx.progress.quiet)
     ctx.tables["embeddings"] = emb

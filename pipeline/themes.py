@@ -38,6 +38,8 @@ from pipeline.config import Config, SegmentConfig, ThemesConfig
 from pipeline.ingest.redact import placeholder_pattern
 from pipeline.jsonio import plain
 from pipeline.rundir import CENTROIDS, THEMES, UNIT_THEMES, Writer, write_atomic
+from pipeline.units import analysed_units
+from pipeline.values import is_missing
 
 OUTLIER = -1
 SCHEMA_VERSION = 1
@@ -255,13 +257,6 @@ def _representation(tc: ThemesConfig, seed: int) -> Any:
 # --- fitting -------------------------------------------------------------------------------
 
 
-def analysed_units(units: pd.DataFrame) -> pd.DataFrame:
-    """The rows that are clustered, in table order: the rows the embeddings belong to."""
-    if "analysed" not in units:
-        return units.reset_index(drop=True)
-    return units[units["analysed"].fillna(False).astype(bool)].reset_index(drop=True)
-
-
 def fit_themes(units: pd.DataFrame, embeddings: np.ndarray, cfg: Config) -> ThemeResult:
     """Cluster the analysed units into themes.
 
@@ -395,7 +390,7 @@ def stable_ids(labels: np.ndarray, unit_ids: list[str]) -> dict[int, int]:
 
 
 def _value(v: Any) -> str:
-    if v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NA:
+    if is_missing(v):
         return MISSING
     s = str(v).strip()
     return s or MISSING

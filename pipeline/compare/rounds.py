@@ -23,6 +23,7 @@ import yaml
 
 from pipeline.rundir import RUN_JSON, THEMES, finished_runs
 from pipeline.source import InputError
+from pipeline.yamlerrors import yaml_problem
 
 ROUNDS_FILE = "rounds.yaml"
 MAX_HISTORY = 12  # rounds shown in the tracking chart
@@ -32,9 +33,8 @@ def _yaml_rounds(path: Path) -> list[Path]:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8-sig"))
     except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        raise InputError(path, f"not valid YAML ({getattr(e, 'problem', e)})",
-                         "fix the YAML syntax", line=mark.line + 1 if mark else None) from e
+        problem, line = yaml_problem(e)
+        raise InputError(path, problem, "fix the YAML syntax", line=line) from e
     items = data.get("rounds") if isinstance(data, dict) else data
     if not isinstance(items, list) or not items:
         raise InputError(path, "expected `rounds:` with a list of round folders, oldest first",
