@@ -1,5 +1,8 @@
 """The pipeline as a list of named stages, each reading and adding tables in a shared context.
 
+Each stage declares the tables it requires and provides (`Stage`); a command's stage list is
+checked before anything runs, so a stage can never run without its inputs.
+
 A run is built in a temporary folder and renamed into `reports/<round>/<run-id>/` only when
 every stage succeeded, with `run.json` recording config, inputs, timings and counts.
 """
@@ -33,9 +36,17 @@ class Context:
     progress: Progress
     tables: dict[str, Any] = field(default_factory=dict)
     compare_with: Path | None = None  # an earlier finished run folder
+    final: Path | None = None  # where the run folder will be once committed
 
 
-Stage = Callable[[Context, dict[str, Any]], None]
+@dataclass(frozen=True)
+class Stage:
+    """A step of the pipeline: `run(ctx, counts)` reads `requires` from ctx.tables and adds
+    `provides` to it (counts go to run.json)."""
+
+    run: Callable[[Context, dict[str, Any]], None]
+    requires: tuple[str, ...] = ()
+    provides: tuple[str, ...] = ()
 
 
 def _curation(ctx: Context) -> Curation:
@@ -122,6 +133,7 @@ def stage_mapping(ctx: Context, counts: dict[str, Any]) -> None:
 
     units, result = ctx.tables["units"], ctx.tables["themes"]
     unit_areas = mapping.score_units(units, ctx.cfg)
+    ctx.tables["unit_areas"] = unit_areas
     write_parquet(unit_areas, ctx.out / rundir.UNIT_AREAS)
     themes, curation = mapping.map_themes(
         result.themes, result.unit_themes, unit_areas, ctx.cfg, curation=_curation(ctx))
@@ -153,20 +165,26 @@ def stage_compare(ctx: Context, counts: dict[str, Any]) -> None:
     if ctx.compare_with is None:
         counts["compared_with"] = None
         return
-    from pipeline.compare import write_comparison
+    from pipeline.compare import run_in_progress, write_comparison
+    from pipeline.themes import themes_json
 
-    # The comparison reads this run like any finished one; run.json is rewritten on commit.
-    write_atomic(ctx.out / rundir.RUN_JSON, ctx.record.to_json())
-    counts.update(write_comparison(ctx.out, ctx.compare_with, ctx.cfg))
+    # This run as the comparison sees a finished one, from the tables in memory: the same
+    # themes.json document (rounded as written) and centroids, named by its final folder.
+    result = ctx.tables["themes"]
+    current = run_in_progress(ctx.final or ctx.out, json.loads(ctx.record.to_json()),
+                              json.loads(themes_json(result, _themes_meta(ctx))),
+                              result.centroids)
+    counts.update(write_comparison(ctx.out, current, ctx.compare_with, ctx.cfg))
 
 
 STAGES: dict[str, Stage] = {
-    "ingest": stage_ingest,
-    "embed": stage_embed,
-    "themes": stage_themes,
-    "mapping": stage_mapping,
-    "compare": stage_compare,
-    "report": stage_report,
+    "ingest": Stage(stage_ingest, provides=("units",)),
+    "embed": Stage(stage_embed, requires=("units",), provides=("embeddings",)),
+    "themes": Stage(stage_themes, requires=("units", "embeddings"), provides=("themes",)),
+    "mapping": Stage(stage_mapping, requires=("units", "themes"), provides=("unit_areas",)),
+    "compare": Stage(stage_compare, requires=("themes",)),
+    # The report reads the run folder (so `consult report` re-renders any finished run).
+    "report": Stage(stage_report, requires=("units",)),
 }
 
 COMMANDS: dict[str, list[str]] = {
@@ -174,6 +192,17 @@ COMMANDS: dict[str, list[str]] = {
     "themes": ["ingest", "embed", "themes"],
     "run": ["ingest", "embed", "themes", "mapping", "compare", "report"],
 }
+
+
+def check_stages(command: str) -> None:
+    """Every stage of `command` finds the tables it requires provided by a stage before it."""
+    have: set[str] = set()
+    for name in COMMANDS[command]:
+        missing = [t for t in STAGES[name].requires if t not in have]
+        if missing:
+            raise RuntimeError(f"`{command}`: stage {name} requires {', '.join(missing)}, "
+                               "which no earlier stage provides")
+        have.update(STAGES[name].provides)
 
 
 def round_name_of(round_dir: Path, cfg: Config) -> str:
@@ -210,6 +239,7 @@ def run(command: str, round_dir: Path, cfg: Config, out_root: Path | None = None
 
     `compare_with` (an earlier run folder) overrides `report.compare_with`.
     """
+    check_stages(command)
     round_dir = Path(round_dir)
     root = Path(out_root) if out_root else resolve_path(cfg.run.reports_root)
     name = round_name_of(round_dir, cfg)
@@ -225,7 +255,8 @@ def run(command: str, round_dir: Path, cfg: Config, out_root: Path | None = None
     if command == "run" and compare_with is None and cfg.report.compare_with == "previous":
         progress.say(f"note: report.compare_with=previous: no finished run of an earlier round "
                      f"under {root}; this run is not compared")
-    ctx = Context(cfg, round_dir, rd.path, record, progress, compare_with=compare_with)
+    ctx = Context(cfg, round_dir, rd.path, record, progress, compare_with=compare_with,
+                  final=rd.final)
     try:
         import yaml
 
@@ -233,8 +264,12 @@ def run(command: str, round_dir: Path, cfg: Config, out_root: Path | None = None
                      yaml.safe_dump(cfg.to_dict(), allow_unicode=True, sort_keys=False))
         for stage_name in COMMANDS[command]:
             progress.say(f"[{stage_name}]")
+            stage = STAGES[stage_name]
             with record.stage(stage_name) as counts:
-                STAGES[stage_name](ctx, counts)
+                stage.run(ctx, counts)
+            missing = [t for t in stage.provides if t not in ctx.tables]
+            if missing:
+                raise RuntimeError(f"stage {stage_name} did not provide {', '.join(missing)}")
             if "units" in ctx.tables:
                 check_unit_ids(ctx.tables["units"], stage_name)
         final = rd.commit(record)

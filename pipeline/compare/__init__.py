@@ -16,15 +16,18 @@ from typing import Any
 
 from pipeline.compare.diff import diff_json, diff_runs, format_summary
 from pipeline.compare.rounds import history
-from pipeline.compare.runs import RunThemes, load_run
+from pipeline.compare.runs import RunThemes, load_run, run_in_progress
 from pipeline.compare.tracking import track
 from pipeline.config import Config
 from pipeline.rundir import DIFF, TRACKING, write_atomic
 
 
-def write_comparison(out: Path, compare_with: Path, cfg: Config) -> dict[str, Any]:
-    """The compare stage: diff.json and tracking.json in `out`; returns the stage counts."""
-    runs = [load_run(p) for p in [*history(Path(compare_with)), out]]
+def write_comparison(out: Path, current: RunThemes, compare_with: Path, cfg: Config
+                     ) -> dict[str, Any]:
+    """The compare stage: `current` (the run being made, runs.run_in_progress) against the
+    earlier run and the rounds behind it; writes diff.json and tracking.json into `out` (the
+    folder under construction) and returns the stage counts."""
+    runs = [*(load_run(p) for p in history(Path(compare_with))), current]
     diff = diff_runs(runs[-2], runs[-1], cfg)
     write_atomic(out / DIFF, diff_json(diff))
     tracking = track(runs, cfg)
@@ -34,5 +37,5 @@ def write_comparison(out: Path, compare_with: Path, cfg: Config) -> dict[str, An
                if k in ("matched", "new", "vanished", "merged", "split")}}
 
 
-__all__ = ["RunThemes", "diff_json", "diff_runs", "format_summary", "load_run", "track",
-           "write_comparison"]
+__all__ = ["RunThemes", "diff_json", "diff_runs", "format_summary", "load_run",
+           "run_in_progress", "track", "write_comparison"]

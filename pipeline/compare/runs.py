@@ -137,6 +137,21 @@ def load_run(run_dir: str | Path) -> RunThemes:
     doc = _read_json(themes_path, folder)
     themes = _theme_list(doc.get("themes"), themes_path)
     centroids = _centroids(folder / CENTROIDS, themes, folder)
+    return _run_themes(folder, record, doc, themes, centroids)
+
+
+def run_in_progress(final: Path, record: dict[str, Any], doc: dict[str, Any],
+                    centroids: np.ndarray) -> RunThemes:
+    """The run being made, from what the runner holds: its record (run.json to be), its
+    themes.json document and its centroid rows. `final` is the folder the run will have once
+    committed, so that a diff names the folder that exists afterwards."""
+    themes = _theme_list(doc.get("themes"), final / THEMES)
+    return _run_themes(final, record, doc, themes,
+                       np.asarray(centroids, dtype=np.float32).reshape(len(themes), -1))
+
+
+def _run_themes(folder: Path, record: dict[str, Any], doc: dict[str, Any],
+                themes: list[dict[str, Any]], centroids: np.ndarray) -> RunThemes:
     stats = doc.get("stats") if isinstance(doc.get("stats"), dict) else {}
     sizes = np.array([t["size"] for t in themes], dtype=np.float64)
     n_units = stats.get("n_units")
