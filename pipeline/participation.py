@@ -42,6 +42,8 @@ from pipeline.units import analysed_mask, best_theme_per_unit
 from pipeline.values import is_missing
 
 OUTLIER = -1
+# Why an organisation is flagged: present in more than `max_sessions` sessions.
+REASON_MAX_SESSIONS = "max_sessions"
 SESSION_COLUMNS = ["session_id", "session_type", "session_location", "session_date"]
 LONG_COLUMNS = [*SESSION_COLUMNS, "organisation"]
 # Preferred first: `organisations:` lists hosts and agencies too, `participants:` only guests.
@@ -364,7 +366,8 @@ def collaboration_map(
                             "direct_units": direct_themes[org][tid]} for tid, n in top],
             "organiser": is_organiser,
             "flagged": is_flagged,
-            "reason": f"出席 {n_sessions} 場（上限 {cfg.max_sessions}）" if is_flagged else None,
+            # A code: the report words it (report/labels: reason_max_sessions).
+            "reason": REASON_MAX_SESSIONS if is_flagged else None,
         })
 
     pairs = []

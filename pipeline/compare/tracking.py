@@ -26,8 +26,8 @@ from pipeline.compare.match import ThemeMatch, match_themes
 from pipeline.compare.runs import RunThemes
 from pipeline.config import Config
 
-STATUS_ZH = {"new": "新出現", "continuing": "持平", "growing": "擴大", "shrinking": "縮小",
-             "merged": "合併", "split": "分裂"}
+# Status codes, in the order tracking.json counts them; the report words them (labels).
+STATUSES = ("new", "continuing", "growing", "shrinking", "merged", "split")
 
 
 def _predecessors(m: ThemeMatch, earlier: RunThemes
@@ -74,7 +74,7 @@ def track(runs: list[RunThemes], cfg: Config) -> dict[str, Any]:
                                              float(newest.shares[j]), cfg.compare.size_change)
         themes.append({"id": t["id"], "label": str(t.get("label") or ""), "size": t["size"],
                        "share": shares[-1], "status": status,
-                       "status_label": STATUS_ZH[status], "shares": shares, "ids": ids})
+                       "shares": shares, "ids": ids})
     vanished = []
     for k, (m, a) in enumerate(zip(steps, runs, strict=False)):
         for i in m.vanished:
@@ -86,7 +86,7 @@ def track(runs: list[RunThemes], cfg: Config) -> dict[str, Any]:
     return {
         "rounds": [{"round": r.round_name, "run_id": r.run_id, "folder": str(r.run_dir),
                     "n_themes": len(r.themes), "n_units": r.n_units} for r in runs],
-        "counts": {s: statuses.count(s) for s in STATUS_ZH} | {"vanished": len(vanished)},
+        "counts": {s: statuses.count(s) for s in STATUSES} | {"vanished": len(vanished)},
         "themes": themes,
         "vanished": vanished,
     }

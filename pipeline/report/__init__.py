@@ -49,10 +49,10 @@ def render_report(run_dir: Path, cfg: Config, *,
         write_atomic(path, writers[fmt](run, cfg, labels))
         out[fmt] = path
     if run.tracking:
-        from pipeline.report.tracking_chart import tracking_svg
+        from pipeline.report.tracking_chart import status_names, tracking_svg
 
         # The chart of tracking.json as a file of its own, for slides and documents.
-        svg = tracking_svg(run.tracking, labels["tracking_chart"])
+        svg = tracking_svg(run.tracking, labels["tracking_chart"], status_names(labels))
         if svg:
             write_atomic(run_dir / TRACKING_CHART, svg)
             out["svg"] = run_dir / TRACKING_CHART

@@ -115,12 +115,23 @@ def load_run(run_dir: Path, cfg: Config, run_info: dict[str, Any] | None = None)
 
 def _participation(units: pd.DataFrame, unit_themes: pd.DataFrame | None,
                    themes_doc: dict[str, Any] | None, cfg: Config) -> Any:
-    from pipeline.participation import collaboration_map
+    from pipeline.participation import REASON_MAX_SESSIONS, collaboration_map
+    from pipeline.report.labels import labels_for
 
     # Presentation only (flags are a threshold on counts), so `consult report RUN_DIR --set
     # participation.max_sessions=4` re-renders with another limit.
     cmap = collaboration_map(units, unit_themes, themes_doc, cfg.participation)
-    return None if cmap.empty else cmap
+    if cmap.empty:
+        return None
+    # The analysis gives a reason code; the report words it in its language.
+    said = labels_for(cfg.report)["reason_max_sessions"]
+    summary = cmap.org_summary
+    # object dtype: a plain list would turn "no reason" (None) into NaN.
+    summary["reason"] = pd.Series(
+        [said.format(n=n, limit=cmap.max_sessions) if reason == REASON_MAX_SESSIONS else None
+         for n, reason in zip(summary["sessions"], summary["reason"], strict=True)],
+        index=summary.index, dtype=object)
+    return cmap
 
 
 # --- reading files ------------------------------------------------------------------------
