@@ -140,8 +140,9 @@ def _report(args: argparse.Namespace, cfg) -> int:
 
 
 def _diff(args: argparse.Namespace, cfg) -> int:
+    from pipeline.atomic import write_atomic
     from pipeline.compare import diff_json, diff_runs, format_summary, load_run
-    from pipeline.rundir import DIFF, write_atomic
+    from pipeline.rundir import DIFF
 
     a, b = load_run(args.run_a), load_run(args.run_b)
     diff = diff_runs(a, b, cfg)

@@ -2,7 +2,7 @@
 
 An interrupted or failed run leaves at most a `.tmp-*` folder, never a folder that looks
 like a finished run. `run.json` is the provenance record of every run. Every file name a
-run folder may hold is defined here once, and every file is written with `write_atomic`.
+run folder may hold is defined here once; every file is written with atomic.write_atomic.
 """
 
 from __future__ import annotations
@@ -15,14 +15,14 @@ import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import TYPE_CHECKING, Any
 
+from pipeline.atomic import write_atomic
 from pipeline.config import Config
 
 if TYPE_CHECKING:
@@ -134,31 +134,6 @@ class RunDir:
 
     def abort(self) -> None:
         shutil.rmtree(self.path, ignore_errors=True)
-
-
-Writer = Callable[[BinaryIO], object]
-
-
-def write_atomic(path: Path, data: str | bytes | Writer) -> None:
-    """Write via a temp file in the same folder and rename, so readers never see half a file.
-
-    `data` is text (written as UTF-8), bytes, or a function that writes to a binary file
-    handle (e.g. `lambda fh: df.to_parquet(fh, index=False)`).
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            if callable(data):
-                data(f)
-            else:
-                f.write(data.encode("utf-8") if isinstance(data, str) else data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def write_parquet(df: pd.DataFrame, path: Path) -> None:

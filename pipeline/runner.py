@@ -17,10 +17,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pipeline import rundir
+from pipeline.atomic import write_atomic
 from pipeline.config import Config, resolve_path
 from pipeline.ingest import check_unit_ids, ingest_round
 from pipeline.progress import Progress
-from pipeline.rundir import RunDir, RunRecord, make_run_id, write_atomic, write_parquet
+from pipeline.rundir import RunDir, RunRecord, make_run_id, write_parquet
 from pipeline.units import analysed_mask
 
 if TYPE_CHECKING:

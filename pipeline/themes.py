@@ -19,7 +19,6 @@ themes.json, byte for byte (docs/themes_schema.md).
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import math
@@ -34,10 +33,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from pipeline.atomic import Writer, write_atomic
 from pipeline.config import Config, SegmentConfig, ThemesConfig
+from pipeline.fingerprint import centroid_hash
 from pipeline.ingest.redact import placeholder_pattern
 from pipeline.jsonio import plain
-from pipeline.rundir import CENTROIDS, THEMES, UNIT_THEMES, Writer, write_atomic
+from pipeline.rundir import CENTROIDS, THEMES, UNIT_THEMES
 from pipeline.units import analysed_units
 from pipeline.values import is_missing
 
@@ -465,12 +466,6 @@ def courtesy_check(themes: list[dict[str, Any]], tc: ThemesConfig) -> dict[str, 
             hits.append(int(t["id"]))
     size = sum(int(t["size"]) for t in themes if int(t["id"]) in hits)
     return {"themes": hits, "units": size, "share": size / total}
-
-
-def centroid_hash(centroid: np.ndarray) -> str:
-    # Rounded first: the hash identifies the theme's position, not float noise.
-    data = np.round(centroid.astype(np.float64), FLOAT_DIGITS).astype("<f8").tobytes()
-    return hashlib.sha256(data).hexdigest()[:16]
 
 
 def _quotes(sub: pd.DataFrame, emb: np.ndarray, centroid: np.ndarray, k: int, role: str

@@ -25,9 +25,9 @@ from pipeline.curation import (
     load_curation,
     unmatched_warnings,
 )
-from pipeline.fingerprint import keyword_similarity
+from pipeline.fingerprint import centroid_hash, keyword_similarity
 from pipeline.taxonomy import load_framework
-from pipeline.themes import ThemeResult, centroid_hash, describe_themes, themes_json
+from pipeline.themes import ThemeResult, describe_themes, themes_json
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "corpora" / "sample-round"

@@ -19,9 +19,10 @@ from pipeline.compare import RunThemes, diff_json, diff_runs, format_summary, lo
 from pipeline.compare.diff import config_changes
 from pipeline.compare.match import match_themes
 from pipeline.config import CompareConfig, Config, load_config
+from pipeline.fingerprint import centroid_hash
 from pipeline.rundir import CENTROIDS, DIFF, RunRecord
 from pipeline.source import InputError
-from pipeline.themes import ThemeResult, centroid_hash, write_theme_files
+from pipeline.themes import ThemeResult, write_theme_files
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "corpora" / "sample-round"

@@ -12,11 +12,11 @@ import pandas as pd
 import pytest
 
 from pipeline.config import Config, ConfigError, load_config
+from pipeline.fingerprint import centroid_hash
 from pipeline.rundir import CENTROIDS
 from pipeline.themes import (
     OUTLIER,
     ThemeResult,
-    centroid_hash,
     fit_themes,
     shorten,
     stable_ids,

@@ -14,12 +14,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from pipeline.atomic import write_atomic
 from pipeline.compare.diff import diff_json, diff_runs, format_summary
 from pipeline.compare.rounds import history
 from pipeline.compare.runs import RunThemes, load_run, run_in_progress
 from pipeline.compare.tracking import track
 from pipeline.config import Config
-from pipeline.rundir import DIFF, TRACKING, write_atomic
+from pipeline.rundir import DIFF, TRACKING
 
 
 def write_comparison(out: Path, current: RunThemes, compare_with: Path, cfg: Config

@@ -10,9 +10,9 @@ from typing import Any
 
 import numpy as np
 
+from pipeline.fingerprint import centroid_hash
 from pipeline.rundir import CENTROIDS, REPORT_HTML, RUN_JSON, THEMES
 from pipeline.source import InputError
-from pipeline.themes import centroid_hash
 
 RUN_HINT = "pass a run folder printed by `consult run` or `consult themes` (report.html's folder)"
 

@@ -19,11 +19,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from pipeline.atomic import write_atomic
 from pipeline.config import Config
 from pipeline.report.data import load_run
 from pipeline.report.labels import labels_for
 from pipeline.report.model import RunData
-from pipeline.rundir import REPORT_HTML, REPORT_MD, REPORT_XLSX, TRACKING_CHART, write_atomic
+from pipeline.rundir import REPORT_HTML, REPORT_MD, REPORT_XLSX, TRACKING_CHART
 
 OUTPUTS = {"html": REPORT_HTML, "md": REPORT_MD, "xlsx": REPORT_XLSX}
 

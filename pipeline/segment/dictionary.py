@@ -18,8 +18,8 @@ from pathlib import Path
 
 import jieba
 
+from pipeline.atomic import write_atomic
 from pipeline.config import SegmentConfig, config_hash, resolve_path
-from pipeline.rundir import write_atomic
 from pipeline.segment.conventions import Conventions
 
 # Bump when the derivation below changes what it writes, so old cache files are not reused.
