@@ -502,25 +502,15 @@ class _Groups:
             self.parent[self.find(i)] = root
 
 
-def apply_merges(result: Any, units: pd.DataFrame, embeddings: np.ndarray, cur: Curation,
-                 cfg: Config) -> dict[str, Any]:
-    """Merge the themes of each `merge:` entry in `result` (a themes.ThemeResult), in place.
-
-    The merged theme is described from scratch like any theme (centroid = unit-length mean of
-    its members' embeddings, quotes by `representative`, label, counts, fingerprint), with the
-    members' keywords pooled. Ids are then given by the themes stage's own rule (size, then
-    smallest unit id), so ids stay 0..n-1, id 0 the largest, and row i of the centroids is
-    theme i; the members' earlier ids, labels and fingerprints are kept in `merged_from`.
-    """
-    from pipeline.themes import OUTLIER, describe_themes, stable_ids
-
-    themes = result.themes
+def _match_merges(cur: Curation, themes: list[dict[str, Any]], groups: _Groups,
+                  default_min: float
+                  ) -> tuple[list[dict[str, Any]], list[dict[str, Any]],
+                             list[tuple[_Merge, list[int], dict[str, Any]]]]:
+    """Which themes each merge entry's keyword sets match (joined in `groups`): the matched
+    and unmatched report records, and (entry, theme ids, record) of each merge applied."""
     fps = [theme_fingerprint(t) for t in themes]
-    by_id = {int(t["id"]): t for t in themes}
-    groups = _Groups(list(by_id))
     matched: list[dict[str, Any]] = []
     unmatched: list[dict[str, Any]] = []
-    default_min = cfg.mapping.curation_min_similarity
     touched: list[tuple[_Merge, list[int], dict[str, Any]]] = []
     for m in cur.merges:
         threshold = m.entry.min_similarity if m.entry.min_similarity is not None \
@@ -550,6 +540,26 @@ def apply_merges(result: Any, units: pd.DataFrame, embeddings: np.ndarray, cur: 
         groups.union(ids)
         touched.append((m, ids, record))
         matched.append(record)
+    return matched, unmatched, touched
+
+
+def apply_merges(result: Any, units: pd.DataFrame, embeddings: np.ndarray, cur: Curation,
+                 cfg: Config) -> dict[str, Any]:
+    """Merge the themes of each `merge:` entry in `result` (a themes.ThemeResult), in place.
+
+    The merged theme is described from scratch like any theme (centroid = unit-length mean of
+    its members' embeddings, quotes by `representative`, label, counts, fingerprint), with the
+    members' keywords pooled. Ids are then given by the themes stage's own rule (size, then
+    smallest unit id), so ids stay 0..n-1, id 0 the largest, and row i of the centroids is
+    theme i; the members' earlier ids, labels and fingerprints are kept in `merged_from`.
+    """
+    from pipeline.themes import OUTLIER, describe_themes, stable_ids
+
+    themes = result.themes
+    by_id = {int(t["id"]): t for t in themes}
+    groups = _Groups(list(by_id))
+    matched, unmatched, touched = _match_merges(cur, themes, groups,
+                                                cfg.mapping.curation_min_similarity)
 
     members: dict[int, list[int]] = {}
     for tid in by_id:
