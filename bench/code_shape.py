@@ -68,6 +68,34 @@ def main() -> None:
         return (m, *best)
 
     deepest = max((chain(m) for m in mods), key=len)
+
+    # The same with a package's __init__ that only re-exports (no def/class) seen through:
+    # `a → pkg → pkg.mod` counts as `a → pkg.mod`, so packages are not charged a level.
+    def reexports_only(m: str) -> bool:
+        p = mods[m]
+        return p.name == "__init__.py" and not any(
+            isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)
+            for n in ast.parse(p.read_text(encoding="utf-8")).body)
+
+    def through(d: str, seen: frozenset[str] = frozenset()) -> set[str]:
+        if not reexports_only(d) or d in seen:
+            return {d}
+        return set().union(*(through(x, seen | {d}) for x in graph[d])) if graph[d] else set()
+
+    flat = {m: set().union(*(through(d) for d in ds)) - {m} if ds else set()
+            for m, ds in graph.items()}
+
+    @cache
+    def flat_chain(m: str, seen: frozenset[str] = frozenset()) -> tuple[str, ...]:
+        best: tuple[str, ...] = ()
+        for d in sorted(flat[m]):
+            if d not in seen:
+                c = flat_chain(d, seen | {m})
+                if len(c) > len(best):
+                    best = c
+        return (m, *best)
+
+    flat_deepest = max((flat_chain(m) for m in mods if not reexports_only(m)), key=len)
     sizes = sorted(((sum(1 for _ in p.open(encoding="utf-8")), m) for m, p in mods.items()),
                    reverse=True)
     funcs = []
@@ -78,6 +106,8 @@ def main() -> None:
     funcs.sort(reverse=True)
     print(f"modules: {len(mods)} (packages: {sum(p.name == '__init__.py' for p in mods.values())})")
     print(f"deepest import chain: {len(deepest)} levels: {' → '.join(deepest)}")
+    print(f"deepest chain, re-exporting packages seen through: {len(flat_deepest)} levels: "
+          f"{' → '.join(flat_deepest)}")
     print("largest modules (lines): " + ", ".join(f"{m} {n}" for n, m in sizes[:6]))
     print(f"modules over 500 lines: {sum(n > 500 for n, _ in sizes)}")
     print("largest functions (lines): " + ", ".join(f"{f} {n}" for n, f in funcs[:6]))

@@ -5,7 +5,7 @@ perl scorer) and speed for:
 
 - jieba's shipped (Simplified) dictionary, jieba's own cut: the published ~0.74 baseline;
 - a plain OpenCC s2t conversion of that dictionary, jieba's own cut: the ~0.81 baseline;
-- `jieba-default` and `traditional` (default) Segmenters from pipeline/segment.py;
+- `jieba-default` and `traditional` (default) Segmenters from pipeline/segment/;
 - with --ablations, the default Segmenter with one convention changed at a time.
 
 Every choice in `Conventions` was made on the first half of the test lines ("dev"); the

@@ -23,9 +23,9 @@ sys.path.insert(0, str(REPO / "tests"))
 from rounds import MEETINGS, mixed_round_files, roadshow_files  # noqa: E402
 
 from pipeline.config import load_config  # noqa: E402
-from pipeline.readers import read_document  # noqa: E402
-from pipeline.speakers import SessionSpeakers, infer_roles  # noqa: E402
-from pipeline.turns import cut_units, parse_turns  # noqa: E402
+from pipeline.ingest.readers import read_document  # noqa: E402
+from pipeline.ingest.speakers import SessionSpeakers, infer_roles  # noqa: E402
+from pipeline.ingest.turns import cut_units, parse_turns  # noqa: E402
 
 
 def chair_scores(files: list[Path], truth: dict[str, set[str]], show: bool = False

@@ -90,7 +90,7 @@ def _segment(args: argparse.Namespace) -> int:
     cfg = load_config(args.config, args.overrides)
     seg = get_segmenter(cfg.segment)
     if args.file:
-        from pipeline.readers import decode_text
+        from pipeline.ingest.decode import decode_text
 
         text, _ = decode_text(args.file, args.file.read_bytes())
         lines = text.split("\n")
@@ -108,11 +108,11 @@ def _eval(args: argparse.Namespace, cfg) -> int:
     if not args.file.is_file():
         raise InputError(args.file, "file not found", "give the path of a labelled file")
     if args.what == "clustering":
-        from pipeline.evaluate import eval_clustering
+        from pipeline.evaluate.clustering import eval_clustering
 
         result = eval_clustering(args.file, args.text_col, args.label_col, cfg, mode=args.baseline)
     elif args.what == "procedural":
-        from pipeline.eval_procedural import eval_procedural
+        from pipeline.evaluate.procedural import eval_procedural
 
         result = eval_procedural(args.file, cfg, errors=args.errors)
     else:
@@ -125,28 +125,30 @@ def _eval(args: argparse.Namespace, cfg) -> int:
 
 def _report(args: argparse.Namespace, cfg) -> int:
     from pipeline.report import render_report
+    from pipeline.rundir import CONFIG_YAML, RUN_JSON
 
     run_dir = args.run_dir
-    if not (run_dir / "run.json").is_file():
+    if not (run_dir / RUN_JSON).is_file():
         raise InputError(run_dir, "not a finished run folder (no run.json)",
                          "pass a folder printed by `consult run` or `consult themes`")
-    if not args.config and (run_dir / "config.yaml").is_file():
+    if not args.config and (run_dir / CONFIG_YAML).is_file():
         # The run's own config, with any --set on top (e.g. another report.language).
-        cfg = load_config(run_dir / "config.yaml", args.overrides)
+        cfg = load_config(run_dir / CONFIG_YAML, args.overrides)
     written = render_report(run_dir, cfg)
     print(written.get("html", run_dir))
     return 0
 
 
 def _diff(args: argparse.Namespace, cfg) -> int:
-    from pipeline.diff import DIFF_FILE, diff_json, diff_runs, format_summary, load_run
-    from pipeline.rundir import write_atomic
+    from pipeline.atomic import write_atomic
+    from pipeline.compare import diff_json, diff_runs, format_summary, load_run
+    from pipeline.rundir import DIFF
 
     a, b = load_run(args.run_a), load_run(args.run_b)
     diff = diff_runs(a, b, cfg)
-    out = args.out or b.run_dir / DIFF_FILE
+    out = args.out or b.run_dir / DIFF
     if out.is_dir():
-        out = out / DIFF_FILE
+        out = out / DIFF
     write_atomic(out, diff_json(diff))
     print(format_summary(diff), end="")
     print(out)
@@ -173,7 +175,7 @@ def main(argv: list[str] | None = None) -> int:
         from pipeline.runner import run
 
         if args.command == "run":
-            from pipeline.rounds import round_dirs
+            from pipeline.compare.rounds import round_dirs
             from pipeline.runner import run_rounds
 
             # One line per round; the last is the newest round's report.

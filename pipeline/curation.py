@@ -36,8 +36,11 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from pipeline.config import Config, ConfigError, resolve_path
+from pipeline.fingerprint import keyword_similarity, theme_fingerprint
 from pipeline.jsonio import to_json
 from pipeline.taxonomy import NONE_ID, Framework
+from pipeline.units import analysed_mask, analysed_units
+from pipeline.yamlerrors import yaml_problem
 
 # The reason written into units.excluded_reason for units an analyst excluded.
 EXCLUDED_REASON = "curation"
@@ -56,24 +59,7 @@ class CurationError(ConfigError):
     ConfigErrors as one line, so this reaches the analyst without a traceback)."""
 
 
-# --- matching themes by words ---------------------------------------------------------------
-
-
-def theme_fingerprint(theme: dict[str, Any]) -> list[str]:
-    """Words that identify a theme across runs: its fingerprint, else its keywords."""
-    fp = theme.get("fingerprint") or {}
-    words = fp.get("keywords") if isinstance(fp, dict) else None
-    if not words:
-        words = [k.get("word") if isinstance(k, dict) else k for k in theme.get("keywords") or []]
-    return [str(w).strip().lower() for w in words if w is not None and str(w).strip()]
-
-
-def keyword_similarity(a: Sequence[str], b: Sequence[str]) -> float:
-    """Overlap coefficient |A∩B| / min(|A|,|B|): a short, distinctive pin matches fully."""
-    sa, sb = set(a), set(b)
-    if not sa or not sb:
-        return 0.0
-    return len(sa & sb) / min(len(sa), len(sb))
+# --- entry keywords ------------------------------------------------------------------------
 
 
 def _keyword_list(v: Any) -> Any:
@@ -196,7 +182,9 @@ class ExcludeEntry(BaseModel):
 
 
 @dataclass
-class _Pin:
+class Pin:
+    """A theme entry as read: which themes it matches is decided by the mapping stage."""
+
     entry: CurationEntry
     source: str  # "file:line"
     order: int  # position over all files: on a tie, the later entry wins
@@ -221,14 +209,14 @@ class Curation:
     """Everything the curation files ask for, and what applying it did (`report`)."""
 
     files: list[str] = field(default_factory=list)
-    themes: list[_Pin] = field(default_factory=list)
+    themes: list[Pin] = field(default_factory=list)
     merges: list[_Merge] = field(default_factory=list)
     excludes: list[_Exclude] = field(default_factory=list)
     # Section -> what applying it did; filled by the stages as they run.
     report: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
-    def pins(self) -> list[_Pin]:
+    def pins(self) -> list[Pin]:
         return self.themes
 
     def report_doc(self) -> dict[str, Any]:
@@ -347,10 +335,8 @@ def load_curation(paths: Sequence[Path], fw: Framework) -> Curation:
         try:
             data = yaml.safe_load(text)
         except yaml.YAMLError as e:
-            mark = getattr(e, "problem_mark", None)
-            line = f":{mark.line + 1}" if mark else ""
-            raise CurationError(
-                f"{path}{line}: not valid YAML ({getattr(e, 'problem', e)})") from e
+            problem, line = yaml_problem(e)
+            raise CurationError(f"{path}{f':{line}' if line else ''}: {problem}") from e
         cur.files.append(str(path))
         if data is None:
             continue  # the shipped example is all comments
@@ -377,7 +363,7 @@ def load_curation(paths: Sequence[Path], fw: Framework) -> Curation:
                         raise f.fail((list_key, i, name), what,
                                      f"{name} {v!r} is not in the framework "
                                      f"({', '.join(sorted(ids))})")
-            cur.themes.append(_Pin(entry, f.where(list_key, i), order))
+            cur.themes.append(Pin(entry, f.where(list_key, i), order))
             order += 1
 
         for i, raw in enumerate(_list(f, data, "merge")):
@@ -443,8 +429,7 @@ def apply_exclusions(units: pd.DataFrame, cur: Curation) -> tuple[pd.DataFrame, 
     matches no unit of the round is reported, not an error: one file serves many rounds.
     """
     units = units.copy()
-    analysed = (units["analysed"].fillna(False).astype(bool) if "analysed" in units
-                else pd.Series(True, index=units.index))
+    analysed = analysed_mask(units)
     hit_any = pd.Series(False, index=units.index)
     matched: list[dict[str, Any]] = []
     unmatched: list[dict[str, Any]] = []
@@ -517,25 +502,15 @@ class _Groups:
             self.parent[self.find(i)] = root
 
 
-def apply_merges(result: Any, units: pd.DataFrame, embeddings: np.ndarray, cur: Curation,
-                 cfg: Config) -> dict[str, Any]:
-    """Merge the themes of each `merge:` entry in `result` (a themes.ThemeResult), in place.
-
-    The merged theme is described from scratch like any theme (centroid = unit-length mean of
-    its members' embeddings, quotes by `representative`, label, counts, fingerprint), with the
-    members' keywords pooled. Ids are then given by the themes stage's own rule (size, then
-    smallest unit id), so ids stay 0..n-1, id 0 the largest, and row i of the centroids is
-    theme i; the members' earlier ids, labels and fingerprints are kept in `merged_from`.
-    """
-    from pipeline.themes import OUTLIER, _describe, analysed_units, stable_ids
-
-    themes = result.themes
+def _match_merges(cur: Curation, themes: list[dict[str, Any]], groups: _Groups,
+                  default_min: float
+                  ) -> tuple[list[dict[str, Any]], list[dict[str, Any]],
+                             list[tuple[_Merge, list[int], dict[str, Any]]]]:
+    """Which themes each merge entry's keyword sets match (joined in `groups`): the matched
+    and unmatched report records, and (entry, theme ids, record) of each merge applied."""
     fps = [theme_fingerprint(t) for t in themes]
-    by_id = {int(t["id"]): t for t in themes}
-    groups = _Groups(list(by_id))
     matched: list[dict[str, Any]] = []
     unmatched: list[dict[str, Any]] = []
-    default_min = cfg.mapping.curation_min_similarity
     touched: list[tuple[_Merge, list[int], dict[str, Any]]] = []
     for m in cur.merges:
         threshold = m.entry.min_similarity if m.entry.min_similarity is not None \
@@ -565,6 +540,26 @@ def apply_merges(result: Any, units: pd.DataFrame, embeddings: np.ndarray, cur: 
         groups.union(ids)
         touched.append((m, ids, record))
         matched.append(record)
+    return matched, unmatched, touched
+
+
+def apply_merges(result: Any, units: pd.DataFrame, embeddings: np.ndarray, cur: Curation,
+                 cfg: Config) -> dict[str, Any]:
+    """Merge the themes of each `merge:` entry in `result` (a themes.ThemeResult), in place.
+
+    The merged theme is described from scratch like any theme (centroid = unit-length mean of
+    its members' embeddings, quotes by `representative`, label, counts, fingerprint), with the
+    members' keywords pooled. Ids are then given by the themes stage's own rule (size, then
+    smallest unit id), so ids stay 0..n-1, id 0 the largest, and row i of the centroids is
+    theme i; the members' earlier ids, labels and fingerprints are kept in `merged_from`.
+    """
+    from pipeline.themes import OUTLIER, describe_themes, stable_ids
+
+    themes = result.themes
+    by_id = {int(t["id"]): t for t in themes}
+    groups = _Groups(list(by_id))
+    matched, unmatched, touched = _match_merges(cur, themes, groups,
+                                                cfg.mapping.curation_min_similarity)
 
     members: dict[int, list[int]] = {}
     for tid in by_id:
@@ -592,7 +587,7 @@ def apply_merges(result: Any, units: pd.DataFrame, embeddings: np.ndarray, cur: 
         mem = [by_id[i] for i in ids]
         kw = _merged_keywords(mem, top_n)
         alone = np.where(np.isin(old, ids), 0, OUTLIER)
-        desc, cents = _describe(rows, emb, alone, {0: kw}, cfg.themes)
+        desc, cents = describe_themes(rows, emb, alone, {0: kw}, cfg.themes)
         theme = desc[0]
         theme["merged_from"] = [{"id": int(t["id"]), "label": t.get("label"),
                                  "size": int(t.get("size") or 0),
@@ -648,7 +643,7 @@ def apply_theme_curation(themes: list[dict[str, Any]], cur: Curation, fw: Framew
     matched: list[dict[str, Any]] = []
     unmatched: list[dict[str, Any]] = []
     conflicts: list[dict[str, Any]] = []
-    per_theme: dict[int, list[tuple[float, _Pin]]] = {}
+    per_theme: dict[int, list[tuple[float, Pin]]] = {}
     fps = [theme_fingerprint(t) for t in themes]
     for pin in cur.themes:
         threshold = pin.entry.min_similarity if pin.entry.min_similarity is not None \
@@ -675,7 +670,7 @@ def apply_theme_curation(themes: list[dict[str, Any]], cur: Curation, fw: Framew
     for i, hits in per_theme.items():
         t = themes[i]
         ordered = sorted(hits, key=lambda h: (h[0], h[1].order))  # strongest last
-        winners: dict[str, tuple[Any, _Pin]] = {}
+        winners: dict[str, tuple[Any, Pin]] = {}
         for _, pin in ordered:
             for name, value in pin.entry.actions().items():
                 prev = winners.get(name)
@@ -699,7 +694,7 @@ def apply_theme_curation(themes: list[dict[str, Any]], cur: Curation, fw: Framew
             "unmatched": unmatched, "conflicts": conflicts}
 
 
-def _set_fields(t: dict[str, Any], values: dict[str, Any], fw: Framework, best: _Pin) -> None:
+def _set_fields(t: dict[str, Any], values: dict[str, Any], fw: Framework, best: Pin) -> None:
     if "key_area" in values:
         area = values["key_area"]
         t["key_area"] = area

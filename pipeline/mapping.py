@@ -43,13 +43,11 @@ from pipeline.curation import (  # noqa: F401  (re-exported: mapping was their f
     Curation,
     CurationEntry,
     CurationError,
-    _Pin,
     apply_theme_curation,
     curation_paths,
-    keyword_similarity,
     load_curation,
-    theme_fingerprint,
 )
+from pipeline.fingerprint import keyword_similarity, theme_fingerprint
 from pipeline.jsonio import plain, to_json
 from pipeline.taxonomy import NONE_ID, Area, Framework, load_framework
 

@@ -28,7 +28,6 @@ Everything is a small pure function of tables; orderings are deterministic so th
 from __future__ import annotations
 
 import json
-import math
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
@@ -39,8 +38,12 @@ import numpy as np
 import pandas as pd
 
 from pipeline.config import ParticipationConfig
+from pipeline.units import analysed_mask, best_theme_per_unit
+from pipeline.values import is_missing
 
 OUTLIER = -1
+# Why an organisation is flagged: present in more than `max_sessions` sessions.
+REASON_MAX_SESSIONS = "max_sessions"
 SESSION_COLUMNS = ["session_id", "session_type", "session_location", "session_date"]
 LONG_COLUMNS = [*SESSION_COLUMNS, "organisation"]
 # Preferred first: `organisations:` lists hosts and agencies too, `participants:` only guests.
@@ -93,15 +96,9 @@ class CollaborationMap:
 # --- names --------------------------------------------------------------------------------
 
 
-def _missing(v: Any) -> bool:
-    if v is None or v is pd.NA or v is pd.NaT:
-        return True
-    return isinstance(v, float) and math.isnan(v)
-
-
 def parse_names(value: Any) -> list[str]:
     """Names from a list, a JSON list or a "、"-joined string; stripped, de-duplicated."""
-    if _missing(value):
+    if is_missing(value):
         return []
     if isinstance(value, np.ndarray):
         value = value.tolist()
@@ -122,7 +119,7 @@ def parse_names(value: Any) -> list[str]:
         items = [value]
     out: list[str] = []
     for item in items:
-        if _missing(item):
+        if is_missing(item):
             continue
         name = str(item).strip()
         if name and name not in out:
@@ -137,14 +134,14 @@ def _first(g: pd.DataFrame, col: str) -> Any:
     if col not in g:
         return None
     for v in g[col]:
-        if not _missing(v) and not (isinstance(v, str) and not v.strip()):
+        if not is_missing(v) and not (isinstance(v, str) and not v.strip()):
             return v
     return None
 
 
 def _session_key(row: Mapping[str, Any]) -> tuple[bool, str, str]:
     date = row.get("session_date")
-    return (_missing(date), "" if _missing(date) else str(date), str(row["session_id"]))
+    return (is_missing(date), "" if is_missing(date) else str(date), str(row["session_id"]))
 
 
 def _session_rows(units: pd.DataFrame) -> list[dict[str, Any]]:
@@ -163,11 +160,7 @@ def _session_rows(units: pd.DataFrame) -> list[dict[str, Any]]:
             if names:
                 row["orgs"], row["org_source"] = names, col.removeprefix("session_")
                 break
-        if "analysed" in g:
-            row["analysed_units"] = int(g["analysed"].fillna(False).astype(bool).sum())
-        else:
-            # No exclusion column: every unit counts as analysed.
-            row["analysed_units"] = len(g)
+        row["analysed_units"] = int(analysed_mask(g).sum())
         rows.append(row)
     return sorted(rows, key=_session_key)
 
@@ -211,12 +204,9 @@ def _unit_theme(unit_themes: pd.DataFrame | None) -> dict[str, Any]:
         unit_themes.columns
     ):
         return {}
-    ut = unit_themes
-    if "probability" in ut and ut["unit_id"].duplicated().any():
-        ut = ut.sort_values("probability", ascending=False, kind="stable")
-    ut = ut.drop_duplicates("unit_id")
+    ut = best_theme_per_unit(unit_themes)
     return {str(u): _theme_id(t) for u, t in zip(ut["unit_id"], ut["theme_id"], strict=True)
-            if not _missing(t)}
+            if not is_missing(t)}
 
 
 # --- direct attribution -------------------------------------------------------------------
@@ -314,85 +304,19 @@ def collaboration_map(
     if not attended:
         return _empty_map(sessions, cfg, min_shared, theme_cols)
     orgs = sorted(attended, key=lambda o: (-len(attended[o]), first_pos[o]))
-    rank = {o: i for i, o in enumerate(orgs)}
     sids = [s["session_id"] for s in srows]
 
-    # Analysed, themed units per session (presence attribution needs only session counts).
-    analysed = units
-    if "analysed" in units:
-        analysed = units[units["analysed"].fillna(False).astype(bool)]
-    per_session: dict[str, Counter[Any]] = {sid: Counter() for sid in sids}
-    if "unit_id" in analysed:
-        for uid, sid in zip(analysed["unit_id"], analysed["session_id"], strict=True):
-            tid = unit_theme.get(str(uid))
-            if tid is not None and str(sid) in per_session:
-                per_session[str(sid)][tid] += 1
-
+    analysed = units[analysed_mask(units)]
+    per_session = _themes_per_session(analysed, sids, unit_theme)
     listed = {s["session_id"]: set(s["orgs"]) for s in srows}
-    direct_rows = _direct(analysed, orgs)
-    direct_units: dict[str, set[str]] = {o: set() for o in orgs}
-    direct_themes: dict[str, Counter[Any]] = {o: Counter() for o in orgs}
-    unlisted: Counter[tuple[str, str, str]] = Counter()
-    for uid, sid, org, src in direct_rows:
-        if org not in listed.get(sid, set()):
-            unlisted[(sid, org, src)] += 1
-            continue
-        if uid in direct_units[org]:
-            continue
-        direct_units[org].add(uid)
-        tid = unit_theme.get(uid)
-        if tid is not None:
-            direct_themes[org][tid] += 1
+    direct_units, direct_themes, unlisted = _direct_attribution(analysed, orgs, listed,
+                                                                unit_theme)
 
-    presence = np.zeros((len(orgs), len(sids)), dtype=int)
-    theme_counts = np.zeros((len(orgs), len(theme_cols)), dtype=int)
-    direct_counts = np.zeros_like(theme_counts)
-    col_of = {t: j for j, t in enumerate(theme_cols)}
     organisers = {o.strip() for o in cfg.organisers}
-    summary, flagged = [], []
-    for i, org in enumerate(orgs):
-        mine = [srows[si] for si in attended[org]]
-        presence[i, attended[org]] = 1
-        counts: Counter[Any] = Counter()
-        for s in mine:
-            counts.update(per_session[s["session_id"]])
-        for tid, n in counts.items():
-            theme_counts[i, col_of[tid]] = n
-        for tid, n in direct_themes[org].items():
-            direct_counts[i, col_of[tid]] = n
-        top = sorted(counts.items(), key=lambda kv: (-kv[1], str(kv[0])))[:top_n]
-        is_organiser = org in organisers
-        n_sessions = len(mine)
-        is_flagged = not is_organiser and n_sessions > cfg.max_sessions
-        if is_flagged:
-            flagged.append(org)
-        summary.append({
-            "organisation": org,
-            "sessions": n_sessions,
-            "session_ids": [s["session_id"] for s in mine],
-            "session_types": _unique(s["session_type"] for s in mine),
-            "locations": _unique(s["session_location"] for s in mine),
-            "analysed_units": sum(s["analysed_units"] for s in mine),
-            "direct_units": len(direct_units[org]),
-            "top_themes": [{"theme_id": tid, "label": labels.get(tid), "units": n,
-                            "direct_units": direct_themes[org][tid]} for tid, n in top],
-            "organiser": is_organiser,
-            "flagged": is_flagged,
-            "reason": f"出席 {n_sessions} 場（上限 {cfg.max_sessions}）" if is_flagged else None,
-        })
-
-    pairs = []
-    for a in range(len(orgs)):
-        for b in range(a + 1, len(orgs)):
-            shared = np.flatnonzero(presence[a] & presence[b])
-            if len(shared) >= min_shared:
-                pairs.append({
-                    "org_a": orgs[a], "org_b": orgs[b], "sessions": len(shared),
-                    "session_ids": [sids[j] for j in shared],
-                    "organiser": orgs[a] in organisers or orgs[b] in organisers,
-                })
-    pairs.sort(key=lambda p: (-p["sessions"], rank[p["org_a"]], rank[p["org_b"]]))
-
+    presence, theme_counts, direct_counts, summary, flagged = _per_organisation(
+        orgs, attended, srows, per_session, (direct_units, direct_themes), theme_cols, labels,
+        organisers, cfg.max_sessions, top_n)
+    pairs = _pairs(orgs, presence, sids, organisers, min_shared)
     session_order = {sid: i for i, sid in enumerate(sids)}
     unlisted_rows = sorted(
         ({"session_id": sid, "organisation": org, "source": src, "units": n}
@@ -414,10 +338,114 @@ def collaboration_map(
     )
 
 
+def _per_organisation(orgs: list[str], attended: dict[str, list[int]],
+                      srows: list[dict[str, Any]], per_session: dict[str, Counter[Any]],
+                      direct: tuple[dict[str, set[str]], dict[str, Counter[Any]]],
+                      theme_cols: list[Any], labels: dict[Any, Any], organisers: set[str],
+                      max_sessions: int, top_n: int
+                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[dict[str, Any]],
+                                 list[str]]:
+    """Presence (organisations × sessions), theme counts by presence and direct, one summary
+    row per organisation (SUMMARY_COLUMNS) and the organisations flagged, in order."""
+    direct_units, direct_themes = direct
+    presence = np.zeros((len(orgs), len(srows)), dtype=int)
+    theme_counts = np.zeros((len(orgs), len(theme_cols)), dtype=int)
+    direct_counts = np.zeros_like(theme_counts)
+    col_of = {t: j for j, t in enumerate(theme_cols)}
+    summary, flagged = [], []
+    for i, org in enumerate(orgs):
+        mine = [srows[si] for si in attended[org]]
+        presence[i, attended[org]] = 1
+        counts: Counter[Any] = Counter()
+        for s in mine:
+            counts.update(per_session[s["session_id"]])
+        for tid, n in counts.items():
+            theme_counts[i, col_of[tid]] = n
+        for tid, n in direct_themes[org].items():
+            direct_counts[i, col_of[tid]] = n
+        top = sorted(counts.items(), key=lambda kv: (-kv[1], str(kv[0])))[:top_n]
+        is_organiser = org in organisers
+        n_sessions = len(mine)
+        is_flagged = not is_organiser and n_sessions > max_sessions
+        if is_flagged:
+            flagged.append(org)
+        summary.append({
+            "organisation": org,
+            "sessions": n_sessions,
+            "session_ids": [s["session_id"] for s in mine],
+            "session_types": _unique(s["session_type"] for s in mine),
+            "locations": _unique(s["session_location"] for s in mine),
+            "analysed_units": sum(s["analysed_units"] for s in mine),
+            "direct_units": len(direct_units[org]),
+            "top_themes": [{"theme_id": tid, "label": labels.get(tid), "units": n,
+                            "direct_units": direct_themes[org][tid]} for tid, n in top],
+            "organiser": is_organiser,
+            "flagged": is_flagged,
+            # A code: the report words it (report/labels: reason_max_sessions).
+            "reason": REASON_MAX_SESSIONS if is_flagged else None,
+        })
+
+    return presence, theme_counts, direct_counts, summary, flagged
+
+
+def _themes_per_session(analysed: pd.DataFrame, sids: list[str], unit_theme: dict[str, Any]
+                        ) -> dict[str, Counter[Any]]:
+    """Analysed, themed units per session (presence attribution needs only these counts)."""
+    per_session: dict[str, Counter[Any]] = {sid: Counter() for sid in sids}
+    if "unit_id" in analysed:
+        for uid, sid in zip(analysed["unit_id"], analysed["session_id"], strict=True):
+            tid = unit_theme.get(str(uid))
+            if tid is not None and str(sid) in per_session:
+                per_session[str(sid)][tid] += 1
+    return per_session
+
+
+def _direct_attribution(analysed: pd.DataFrame, orgs: list[str], listed: dict[str, set[str]],
+                        unit_theme: dict[str, Any]
+                        ) -> tuple[dict[str, set[str]], dict[str, Counter[Any]],
+                                   Counter[tuple[str, str, str]]]:
+    """Units each organisation raised itself (speaker label / unit organisation column), their
+    themes, and (session, organisation, source) -> units naming an organisation that the
+    session's manifest does not list (not counted as presence)."""
+    direct_units: dict[str, set[str]] = {o: set() for o in orgs}
+    direct_themes: dict[str, Counter[Any]] = {o: Counter() for o in orgs}
+    unlisted: Counter[tuple[str, str, str]] = Counter()
+    for uid, sid, org, src in _direct(analysed, orgs):
+        if org not in listed.get(sid, set()):
+            unlisted[(sid, org, src)] += 1
+            continue
+        if uid in direct_units[org]:
+            continue
+        direct_units[org].add(uid)
+        tid = unit_theme.get(uid)
+        if tid is not None:
+            direct_themes[org][tid] += 1
+    return direct_units, direct_themes, unlisted
+
+
+def _pairs(orgs: list[str], presence: np.ndarray, sids: list[str], organisers: set[str],
+           min_shared: int) -> list[dict[str, Any]]:
+    """Co-attendance edges: pairs in at least `min_shared` sessions together, most first,
+    then in organisation order."""
+    rank = {o: i for i, o in enumerate(orgs)}
+    pairs = []
+    for a in range(len(orgs)):
+        for b in range(a + 1, len(orgs)):
+            shared = np.flatnonzero(presence[a] & presence[b])
+            if len(shared) >= min_shared:
+                pairs.append({
+                    "org_a": orgs[a], "org_b": orgs[b], "sessions": len(shared),
+                    "session_ids": [sids[j] for j in shared],
+                    "organiser": orgs[a] in organisers or orgs[b] in organisers,
+                })
+    pairs.sort(key=lambda p: (-p["sessions"], rank[p["org_a"]], rank[p["org_b"]]))
+    return pairs
+
+
 def _objects(df: pd.DataFrame, cols: list[str]) -> pd.DataFrame:
     # pandas infers a string dtype that turns None into NaN; keep None for "no reason".
     for c in cols:
-        df[c] = pd.Series([None if _missing(v) else v for v in df[c]], index=df.index,
+        df[c] = pd.Series([None if is_missing(v) else v for v in df[c]], index=df.index,
                           dtype=object)
     return df
 
@@ -445,7 +473,7 @@ def _plain(v: Any) -> Any:
         return int(v)
     if isinstance(v, np.floating):
         return float(v)
-    if _missing(v):
+    if is_missing(v):
         return None
     return v
 

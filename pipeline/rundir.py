@@ -1,7 +1,8 @@
 """Run folders: built in a hidden temp folder, renamed into place only when complete.
 
 An interrupted or failed run leaves at most a `.tmp-*` folder, never a folder that looks
-like a finished run. `run.json` is the provenance record of every run.
+like a finished run. `run.json` is the provenance record of every run. Every file name a
+run folder may hold is defined here once; every file is written with atomic.write_atomic.
 """
 
 from __future__ import annotations
@@ -19,9 +20,33 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from pipeline.atomic import write_atomic
 from pipeline.config import Config
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+# The files of a run folder (docs/architecture.md says which stage writes which).
+RUN_JSON = "run.json"
+CONFIG_YAML = "config.yaml"
+UNITS = "units.parquet"
+INGEST_SUMMARY = "ingest_summary.json"
+SPEAKERS = "speakers.json"
+THEMES = "themes.json"
+UNIT_THEMES = "unit_themes.parquet"
+CENTROIDS = "theme_centroids.npy"
+UNIT_AREAS = "unit_areas.parquet"
+STRATEGY_MATRIX = "strategy_matrix.csv"
+AREA_SUMMARY = "area_summary.json"
+CURATION_REPORT = "curation_report.json"
+DIFF = "diff.json"
+TRACKING = "tracking.json"
+TRACKING_CHART = "theme_tracking.svg"
+REPORT_HTML = "report.html"
+REPORT_MD = "report.md"
+REPORT_XLSX = "themes.xlsx"
 
 TRACKED_PACKAGES = (
     "consult-pipeline", "numpy", "pandas", "pyarrow", "pydantic", "jieba",
@@ -103,7 +128,7 @@ class RunDir:
 
     def commit(self, record: RunRecord) -> Path:
         record.finished = datetime.now(UTC).isoformat(timespec="seconds")
-        write_atomic(self.path / "run.json", record.to_json())
+        write_atomic(self.path / RUN_JSON, record.to_json())
         os.replace(self.path, self.final)
         return self.final
 
@@ -111,19 +136,8 @@ class RunDir:
         shutil.rmtree(self.path, ignore_errors=True)
 
 
-def write_atomic(path: Path, text: str | bytes) -> None:
-    """Write via a temp file in the same folder and rename, so readers never see half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(text.encode("utf-8") if isinstance(text, str) else text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+def write_parquet(df: pd.DataFrame, path: Path) -> None:
+    write_atomic(path, lambda fh: df.to_parquet(fh, index=False))
 
 
 def finished_runs(reports_root: Path, round_name: str) -> list[Path]:
@@ -131,5 +145,5 @@ def finished_runs(reports_root: Path, round_name: str) -> list[Path]:
     base = reports_root / round_name
     if not base.is_dir():
         return []
-    return sorted(p for p in base.iterdir() if p.is_dir() and (p / "run.json").exists()
+    return sorted(p for p in base.iterdir() if p.is_dir() and (p / RUN_JSON).exists()
                   and not p.name.startswith("."))

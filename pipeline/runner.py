@@ -1,5 +1,8 @@
 """The pipeline as a list of named stages, each reading and adding tables in a shared context.
 
+Each stage declares the tables it requires and provides (`Stage`); a command's stage list is
+checked before anything runs, so a stage can never run without its inputs.
+
 A run is built in a temporary folder and renamed into `reports/<round>/<run-id>/` only when
 every stage succeeded, with `run.json` recording config, inputs, timings and counts.
 """
@@ -13,12 +16,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-
+from pipeline import rundir
+from pipeline.atomic import write_atomic
 from pipeline.config import Config, resolve_path
 from pipeline.ingest import check_unit_ids, ingest_round
 from pipeline.progress import Progress
-from pipeline.rundir import RunDir, RunRecord, make_run_id, write_atomic
+from pipeline.rundir import RunDir, RunRecord, make_run_id, write_parquet
+from pipeline.units import analysed_mask
 
 if TYPE_CHECKING:
     from pipeline.curation import Curation
@@ -33,9 +37,17 @@ class Context:
     progress: Progress
     tables: dict[str, Any] = field(default_factory=dict)
     compare_with: Path | None = None  # an earlier finished run folder
+    final: Path | None = None  # where the run folder will be once committed
 
 
-Stage = Callable[[Context, dict[str, Any]], None]
+@dataclass(frozen=True)
+class Stage:
+    """A step of the pipeline: `run(ctx, counts)` reads `requires` from ctx.tables and adds
+    `provides` to it (counts go to run.json)."""
+
+    run: Callable[[Context, dict[str, Any]], None]
+    requires: tuple[str, ...] = ()
+    provides: tuple[str, ...] = ()
 
 
 def _curation(ctx: Context) -> Curation:
@@ -57,7 +69,7 @@ def _curation_applied(ctx: Context, section: str, report: dict[str, Any]) -> Non
     cur.report[section] = report
     for line in unmatched_warnings(section, report):
         ctx.progress.say(f"warning: {line}")
-    write_atomic(ctx.out / "curation_report.json", cur.report_json())
+    write_atomic(ctx.out / rundir.CURATION_REPORT, cur.report_json())
 
 
 def stage_ingest(ctx: Context, counts: dict[str, Any]) -> None:
@@ -72,13 +84,13 @@ def stage_ingest(ctx: Context, counts: dict[str, Any]) -> None:
     # themes, mapping, the report's exclusion counts) sees them like ingest's own.
     units, excluded = apply_exclusions(res.units, cur)
     if excluded["units_excluded"]:
-        res.summary["units_analysed"] = int(units["analysed"].sum())
+        res.summary["units_analysed"] = int(analysed_mask(units).sum())
         res.summary["units_excluded"] = dict(Counter(units["excluded_reason"].dropna()))
     ctx.tables["units"] = units
-    write_parquet(units, ctx.out / "units.parquet")
-    write_atomic(ctx.out / "ingest_summary.json",
+    write_parquet(units, ctx.out / rundir.UNITS)
+    write_atomic(ctx.out / rundir.INGEST_SUMMARY,
                  json.dumps(res.summary, ensure_ascii=False, indent=2))
-    write_atomic(ctx.out / "speakers.json",
+    write_atomic(ctx.out / rundir.SPEAKERS,
                  json.dumps({"speakers": res.speakers}, ensure_ascii=False, indent=2))
     _curation_applied(ctx, "exclude", excluded)
     counts.update(res.summary)
@@ -88,7 +100,7 @@ def stage_embed(ctx: Context, counts: dict[str, Any]) -> None:
     from pipeline.embed import embed_texts
 
     units = ctx.tables["units"]
-    texts = units.loc[units["analysed"], "text"].tolist()
+    texts = units.loc[analysed_mask(units), "text"].tolist()
     emb, stats = embed_texts(texts, ctx.cfg.embed, ctx.cfg.segment, kind="query",
                              progress=not ctx.progress.quiet)
     ctx.tables["embeddings"] = emb
@@ -122,15 +134,16 @@ def stage_mapping(ctx: Context, counts: dict[str, Any]) -> None:
 
     units, result = ctx.tables["units"], ctx.tables["themes"]
     unit_areas = mapping.score_units(units, ctx.cfg)
-    write_parquet(unit_areas, ctx.out / "unit_areas.parquet")
+    ctx.tables["unit_areas"] = unit_areas
+    write_parquet(unit_areas, ctx.out / rundir.UNIT_AREAS)
     themes, curation = mapping.map_themes(
         result.themes, result.unit_themes, unit_areas, ctx.cfg, curation=_curation(ctx))
     result.themes = themes
-    write_atomic(ctx.out / "themes.json", themes_json(result, _themes_meta(ctx)))
+    write_atomic(ctx.out / rundir.THEMES, themes_json(result, _themes_meta(ctx)))
     matrix = mapping.strategy_matrix(themes, result.unit_themes, unit_areas, ctx.cfg)
-    write_atomic(ctx.out / "strategy_matrix.csv", matrix.to_csv())
+    write_atomic(ctx.out / rundir.STRATEGY_MATRIX, matrix.to_csv())
     summary = mapping.area_summary(themes, result.unit_themes, unit_areas, units, ctx.cfg)
-    write_atomic(ctx.out / "area_summary.json", mapping.to_json(summary))
+    write_atomic(ctx.out / rundir.AREA_SUMMARY, mapping.to_json(summary))
     curation.pop("files", None)
     _curation_applied(ctx, "themes", curation)
     counts.update({"units_scored": int(unit_areas["unit_id"].nunique()),
@@ -153,20 +166,26 @@ def stage_compare(ctx: Context, counts: dict[str, Any]) -> None:
     if ctx.compare_with is None:
         counts["compared_with"] = None
         return
-    from pipeline.tracking import write_comparison
+    from pipeline.compare import run_in_progress, write_comparison
+    from pipeline.themes import themes_json
 
-    # The comparison reads this run like any finished one; run.json is rewritten on commit.
-    write_atomic(ctx.out / "run.json", ctx.record.to_json())
-    counts.update(write_comparison(ctx.out, ctx.compare_with, ctx.cfg))
+    # This run as the comparison sees a finished one, from the tables in memory: the same
+    # themes.json document (rounded as written) and centroids, named by its final folder.
+    result = ctx.tables["themes"]
+    current = run_in_progress(ctx.final or ctx.out, json.loads(ctx.record.to_json()),
+                              json.loads(themes_json(result, _themes_meta(ctx))),
+                              result.centroids)
+    counts.update(write_comparison(ctx.out, current, ctx.compare_with, ctx.cfg))
 
 
 STAGES: dict[str, Stage] = {
-    "ingest": stage_ingest,
-    "embed": stage_embed,
-    "themes": stage_themes,
-    "mapping": stage_mapping,
-    "compare": stage_compare,
-    "report": stage_report,
+    "ingest": Stage(stage_ingest, provides=("units",)),
+    "embed": Stage(stage_embed, requires=("units",), provides=("embeddings",)),
+    "themes": Stage(stage_themes, requires=("units", "embeddings"), provides=("themes",)),
+    "mapping": Stage(stage_mapping, requires=("units", "themes"), provides=("unit_areas",)),
+    "compare": Stage(stage_compare, requires=("themes",)),
+    # The report reads the run folder (so `consult report` re-renders any finished run).
+    "report": Stage(stage_report, requires=("units",)),
 }
 
 COMMANDS: dict[str, list[str]] = {
@@ -176,10 +195,15 @@ COMMANDS: dict[str, list[str]] = {
 }
 
 
-def write_parquet(df: pd.DataFrame, path: Path) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    df.to_parquet(tmp, index=False)
-    tmp.replace(path)
+def check_stages(command: str) -> None:
+    """Every stage of `command` finds the tables it requires provided by a stage before it."""
+    have: set[str] = set()
+    for name in COMMANDS[command]:
+        missing = [t for t in STAGES[name].requires if t not in have]
+        if missing:
+            raise RuntimeError(f"`{command}`: stage {name} requires {', '.join(missing)}, "
+                               "which no earlier stage provides")
+        have.update(STAGES[name].provides)
 
 
 def round_name_of(round_dir: Path, cfg: Config) -> str:
@@ -200,7 +224,7 @@ def round_name_of(round_dir: Path, cfg: Config) -> str:
 
 def compare_target(round_dir: Path, name: str, cfg: Config, root: Path) -> Path | None:
     """The run named by `report.compare_with`: a run folder, or `previous` (see rounds.py)."""
-    from pipeline import rounds
+    from pipeline.compare import rounds
 
     value = cfg.report.compare_with
     if not value:
@@ -216,6 +240,7 @@ def run(command: str, round_dir: Path, cfg: Config, out_root: Path | None = None
 
     `compare_with` (an earlier run folder) overrides `report.compare_with`.
     """
+    check_stages(command)
     round_dir = Path(round_dir)
     root = Path(out_root) if out_root else resolve_path(cfg.run.reports_root)
     name = round_name_of(round_dir, cfg)
@@ -231,16 +256,21 @@ def run(command: str, round_dir: Path, cfg: Config, out_root: Path | None = None
     if command == "run" and compare_with is None and cfg.report.compare_with == "previous":
         progress.say(f"note: report.compare_with=previous: no finished run of an earlier round "
                      f"under {root}; this run is not compared")
-    ctx = Context(cfg, round_dir, rd.path, record, progress, compare_with=compare_with)
+    ctx = Context(cfg, round_dir, rd.path, record, progress, compare_with=compare_with,
+                  final=rd.final)
     try:
         import yaml
 
-        write_atomic(rd.path / "config.yaml",
+        write_atomic(rd.path / rundir.CONFIG_YAML,
                      yaml.safe_dump(cfg.to_dict(), allow_unicode=True, sort_keys=False))
         for stage_name in COMMANDS[command]:
             progress.say(f"[{stage_name}]")
+            stage = STAGES[stage_name]
             with record.stage(stage_name) as counts:
-                STAGES[stage_name](ctx, counts)
+                stage.run(ctx, counts)
+            missing = [t for t in stage.provides if t not in ctx.tables]
+            if missing:
+                raise RuntimeError(f"stage {stage_name} did not provide {', '.join(missing)}")
             if "units" in ctx.tables:
                 check_unit_ids(ctx.tables["units"], stage_name)
         final = rd.commit(record)
@@ -248,7 +278,7 @@ def run(command: str, round_dir: Path, cfg: Config, out_root: Path | None = None
         rd.abort()
         raise
     progress.say(f"done: {final}")
-    return final / "report.html" if command == "run" else final
+    return final / rundir.REPORT_HTML if command == "run" else final
 
 
 def run_rounds(command: str, round_dirs: list[Path], cfg: Config,

@@ -19,7 +19,6 @@ themes.json, byte for byte (docs/themes_schema.md).
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import math
@@ -34,9 +33,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from pipeline.atomic import Writer, write_atomic
 from pipeline.config import Config, SegmentConfig, ThemesConfig
+from pipeline.fingerprint import centroid_hash
+from pipeline.ingest.redact import placeholder_pattern
 from pipeline.jsonio import plain
-from pipeline.redact import placeholder_pattern
+from pipeline.rundir import CENTROIDS, THEMES, UNIT_THEMES
+from pipeline.units import analysed_units
+from pipeline.values import is_missing
 
 OUTLIER = -1
 SCHEMA_VERSION = 1
@@ -46,7 +50,6 @@ QUOTE_COLUMNS = ("unit_id", "text", "session_id", "speaker", "file", "line_start
 # Shown for a missing metadata value, in the language of the report.
 MISSING = "未註明"
 FLOAT_DIGITS = 6
-CENTROIDS_FILE = "theme_centroids.npy"
 
 # Theme id -> [(word, weight)], best first.
 Keywords = dict[int, list[tuple[str, float]]]
@@ -255,13 +258,6 @@ def _representation(tc: ThemesConfig, seed: int) -> Any:
 # --- fitting -------------------------------------------------------------------------------
 
 
-def analysed_units(units: pd.DataFrame) -> pd.DataFrame:
-    """The rows that are clustered, in table order: the rows the embeddings belong to."""
-    if "analysed" not in units:
-        return units.reset_index(drop=True)
-    return units[units["analysed"].fillna(False).astype(bool)].reset_index(drop=True)
-
-
 def fit_themes(units: pd.DataFrame, embeddings: np.ndarray, cfg: Config) -> ThemeResult:
     """Cluster the analysed units into themes.
 
@@ -293,7 +289,7 @@ def fit_themes(units: pd.DataFrame, embeddings: np.ndarray, cfg: Config) -> Them
     ids = stable_ids(labels, unit_ids)
     labels = np.array([ids.get(int(t), OUTLIER) for t in labels], dtype=np.int64)
     keywords = {ids[t]: kw for t, kw in keywords.items() if t in ids}
-    themes, centroids = _describe(rows, emb, labels, keywords, tc)
+    themes, centroids = describe_themes(rows, emb, labels, keywords, tc)
     n_out = int((labels == OUTLIER).sum())
     stats.update(n_themes=len(themes), n_outliers=n_out,
                  outlier_share=n_out / n if n else 0.0)
@@ -395,7 +391,7 @@ def stable_ids(labels: np.ndarray, unit_ids: list[str]) -> dict[int, int]:
 
 
 def _value(v: Any) -> str:
-    if v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NA:
+    if is_missing(v):
         return MISSING
     s = str(v).strip()
     return s or MISSING
@@ -472,12 +468,6 @@ def courtesy_check(themes: list[dict[str, Any]], tc: ThemesConfig) -> dict[str, 
     return {"themes": hits, "units": size, "share": size / total}
 
 
-def centroid_hash(centroid: np.ndarray) -> str:
-    # Rounded first: the hash identifies the theme's position, not float noise.
-    data = np.round(centroid.astype(np.float64), FLOAT_DIGITS).astype("<f8").tobytes()
-    return hashlib.sha256(data).hexdigest()[:16]
-
-
 def _quotes(sub: pd.DataFrame, emb: np.ndarray, centroid: np.ndarray, k: int, role: str
             ) -> list[dict[str, Any]]:
     """The k units of `role` closest to the theme's centroid, as quote records."""
@@ -490,8 +480,12 @@ def _quotes(sub: pd.DataFrame, emb: np.ndarray, centroid: np.ndarray, k: int, ro
             for i in picks]
 
 
-def _describe(rows: pd.DataFrame, emb: np.ndarray, labels: np.ndarray, keywords: Keywords,
-              tc: ThemesConfig) -> tuple[list[dict[str, Any]], np.ndarray]:
+def describe_themes(rows: pd.DataFrame, emb: np.ndarray, labels: np.ndarray,
+                    keywords: Keywords, tc: ThemesConfig
+                    ) -> tuple[list[dict[str, Any]], np.ndarray]:
+    """Each theme of `labels` (ids 0..n-1 over `rows`) described as in themes.json (label,
+    keywords, size, counts, quotes, fingerprint), and its unit-length centroid; curation's
+    merges describe a merged theme the same way."""
     n = len(rows)
     n_themes = int(labels.max()) + 1 if n and labels.max() >= 0 else 0
     centroids = np.zeros((n_themes, emb.shape[1] if emb.ndim == 2 else 0), np.float32)
@@ -551,23 +545,13 @@ def themes_json(result: ThemeResult, meta: dict[str, Any]) -> str:
 
 
 def write_theme_files(result: ThemeResult, meta: dict[str, Any], folder: Path) -> list[Path]:
-    """themes.json, unit_themes.parquet and theme_centroids.npy (row i = theme i) in folder,
-    each written under a temporary name and renamed into place."""
-    folder.mkdir(parents=True, exist_ok=True)
-
-    def centroids(fh: Any) -> None:
-        np.save(fh, np.ascontiguousarray(result.centroids, dtype=np.float32), allow_pickle=False)
-
-    writers = [
-        ("themes.json", lambda fh: fh.write(themes_json(result, meta).encode("utf-8"))),
-        ("unit_themes.parquet", lambda fh: result.unit_themes.to_parquet(fh, index=False)),
-        (CENTROIDS_FILE, centroids),
+    """themes.json, unit_themes.parquet and theme_centroids.npy (row i = theme i) in folder."""
+    centroids = np.ascontiguousarray(result.centroids, dtype=np.float32)
+    writers: list[tuple[str, Writer]] = [
+        (THEMES, lambda fh: fh.write(themes_json(result, meta).encode("utf-8"))),
+        (UNIT_THEMES, lambda fh: result.unit_themes.to_parquet(fh, index=False)),
+        (CENTROIDS, lambda fh: np.save(fh, centroids, allow_pickle=False)),
     ]
-    out = []
     for name, write in writers:
-        tmp = folder / f".{name}.tmp"
-        with tmp.open("wb") as fh:
-            write(fh)
-        tmp.replace(folder / name)
-        out.append(folder / name)
-    return out
+        write_atomic(folder / name, write)
+    return [folder / name for name, _ in writers]

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import copy
 import json
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -23,12 +22,12 @@ from pipeline.curation import (
     apply_exclusions,
     apply_merges,
     apply_theme_curation,
-    keyword_similarity,
     load_curation,
     unmatched_warnings,
 )
+from pipeline.fingerprint import centroid_hash, keyword_similarity
 from pipeline.taxonomy import load_framework
-from pipeline.themes import ThemeResult, _describe, centroid_hash, themes_json
+from pipeline.themes import ThemeResult, describe_themes, themes_json
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "corpora" / "sample-round"
@@ -98,11 +97,10 @@ def test_errors_name_file_line_and_entry(tmp_path, body, line, message):
         load_curation([path], FRAMEWORK)
 
 
-def test_cli_prints_a_curation_error_as_one_line(tmp_path, capsys):
+def test_cli_prints_a_curation_error_as_one_line(tmp_path, sample_round_copy, capsys):
     from pipeline.cli import main
 
-    rnd = tmp_path / "round"
-    shutil.copytree(SAMPLE, rnd)
+    rnd = sample_round_copy
     path = _write(rnd / "curation.yaml", "themes:\n  - keywords: [光電]\n    key_area: S99\n")
     assert issubclass(CurationError, ConfigError)
     # The file is read before ingest, so a typo costs no computation.
@@ -201,7 +199,7 @@ def _theme_result(cfg: Config) -> tuple[ThemeResult, pd.DataFrame, np.ndarray]:
     })
     rows = units[units["analysed"]].reset_index(drop=True)
     keywords = {t: [(w, 0.5 - 0.1 * i) for i, w in enumerate(ws)] for t, ws in enumerate(words)}
-    themes, centroids = _describe(rows, emb, labels, keywords, cfg.themes)
+    themes, centroids = describe_themes(rows, emb, labels, keywords, cfg.themes)
     unit_themes = pd.DataFrame({"unit_id": rows["unit_id"].astype(object),
                                 "theme_id": labels.astype(np.int64),
                                 "probability": np.ones(len(labels))})
@@ -371,7 +369,7 @@ def first_run(tmp_path_factory) -> Path:
 
 
 @pytest.mark.slow
-def test_rename_and_pin_land_on_the_same_themes_after_reclustering(first_run, tmp_path):
+def test_rename_and_pin_land_on_the_same_themes_after_reclustering(first_run, tmp_path, sample_round_copy):
     """The issue's requirement: decisions written against one run's themes follow those themes
     into a run whose theme numbers changed, because they are matched by fingerprint."""
     first = _themes(first_run)
@@ -379,8 +377,7 @@ def test_rename_and_pin_land_on_the_same_themes_after_reclustering(first_run, tm
     # The two smallest themes: a re-clustering with smaller themes renumbers them.
     renamed, pinned = first[-2], first[-1]
     area = "S11" if pinned["key_area"] == "S12" else "S12"
-    rnd = tmp_path / "round"
-    shutil.copytree(SAMPLE, rnd)
+    rnd = sample_round_copy
     path = _write(rnd / "curation.yaml", (
         "themes:\n"
         f"  - keywords: [{', '.join(renamed['fingerprint']['keywords'][:5])}]\n"
@@ -481,14 +478,13 @@ def test_merge_end_to_end_and_unmatched_entries_are_reported(first_run, tmp_path
 
 
 @pytest.mark.slow
-def test_excluded_speaker_is_neither_embedded_nor_clustered(first_run, tmp_path):
+def test_excluded_speaker_is_neither_embedded_nor_clustered(first_run, tmp_path, sample_round_copy):
     units = pd.read_parquet(first_run / "units.parquet")
     analysed = units[units["analysed"]]
     speaker = analysed[analysed["speaker"].str.startswith("與會者")]["speaker"].value_counts() \
         .index[0]
     session = "s05"
-    rnd = tmp_path / "round"
-    shutil.copytree(SAMPLE, rnd)
+    rnd = sample_round_copy
     _write(rnd / "curation.yaml", (
         f"exclude:\n  speakers: [{speaker}]\n  sessions: [{session}]\n  note: 測試\n"))
     run_dir = _run(rnd, tmp_path / "reports", "mapping.curation=[]")

@@ -15,20 +15,14 @@ import pandas as pd
 import pytest
 
 from pipeline.cli import main
+from pipeline.compare import RunThemes, diff_json, diff_runs, format_summary, load_run
+from pipeline.compare.diff import config_changes
+from pipeline.compare.match import match_themes
 from pipeline.config import CompareConfig, Config, load_config
-from pipeline.diff import (
-    DIFF_FILE,
-    RunThemes,
-    config_changes,
-    diff_json,
-    diff_runs,
-    format_summary,
-    load_run,
-    match_themes,
-)
-from pipeline.rundir import RunRecord
+from pipeline.fingerprint import centroid_hash
+from pipeline.rundir import CENTROIDS, DIFF, RunRecord
 from pipeline.source import InputError
-from pipeline.themes import CENTROIDS_FILE, ThemeResult, centroid_hash, write_theme_files
+from pipeline.themes import ThemeResult, write_theme_files
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "corpora" / "sample-round"
@@ -185,10 +179,10 @@ def test_load_run_reads_a_run_folder(tmp_path: Path):
     (lambda d: (d / "run.json").unlink(), "not a finished run folder (no run.json)"),
     (lambda d: (d / "themes.json").unlink(), "no themes.json"),
     (lambda d: (d / "themes.json").write_text("{", encoding="utf-8"), "not valid JSON"),
-    (lambda d: (d / CENTROIDS_FILE).unlink(), "file missing"),
-    (lambda d: (d / CENTROIDS_FILE).write_bytes(b"garbage"), "not a readable .npy"),
-    (lambda d: np.save(d / CENTROIDS_FILE, np.ones((2, 8), np.float32)), "3 themes"),
-    (lambda d: np.save(d / CENTROIDS_FILE, np.eye(3, 8, dtype=np.float32)), "row 0 is not"),
+    (lambda d: (d / CENTROIDS).unlink(), "file missing"),
+    (lambda d: (d / CENTROIDS).write_bytes(b"garbage"), "not a readable .npy"),
+    (lambda d: np.save(d / CENTROIDS, np.ones((2, 8), np.float32)), "3 themes"),
+    (lambda d: np.save(d / CENTROIDS, np.eye(3, 8, dtype=np.float32)), "row 0 is not"),
 ])
 def test_load_run_names_the_problem_and_the_place(tmp_path: Path, damage, expected):
     folder = write_fake_run(tmp_path / "run")
@@ -206,7 +200,7 @@ def test_cli_bad_folder_is_a_clear_error(tmp_path: Path, capsys):
     err = capsys.readouterr().err
     assert err.startswith("consult diff: error: ") and str(missing) in err
     assert "no such run folder" in err
-    assert not (good / DIFF_FILE).exists()
+    assert not (good / DIFF).exists()
 
 
 # --- two real runs of the sample round --------------------------------------------------------
@@ -276,7 +270,7 @@ def test_cli_writes_diff_json_and_prints_its_path_last(runs, tmp_path: Path, cap
     assert out.read_text(encoding="utf-8") == diff_json(diff_runs(a, b, Config()))
     # Default: next to run B; the stricter --set is applied to the matching.
     assert main(["diff", str(a), str(b), "--set", "compare.min_similarity=1.0"]) == 0
-    assert capsys.readouterr().out.strip().splitlines()[-1] == str(b / DIFF_FILE)
-    strict = json.loads((b / DIFF_FILE).read_text(encoding="utf-8"))
+    assert capsys.readouterr().out.strip().splitlines()[-1] == str(b / DIFF)
+    strict = json.loads((b / DIFF).read_text(encoding="utf-8"))
     assert strict["matching"]["min_similarity"] == 1.0
     assert strict["counts"]["matched"] < json.loads(out.read_text())["counts"]["matched"]

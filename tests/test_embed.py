@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import pipeline.embed as embed_mod
+import pipeline.embed.stage as embed_mod
 from pipeline.config import ConfigError, EmbedConfig, SegmentConfig, load_config
 from pipeline.embed import (
     E5OnnxEmbedder,
@@ -25,7 +25,7 @@ from pipeline.embed import (
     embed_texts,
     get_embedder,
 )
-from pipeline.embed_cache import FILENAME, EmbeddingCache, cache_key
+from pipeline.embed.cache import FILENAME, EmbeddingCache, cache_key
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "bench"))
@@ -152,7 +152,7 @@ def test_interrupted_write_leaves_usable_cache(tmp_path, e5):
     # A writer killed (SIGKILL) in the middle of its transaction.
     code = (
         "import os, signal, numpy as np\n"
-        "from pipeline.embed_cache import EmbeddingCache\n"
+        "from pipeline.embed.cache import EmbeddingCache\n"
         f"c = EmbeddingCache({str(tmp_path)!r})\n"
         "c._db.execute('BEGIN IMMEDIATE')\n"
         "c._db.executemany('INSERT INTO vectors VALUES (?, ?, ?)',\n"
@@ -192,7 +192,7 @@ def test_cache_keys_separate_embedders_and_kinds():
 
 def test_fp32_build_is_atomic_and_reused(tmp_path, nano, units):
     # A leftover incomplete folder (no meta.json, e.g. a build killed mid-way) is replaced.
-    from pipeline.embed_e5 import artefact_dir, bundle
+    from pipeline.embed.e5_model import artefact_dir, bundle
 
     stale = tmp_path / f"e5-onnx-fp32-{bundle().key}"
     stale.mkdir()

@@ -164,7 +164,7 @@ def test_interrupted_run_leaves_no_finished_folder(tmp_path: Path, monkeypatch):
     def boom(ctx, counts):
         raise RuntimeError("disk full")
 
-    monkeypatch.setitem(runner.STAGES, "ingest", boom)
+    monkeypatch.setitem(runner.STAGES, "ingest", runner.Stage(boom, provides=("units",)))
     with pytest.raises(RuntimeError):
         runner.run("ingest", SAMPLE, load_config(), tmp_path / "reports", quiet=True)
     assert list((tmp_path / "reports").glob("*/*")) == []
@@ -184,3 +184,13 @@ def test_same_transcript_in_every_line_format_gives_same_units(tmp_path: Path, u
     assert len(texts["md"]) >= 5
     for name in ["txt-cp950", "docx", "pdf", "txt-utf16"]:
         assert texts[name] == texts["md"], name
+
+
+def test_every_command_gets_the_tables_its_stages_require(monkeypatch):
+    import pipeline.runner as runner
+
+    for command in runner.COMMANDS:
+        runner.check_stages(command)
+    monkeypatch.setitem(runner.COMMANDS, "broken", ["embed"])
+    with pytest.raises(RuntimeError, match="stage embed requires units"):
+        runner.check_stages("broken")

@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.manifest import load_round
+from pipeline.ingest.manifest import load_round
 from pipeline.source import InputError
 
 EXT = [".md", ".txt"]

@@ -23,7 +23,8 @@ from formats import (
 )
 
 from pipeline.config import CsvConfig, IngestConfig
-from pipeline.readers import SUPPORTED, decode_text, read_document
+from pipeline.ingest.decode import decode_text
+from pipeline.ingest.readers import SUPPORTED, read_document
 from pipeline.source import Document, InputError
 
 TITLE = "2023-10-01 淨零公正轉型座談（測試）"

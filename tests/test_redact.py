@@ -1,7 +1,7 @@
 import pytest
 
 from pipeline.config import RedactConfig, load_config
-from pipeline.redact import Redactor, placeholder_pattern
+from pipeline.ingest.redact import Redactor, placeholder_pattern
 
 
 def _r() -> Redactor:

@@ -100,14 +100,14 @@ def test_writes_three_files_atomically(rendered):
     assert leftovers == [], "temp files of write_atomic were left behind"
 
 
-def test_rendering_is_deterministic(tmp_path, rendered):
-    again = render_report(copy_run(tmp_path), load_config())
+def test_rendering_is_deterministic(report_run, rendered):
+    again = render_report(report_run, load_config())
     for fmt in ("html", "md"):
         assert again[fmt].read_bytes() == rendered[fmt].read_bytes()
 
 
-def test_formats_can_be_chosen(tmp_path):
-    run_dir = copy_run(tmp_path)
+def test_formats_can_be_chosen(report_run):
+    run_dir = report_run
     out = render_report(run_dir, load_config(overrides=["report.formats=[md]"]))
     assert list(out) == ["md"]
     assert not (run_dir / "report.html").exists()
@@ -250,8 +250,8 @@ def test_markdown_has_same_structure(rendered):
     assert "### 未被任何戰略涵蓋的主題（1）" in text
 
 
-def test_private_config_values_are_not_printed(tmp_path):
-    run_dir = copy_run(tmp_path)
+def test_private_config_values_are_not_printed(report_run):
+    run_dir = report_run
     run = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
     run["config"]["redact"]["extra_names"] = ["王大明"]
     run["config"]["roles"]["officials"] = ["林部長秀英"]
@@ -339,8 +339,8 @@ def test_xlsx_safe(raw, want):
 # --- partial runs and configuration ------------------------------------------------------
 
 
-def test_run_without_mapping_still_renders(tmp_path):
-    run_dir = copy_run(tmp_path)
+def test_run_without_mapping_still_renders(report_run):
+    run_dir = report_run
     for name in ("unit_areas.parquet", "area_summary.json", "strategy_matrix.csv"):
         (run_dir / name).unlink()
     doc = themes_doc()
@@ -368,9 +368,9 @@ def test_ingest_only_run_renders_overview_and_provenance(tmp_path):
     assert "2023-示範輪次" in html
 
 
-def test_run_info_stands_in_for_run_json(tmp_path):
+def test_run_info_stands_in_for_run_json(report_run):
     # Inside `consult run`, run.json is written only when the folder is committed.
-    run_dir = copy_run(tmp_path)
+    run_dir = report_run
     run = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
     (run_dir / "run.json").unlink()
     run["round_name"] = "由執行紀錄傳入"
@@ -379,8 +379,8 @@ def test_run_info_stands_in_for_run_json(tmp_path):
     assert "缺少 run.json" not in html
 
 
-def test_nan_exclusion_key_is_not_shown(tmp_path):
-    run_dir = copy_run(tmp_path)
+def test_nan_exclusion_key_is_not_shown(report_run):
+    run_dir = report_run
     path = run_dir / "ingest_summary.json"
     summary = json.loads(path.read_text(encoding="utf-8"))
     summary["units_excluded"]["NaN"] = 33  # what a pandas missing value turns into as a key
@@ -389,8 +389,8 @@ def test_nan_exclusion_key_is_not_shown(tmp_path):
     assert "NaN" not in md_text
 
 
-def test_labels_override_and_language(tmp_path):
-    run_dir = copy_run(tmp_path)
+def test_labels_override_and_language(report_run):
+    run_dir = report_run
     cfg = load_config(overrides=["report.labels={overview: 摘要}", "report.title=第一輪報告"])
     html = render_report(run_dir, cfg)["html"].read_text(encoding="utf-8")
     assert "1. 摘要" in html and "<title>第一輪報告" in html

@@ -10,7 +10,7 @@ import yaml
 from rounds import successive_rounds
 
 from pipeline.cli import main
-from pipeline.rounds import history, previous_run, round_dirs
+from pipeline.compare.rounds import history, previous_run, round_dirs
 from pipeline.source import InputError
 
 # --- round order --------------------------------------------------------------------------
@@ -122,6 +122,8 @@ def test_run_over_rounds_compares_each_with_the_one_before(two_rounds):
     themes = json.loads((r2 / "themes.json").read_text(encoding="utf-8"))["themes"]
     assert diff["runs"]["a"]["run_id"] == rec1["run_id"]
     assert [r["round"] for r in tracking["rounds"]] == ["roadshow-r1", "roadshow-r2"]
+    # The run compared is named by the folder it has once finished, not its temporary one.
+    assert [r["folder"] for r in tracking["rounds"]] == [str(r1), str(r2)]
     # Every theme of the newest round is tracked once, with a status the diff agrees with.
     assert sorted(t["id"] for t in tracking["themes"]) == sorted(
         t["id"] for t in themes if str(t["id"]) != "-1")

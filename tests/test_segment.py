@@ -1,4 +1,4 @@
-"""Word segmentation on real Traditional Chinese (pipeline/segment.py), no mocks.
+"""Word segmentation on real Traditional Chinese (pipeline/segment/), no mocks.
 
 The default Segmenter uses the user cache dir like the CLI does, so only the first run on
 a machine pays for deriving the dictionary; the cache tests use their own empty dir.
@@ -13,9 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import segment
 from pipeline.config import SegmentConfig, resolve_path
-from pipeline.segment import Segmenter, get_segmenter
+from pipeline.segment import Segmenter, dictionary, get_segmenter
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(__file__).resolve().parents[2] / "shared"
@@ -123,10 +122,10 @@ def test_get_segmenter_is_cached_per_segmentation_config() -> None:
 
 
 def test_default_dictionary_is_not_rebuilt_on_a_second_setup(seg: Segmenter) -> None:
-    before = segment.BUILD_COUNT
+    before = dictionary.BUILD_COUNT
     mtime = seg.dictionary_path.stat().st_mtime_ns
     again = Segmenter(SegmentConfig())
-    assert not again.built and segment.BUILD_COUNT == before
+    assert not again.built and dictionary.BUILD_COUNT == before
     assert again.dictionary_path == seg.dictionary_path
     assert seg.dictionary_path.stat().st_mtime_ns == mtime
 
@@ -143,18 +142,18 @@ def test_cache_is_built_once_and_keyed_by_dictionary_content(tmp_path: Path) -> 
     recent = tmp_path / "cache" / "dict.traditional.0ther000.txt"
     stale.write_text("x 1 n\n", encoding="utf-8")
     recent.write_text("x 1 n\n", encoding="utf-8")
-    month_ago = time.time() - segment.STALE_AFTER_S - 60
+    month_ago = time.time() - dictionary.STALE_AFTER_S - 60
     os.utime(stale, (month_ago, month_ago))
 
-    before = segment.BUILD_COUNT
+    before = dictionary.BUILD_COUNT
     first = Segmenter(cfg)
-    assert first.built and segment.BUILD_COUNT == before + 1
+    assert first.built and dictionary.BUILD_COUNT == before + 1
     assert not stale.exists() and recent.exists(), "a build prunes month-old dictionaries"
     prefix = first.dictionary_path.with_suffix(".prefix.pickle")
     stamps = (first.dictionary_path.stat().st_mtime_ns, prefix.stat().st_mtime_ns)
 
     second = Segmenter(cfg)
-    assert not second.built and segment.BUILD_COUNT == before + 1
+    assert not second.built and dictionary.BUILD_COUNT == before + 1
     assert (second.dictionary_path.stat().st_mtime_ns, prefix.stat().st_mtime_ns) == stamps
     assert second.cut("漁電共生") == ["漁電共生"]
     assert not list((tmp_path / "cache").glob("*.tmp")), "atomic writes leave no temp files"

@@ -1,4 +1,4 @@
-"""Roles without a manifest (pipeline/speakers.py) and procedural talk (pipeline/procedural.py)."""
+"""Roles without a manifest (pipeline/ingest/speakers.py) and procedural talk (pipeline/ingest/procedural.py)."""
 
 from __future__ import annotations
 
@@ -11,11 +11,11 @@ import pytest
 import yaml
 
 from pipeline.config import load_config
-from pipeline.eval_procedural import eval_procedural
+from pipeline.evaluate.procedural import eval_procedural
 from pipeline.ingest import ingest_round
-from pipeline.procedural import procedural_kind
-from pipeline.speakers import SessionSpeakers, government_body, infer_roles
-from pipeline.turns import Piece, Turn
+from pipeline.ingest.procedural import procedural_kind
+from pipeline.ingest.speakers import SessionSpeakers, government_body, infer_roles
+from pipeline.ingest.turns import Piece, Turn
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))

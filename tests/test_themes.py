@@ -12,11 +12,11 @@ import pandas as pd
 import pytest
 
 from pipeline.config import Config, ConfigError, load_config
+from pipeline.fingerprint import centroid_hash
+from pipeline.rundir import CENTROIDS
 from pipeline.themes import (
-    CENTROIDS_FILE,
     OUTLIER,
     ThemeResult,
-    centroid_hash,
     fit_themes,
     shorten,
     stable_ids,
@@ -181,9 +181,9 @@ def test_kmeans_gives_exactly_k_themes_and_no_outliers(units, embeddings):
 def test_theme_files_and_fingerprint(tmp_path, default_fit):
     paths = write_theme_files(default_fit, META, tmp_path)
     assert sorted(p.name for p in paths) == sorted(
-        ["themes.json", "unit_themes.parquet", CENTROIDS_FILE])
+        ["themes.json", "unit_themes.parquet", CENTROIDS])
     doc = json.loads((tmp_path / "themes.json").read_text(encoding="utf-8"))
-    cents = np.load(tmp_path / CENTROIDS_FILE)
+    cents = np.load(tmp_path / CENTROIDS)
     assert cents.shape == (len(doc["themes"]), 384)
     for t in doc["themes"]:
         assert t["fingerprint"]["centroid_sha256"] == centroid_hash(cents[t["id"]])
@@ -245,7 +245,7 @@ def labelled_csv(units: pd.DataFrame, tmp_path_factory: pytest.TempPathFactory) 
 
 @pytest.mark.parametrize("mode", ["default", "bertopic-defaults"])
 def test_eval_clustering_scores_the_configured_pipeline(labelled_csv, mode):
-    from pipeline.evaluate import eval_clustering
+    from pipeline.evaluate.clustering import eval_clustering
 
     res = eval_clustering(labelled_csv, "comment_body", "conversation", Config(), mode=mode)
     assert {"nmi", "ari", "n_themes", "outlier_share", "seconds"} <= set(res)
@@ -259,7 +259,7 @@ def test_eval_clustering_scores_the_configured_pipeline(labelled_csv, mode):
 
 
 def test_eval_clustering_names_a_missing_column(labelled_csv):
-    from pipeline.evaluate import eval_clustering
+    from pipeline.evaluate.clustering import eval_clustering
     from pipeline.source import InputError
 
     with pytest.raises(InputError, match="no column 'topic'"):

@@ -1,7 +1,7 @@
 from pathlib import Path
 
+from pipeline.ingest.turns import Piece, cut_units, parse_turns, split_sentences
 from pipeline.source import Document, Line
-from pipeline.turns import Piece, cut_units, parse_turns, split_sentences
 
 
 def doc(text: str) -> Document:

@@ -1,4 +1,5 @@
-"""Report stage: a finished run folder becomes report.html, report.md and themes.xlsx.
+"""Report stage: a finished run folder becomes report.html, report.md and themes.xlsx (and
+theme_tracking.svg when the run was compared with earlier rounds).
 
 Reads only the run folder's files (run.json, units.parquet, themes.json, mapping outputs),
 so `consult report RUN_DIR` re-renders an old run without recomputing anything.
@@ -18,13 +19,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from pipeline.atomic import write_atomic
 from pipeline.config import Config
 from pipeline.report.data import load_run
 from pipeline.report.labels import labels_for
 from pipeline.report.model import RunData
-from pipeline.rundir import write_atomic
+from pipeline.rundir import REPORT_HTML, REPORT_MD, REPORT_XLSX, TRACKING_CHART
 
-OUTPUTS = {"html": "report.html", "md": "report.md", "xlsx": "themes.xlsx"}
+OUTPUTS = {"html": REPORT_HTML, "md": REPORT_MD, "xlsx": REPORT_XLSX}
 
 
 def render_report(run_dir: Path, cfg: Config, *,
@@ -47,6 +49,14 @@ def render_report(run_dir: Path, cfg: Config, *,
         path = run_dir / OUTPUTS[fmt]
         write_atomic(path, writers[fmt](run, cfg, labels))
         out[fmt] = path
+    if run.tracking:
+        from pipeline.report.tracking_chart import status_names, tracking_svg
+
+        # The chart of tracking.json as a file of its own, for slides and documents.
+        svg = tracking_svg(run.tracking, labels["tracking_chart"], status_names(labels))
+        if svg:
+            write_atomic(run_dir / TRACKING_CHART, svg)
+            out["svg"] = run_dir / TRACKING_CHART
     return out
 
 

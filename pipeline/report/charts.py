@@ -15,7 +15,6 @@ from pipeline.report.model import NO_AREA, RunData
 
 FONT_PX = 13
 ROW_H = 26
-BAR_H = 16
 LABEL_MAX_EM = 16.0
 BAR_W = 360
 VALUE_W = 90

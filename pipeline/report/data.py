@@ -15,6 +15,7 @@ from typing import Any
 
 import pandas as pd
 
+from pipeline import rundir
 from pipeline.config import Config
 from pipeline.report.areas import (
     build_areas,
@@ -32,38 +33,36 @@ from pipeline.report.model import (
     RunData,
     Session,
     Theme,
-    _clean,
-    _float,
-    _float_dict,
-    _int,
+    float_dict,
     quote_from,
 )
+from pipeline.units import analysed_mask, best_theme_per_unit
+from pipeline.values import float_or_none, int_or, text_or_none
 
 
 def load_run(run_dir: Path, cfg: Config, run_info: dict[str, Any] | None = None) -> RunData:
     run_dir = Path(run_dir)
     notes: list[str] = []
-    run = run_info if run_info is not None else _json(run_dir / "run.json", notes)
+    run = run_info if run_info is not None else _json(run_dir / rundir.RUN_JSON, notes)
     run = run or {}
-    summary = _json(run_dir / "ingest_summary.json", notes) or {}
-    themes_doc = _json(run_dir / "themes.json", notes)
-    area_doc = _json(run_dir / "area_summary.json", notes, required=False)
-    units = _parquet(run_dir / "units.parquet", notes)
-    unit_themes = _parquet(run_dir / "unit_themes.parquet", notes, required=themes_doc is not None)
-    unit_areas = _parquet(run_dir / "unit_areas.parquet", notes, required=False)
+    summary = _json(run_dir / rundir.INGEST_SUMMARY, notes) or {}
+    themes_doc = _json(run_dir / rundir.THEMES, notes)
+    area_doc = _json(run_dir / rundir.AREA_SUMMARY, notes, required=False)
+    units = _parquet(run_dir / rundir.UNITS, notes)
+    unit_themes = _parquet(run_dir / rundir.UNIT_THEMES, notes, required=themes_doc is not None)
+    unit_areas = _parquet(run_dir / rundir.UNIT_AREAS, notes, required=False)
     if units is None:
         units = pd.DataFrame(columns=["unit_id", "session_id", "text", "analysed"])
 
     meta = (themes_doc or {}).get("meta") or {}
     config = run.get("config") or cfg.to_dict()
     unit_by_id = units.drop_duplicates("unit_id").set_index("unit_id", drop=False)
-    analysed = units[units["analysed"].fillna(False).astype(bool)] if "analysed" in units \
-        else units
-    n_analysed = _int(summary.get("units_analysed"), len(analysed))
+    analysed = units[analysed_mask(units)]
+    n_analysed = int_or(summary.get("units_analysed"), len(analysed))
 
     sessions = _sessions(units, run)
     type_totals = {str(k): int(v) for k, v in
-                   Counter(_clean(v) for v in analysed.get("session_type", [])).items()}
+                   Counter(text_or_none(v) for v in analysed.get("session_type", [])).items()}
 
     raw_themes = [t for t in (themes_doc or {}).get("themes") or [] if not _is_outlier(t)]
     theme_units = _theme_units(unit_themes)
@@ -82,17 +81,18 @@ def load_run(run_dir: Path, cfg: Config, run_info: dict[str, Any] | None = None)
     fill_orphans(areas, unit_areas, unit_by_id, cfg)
     focus = build_focus(unit_areas, unit_by_id, framework, cfg, focus_entries(cfg, area_doc))
     gaps = [t for t in themes if t.gap]
-    matrix = build_matrix(run_dir / "strategy_matrix.csv", areas, themes)
+    matrix = build_matrix(run_dir / rundir.STRATEGY_MATRIX, areas, themes)
 
-    excluded = [(str(k), _int(v, 0)) for k, v in (summary.get("units_excluded") or {}).items()
-                if _clean(k) is not None]
+    excluded = [(str(k), int_or(v, 0)) for k, v in (summary.get("units_excluded") or {}).items()
+                if text_or_none(k) is not None]
     if not excluded and "excluded_reason" in units:
-        excluded = Counter(r for r in map(_clean, units["excluded_reason"]) if r).most_common()
-    redactions = [(str(k), _int(v, 0)) for k, v in (summary.get("redactions") or {}).items()]
+        excluded = Counter(r for r in map(text_or_none, units["excluded_reason"])
+                           if r).most_common()
+    redactions = [(str(k), int_or(v, 0)) for k, v in (summary.get("redactions") or {}).items()]
 
     participation = _participation(units, unit_themes, themes_doc, cfg)
-    compare = _json(run_dir / "diff.json", notes, required=False)
-    tracking = _json(run_dir / "tracking.json", notes, required=False)
+    compare = _json(run_dir / rundir.DIFF, notes, required=False)
+    tracking = _json(run_dir / rundir.TRACKING, notes, required=False)
 
     return RunData(
         run_dir=run_dir,
@@ -103,15 +103,15 @@ def load_run(run_dir: Path, cfg: Config, run_info: dict[str, Any] | None = None)
         config=config, packages=dict(run.get("packages") or {}),
         inputs=list(run.get("inputs") or []), skipped=list(run.get("skipped") or []),
         stages=dict(run.get("stages") or {}), sessions=sessions,
-        n_units=_int(summary.get("units"), len(units)), n_analysed=n_analysed,
+        n_units=int_or(summary.get("units"), len(units)), n_analysed=n_analysed,
         excluded=excluded, redactions=redactions, themes=themes, theme_stats=stats,
         n_outliers=n_out, outlier_share=out_share, mapped=mapped, areas=areas, gaps=gaps,
         area_share_basis=share_basis, none_share=none_share, matrix=matrix,
         type_totals=type_totals, units=units, unit_themes=unit_themes, unit_areas=unit_areas,
         notes=notes, participation=participation, compare=compare, tracking=tracking,
-        speakers=list((_json(run_dir / "speakers.json", notes, required=False) or {})
+        speakers=list((_json(run_dir / rundir.SPEAKERS, notes, required=False) or {})
                       .get("speakers") or []),
-        procedural_kinds=sorted(((str(k), _int(v, 0)) for k, v in
+        procedural_kinds=sorted(((str(k), int_or(v, 0)) for k, v in
                                  (summary.get("procedural_by_kind") or {}).items()),
                                 key=lambda kv: -kv[1]),
         courtesy=stats.get("courtesy"),
@@ -121,12 +121,23 @@ def load_run(run_dir: Path, cfg: Config, run_info: dict[str, Any] | None = None)
 
 def _participation(units: pd.DataFrame, unit_themes: pd.DataFrame | None,
                    themes_doc: dict[str, Any] | None, cfg: Config) -> Any:
-    from pipeline.participation import collaboration_map
+    from pipeline.participation import REASON_MAX_SESSIONS, collaboration_map
+    from pipeline.report.labels import labels_for
 
     # Presentation only (flags are a threshold on counts), so `consult report RUN_DIR --set
     # participation.max_sessions=4` re-renders with another limit.
     cmap = collaboration_map(units, unit_themes, themes_doc, cfg.participation)
-    return None if cmap.empty else cmap
+    if cmap.empty:
+        return None
+    # The analysis gives a reason code; the report words it in its language.
+    said = labels_for(cfg.report)["reason_max_sessions"]
+    summary = cmap.org_summary
+    # object dtype: a plain list would turn "no reason" (None) into NaN.
+    summary["reason"] = pd.Series(
+        [said.format(n=n, limit=cmap.max_sessions) if reason == REASON_MAX_SESSIONS else None
+         for n, reason in zip(summary["sessions"], summary["reason"], strict=True)],
+        index=summary.index, dtype=object)
+    return cmap
 
 
 # --- reading files ------------------------------------------------------------------------
@@ -164,14 +175,15 @@ def _sessions(units: pd.DataFrame, run: dict[str, Any]) -> list[Session]:
                         if c.startswith("session_") and c not in _SESSION_STD)
     for sid, g in units.groupby("session_id", sort=False):
         first = g.iloc[0]
-        analysed = int(g["analysed"].fillna(False).astype(bool).sum()) if "analysed" in g else 0
+        analysed = int(analysed_mask(g).sum())
         out.append(Session(
-            id=str(sid), title=_clean(first.get("session_title")),
-            date=_clean(first.get("session_date")), type=_clean(first.get("session_type")),
-            location=_clean(first.get("session_location")),
-            participants=_clean(first.get("session_participants")),
-            file=files.get(sid) or _clean(first.get("file")), units=len(g), analysed=analysed,
-            extra={c.removeprefix("session_"): _clean(first.get(c)) for c in extra_cols},
+            id=str(sid), title=text_or_none(first.get("session_title")),
+            date=text_or_none(first.get("session_date")),
+            type=text_or_none(first.get("session_type")),
+            location=text_or_none(first.get("session_location")),
+            participants=text_or_none(first.get("session_participants")),
+            file=files.get(sid) or text_or_none(first.get("file")), units=len(g), analysed=analysed,
+            extra={c.removeprefix("session_"): text_or_none(first.get(c)) for c in extra_cols},
         ))
     return out
 
@@ -188,10 +200,7 @@ def _theme_units(unit_themes: pd.DataFrame | None) -> dict[str, list[str]]:
     """Theme id -> unit ids, one theme per unit (the most probable, if several are listed)."""
     if unit_themes is None or unit_themes.empty:
         return {}
-    ut = unit_themes
-    if "probability" in ut and ut["unit_id"].duplicated().any():
-        ut = ut.sort_values("probability", ascending=False, kind="stable")
-    ut = ut.drop_duplicates("unit_id")
+    ut = best_theme_per_unit(unit_themes)
     out: dict[str, list[str]] = {}
     for uid, tid in zip(ut["unit_id"], ut["theme_id"], strict=True):
         out.setdefault(str(tid), []).append(str(uid))
@@ -201,7 +210,7 @@ def _theme_units(unit_themes: pd.DataFrame | None) -> dict[str, list[str]]:
 def _counts(d: Any) -> list[tuple[str, int]]:
     if not isinstance(d, dict):
         return []
-    items = [(_clean(k) or "", _int(v, 0)) for k, v in d.items()]
+    items = [(text_or_none(k) or "", int_or(v, 0)) for k, v in d.items()]
     return sorted(items, key=lambda kv: -kv[1])
 
 
@@ -209,12 +218,12 @@ def _keywords(raw: Any, limit: int) -> list[tuple[str, float | None]]:
     out: list[tuple[str, float | None]] = []
     for k in raw or []:
         if isinstance(k, dict):
-            word = _clean(k.get("word"))
+            word = text_or_none(k.get("word"))
             if word:
-                out.append((word, _float(k.get("weight"))))
+                out.append((word, float_or_none(k.get("weight"))))
         elif isinstance(k, list | tuple) and k:
-            out.append((str(k[0]), _float(k[1]) if len(k) > 1 else None))
-        elif _clean(k):
+            out.append((str(k[0]), float_or_none(k[1]) if len(k) > 1 else None))
+        elif text_or_none(k):
             out.append((str(k), None))
     return out[:limit]
 
@@ -224,7 +233,7 @@ def _crosstab(ids: list[str], unit_by_id: pd.DataFrame) -> Crosstab | None:
     if not ids or "session_type" not in unit_by_id or "session_location" not in unit_by_id:
         return None
     sub = unit_by_id.loc[ids]
-    pairs = Counter((_clean(t) or "?", _clean(loc) or "?")
+    pairs = Counter((text_or_none(t) or "?", text_or_none(loc) or "?")
                     for t, loc in zip(sub["session_type"], sub["session_location"], strict=True))
     rows = [k for k, _ in Counter(t for t, _ in pairs.elements()).most_common()]
     cols = [k for k, _ in Counter(loc for _, loc in pairs.elements()).most_common()]
@@ -239,27 +248,27 @@ def _theme(i: int, t: dict[str, Any], unit_by_id: pd.DataFrame,
     official = [q for q in (quote_from(x, unit_by_id) for x in t.get("official_quotes") or [])
                 if q]
     mapped = any(k in t for k in ("key_area", "area_distribution", "gap"))
-    key = _clean(t.get("key_area"))
+    key = text_or_none(t.get("key_area"))
     ids = theme_units.get(tid, [])
     return Theme(
         idx=i, id=tid, anchor=f"t{i + 1}",
-        label=_clean(t.get("label")) or f"#{tid}",
+        label=text_or_none(t.get("label")) or f"#{tid}",
         keywords=_keywords(t.get("keywords"), cfg.report.max_keywords),
-        size=_int(t.get("size"), len(ids)), share=_float(t.get("share")),
+        size=int_or(t.get("size"), len(ids)), share=float_or_none(t.get("share")),
         by_type=_counts(counts.get("session_type")),
         by_location=_counts(counts.get("session_location")),
         by_session=_counts(counts.get("session_id")), by_role=_counts(counts.get("role")),
         crosstab=_crosstab(ids, unit_by_id), quotes=quotes, official_quotes=official,
         mapped=mapped,
         key_area=None if key in NO_AREA else key,
-        key_area_confidence=_float(t.get("key_area_confidence")),
-        area_distribution=_float_dict(t.get("area_distribution")),
-        jt_dimensions=[str(x) for x in t.get("jt_dimensions") or [] if _clean(x)],
-        focus=_clean(t.get("consultation_focus")),
-        evidence=[str(x) for x in t.get("evidence") or [] if _clean(x)],
-        gap=bool(t.get("gap")), gap_given="gap" in t, gap_reason=_clean(t.get("gap_reason")),
+        key_area_confidence=float_or_none(t.get("key_area_confidence")),
+        area_distribution=float_dict(t.get("area_distribution")),
+        jt_dimensions=[str(x) for x in t.get("jt_dimensions") or [] if text_or_none(x)],
+        focus=text_or_none(t.get("consultation_focus")),
+        evidence=[str(x) for x in t.get("evidence") or [] if text_or_none(x)],
+        gap=bool(t.get("gap")), gap_given="gap" in t, gap_reason=text_or_none(t.get("gap_reason")),
         curation=t.get("curation") if isinstance(t.get("curation"), dict) else None,
-        label_computed=_clean(t.get("label_computed")),
+        label_computed=text_or_none(t.get("label_computed")),
         label_curated=bool(t.get("label_curated")), reviewed=bool(t.get("reviewed")),
         merged_from=[m for m in t.get("merged_from") or [] if isinstance(m, dict)],
         curated=t.get("curated"),
@@ -268,11 +277,11 @@ def _theme(i: int, t: dict[str, Any], unit_by_id: pd.DataFrame,
 
 def _outliers(stats: dict[str, Any], unit_themes: pd.DataFrame | None
               ) -> tuple[int | None, float | None]:
-    share = _float(stats.get("outlier_share"))
+    share = float_or_none(stats.get("outlier_share"))
     n = stats.get("n_outliers")
     if unit_themes is not None and len(unit_themes):
         ut = unit_themes.drop_duplicates("unit_id")
         is_out = ut["theme_id"].astype(str) == "-1"
         n = int(is_out.sum()) if n is None else n
         share = float(is_out.mean()) if share is None else share
-    return (_int(n, 0) if n is not None else None), share
+    return (int_or(n, 0) if n is not None else None), share

@@ -130,7 +130,7 @@ def render_html(run: RunData, cfg: Config, labels: dict[str, str]) -> str:
         "chart_org_themes": charts.org_themes_heatmap(run),
         "org_rows": _org_rows(run),
         "org_pairs": _org_pairs(run),
-        "tracking_chart": _tracking_chart(run, labels["tracking"]),
+        "tracking_chart": _tracking_chart(run, labels),
     }
     return environment().get_template("report.html.j2").render(**ctx)
 
@@ -156,11 +156,12 @@ def _org_pairs(run: RunData, limit: int = 20) -> list[dict[str, Any]]:
     return pairs[~pairs["organiser"]].head(limit).to_dict("records")
 
 
-def _tracking_chart(run: RunData, title: str) -> Markup | None:
-    from pipeline.report.tracking_chart import tracking_svg
+def _tracking_chart(run: RunData, labels: dict[str, str]) -> Markup | None:
+    from pipeline.report.tracking_chart import status_names, tracking_svg
 
     if not run.tracking:
         return None
     # Built by jinja2 with autoescaping (tracking_chart.py), so theme labels are text.
-    svg = tracking_svg(run.tracking, title, standalone=False)
+    svg = tracking_svg(run.tracking, labels["tracking"], status_names(labels),
+                       standalone=False)
     return Markup(svg) if svg else None

@@ -230,6 +230,8 @@ ZH_TW: dict[str, str] = {
         "本次結果與較早一次執行（{round}，執行編號 {run_id}）的主題比對：以主題中心向量"
         "與關鍵詞的相似度配對，並標示延續、新出現、消失、合併與分裂。"),
     "tracking": "主題的跨輪追蹤",
+    "tracking_chart": "主題占比的跨輪變化",
+    "reason_max_sessions": "出席 {n} 場（上限 {limit}）",
     "tracking_note": "各主題占納入分析單元的比例；虛線為本輪新出現的主題",
     "status": "狀態",
     "status_new": "新出現", "status_continuing": "持平", "status_growing": "擴大",
@@ -466,6 +468,8 @@ EN: dict[str, str] = {
         "Themes of this run matched with an earlier run ({round}, run {run_id}) by centroid "
         "and keyword similarity: continuing, new, vanished, merged and split themes."),
     "tracking": "Themes across rounds",
+    "tracking_chart": "Theme shares by round",
+    "reason_max_sessions": "present in {n} sessions (limit {limit})",
     "tracking_note": "share of analysed units; dashed = new this round",
     "status": "Status",
     "status_new": "new", "status_continuing": "continuing", "status_growing": "growing",

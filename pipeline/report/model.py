@@ -6,13 +6,14 @@ plus the small value cleaners both use, so missing values look the same everywhe
 
 from __future__ import annotations
 
-import math
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
+
+from pipeline.values import float_or_none, int_or, text_or_none
 
 # Area ids that mean "no strategy area" in the mapping stage's output.
 NO_AREA = {"NONE", "none", "", "-"}
@@ -315,41 +316,20 @@ class RunData:
 # --- value cleaning --------------------------------------------------------------------
 
 
-def _clean(v: Any) -> str | None:
-    """A displayable value, or None for missing ones (None, NaN, pandas NA, 'NaN' keys)."""
-    if v is None or v is pd.NA:
-        return None
-    if isinstance(v, float) and math.isnan(v):
-        return None
-    s = str(v).strip()
-    return None if s in {"", "nan", "NaN", "None", "<NA>"} else s
-
-
-def _int(v: Any, default: int) -> int:
-    try:
-        return int(v)
-    except (TypeError, ValueError):
-        return default
-
-
-def _float(v: Any) -> float | None:
-    try:
-        f = float(v)
-    except (TypeError, ValueError):
-        return None
-    return None if math.isnan(f) else f
+# report/areas.py still imports these under their first names (it moves with mapping/).
+_clean, _int, _float = text_or_none, int_or, float_or_none
 
 
 def quote_from(q: dict[str, Any] | str, unit_by_id: pd.DataFrame) -> Quote | None:
     if isinstance(q, str):
         q = {"unit_id": q}
-    uid = _clean(q.get("unit_id"))
+    uid = text_or_none(q.get("unit_id"))
     row = unit_by_id.loc[uid] if uid is not None and uid in unit_by_id.index else None
 
     def pick(key: str, col: str | None = None) -> Any:
-        v = _clean(q.get(key))
+        v = text_or_none(q.get(key))
         if v is None and row is not None:
-            v = _clean(row.get(col or key))
+            v = text_or_none(row.get(col or key))
         return v
 
     text = pick("text")
@@ -361,15 +341,15 @@ def quote_from(q: dict[str, Any] | str, unit_by_id: pd.DataFrame) -> Quote | Non
         session_title=pick("session_title"), session_date=pick("session_date"),
         session_type=pick("session_type"), session_location=pick("session_location"),
         speaker=pick("speaker"), role=pick("role"), file=pick("file"),
-        line_start=_int(ls, 0) if ls is not None else None,
-        line_end=_int(le, 0) if le is not None else None,
+        line_start=int_or(ls, 0) if ls is not None else None,
+        line_end=int_or(le, 0) if le is not None else None,
     )
 
 
-def _float_dict(d: Any) -> dict[str, float]:
+def float_dict(d: Any) -> dict[str, float]:
     if not isinstance(d, dict):
         return {}
-    return {str(k): f for k, v in d.items() if (f := _float(v)) is not None}
+    return {str(k): f for k, v in d.items() if (f := float_or_none(v)) is not None}
 
 
 def section_numbers(run: RunData) -> dict[str, int]:

@@ -7,6 +7,7 @@ transcript-derived text, so the SVG goes through jinja2 with autoescaping like t
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -59,9 +60,17 @@ class _Series:
     dashed: bool
 
 
-def tracking_svg(tracking: dict[str, Any], title: str, max_series: int = 10,
+def status_names(labels: Mapping[str, str]) -> dict[str, str]:
+    """Tracking status code -> its words in the report's language (labels `status_*`)."""
+    return {k.removeprefix("status_"): v for k, v in labels.items()
+            if k.startswith("status_")}
+
+
+def tracking_svg(tracking: dict[str, Any], title: str,
+                 status_names: Mapping[str, str] | None = None, max_series: int = 10,
                  standalone: bool = True) -> str | None:
-    """SVG of `tracking.json` (see pipeline/tracking.py): rounds on x, share on y.
+    """SVG of `tracking.json` (see pipeline/compare/tracking.py): rounds on x, share on y;
+    each line's status in words from `status_names` (labels), else as its code.
 
     `standalone=False` leaves out the XML namespace, which inline SVG in HTML does not
     need (and the report carries no URL at all)."""
@@ -92,7 +101,8 @@ def tracking_svg(tracking: dict[str, Any], title: str, max_series: int = 10,
             x, y = xy(i, v)
             pts.append(f"{x},{y}")
             dots.append((x, y, f"{rounds[i]}：{100 * v:.1f}%"))
-        status = t.get("status_label") or t.get("status") or ""
+        code = str(t.get("status") or "")
+        status = (status_names or {}).get(code, code)
         series.append(_Series(label, f"{t.get('label')}（{status}）", PALETTE[n % len(PALETTE)],
                               " ".join(pts), dots, TOP + 8 + n * 20, t.get("status") == "new"))
     yticks = [(round(TOP + PLOT_H * (1 - f), 1), f"{100 * top * f:.0f}%")

@@ -20,7 +20,9 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from pipeline.config import Config
-from pipeline.report.model import RunData, _clean
+from pipeline.report.model import RunData
+from pipeline.units import analysed_mask, best_theme_per_unit
+from pipeline.values import text_or_none
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 MAX_CELL = 32767  # Excel's limit on characters in one cell
@@ -163,13 +165,11 @@ def render_xlsx(run: RunData, cfg: Config, L: dict[str, str]) -> bytes:
 def _units_sheet(wb: Workbook, run: RunData, cfg: Config, L: dict[str, str],
                  names: dict[str, str]) -> None:
     units = run.units
-    if cfg.report.xlsx_units == "analysed" and "analysed" in units:
-        units = units[units["analysed"].fillna(False).astype(bool)]
+    if cfg.report.xlsx_units == "analysed":
+        units = units[analysed_mask(units)]
     theme_of: dict[str, tuple[str, float | None]] = {}
     if run.unit_themes is not None and len(run.unit_themes):
-        ut = run.unit_themes
-        if "probability" in ut:
-            ut = ut.sort_values("probability", ascending=False, kind="stable")
+        ut = best_theme_per_unit(run.unit_themes)
         for u, t, p in zip(ut["unit_id"], ut["theme_id"],
                            ut["probability"] if "probability" in ut else [None] * len(ut),
                            strict=True):
@@ -224,11 +224,12 @@ def _units_sheet(wb: Workbook, run: RunData, cfg: Config, L: dict[str, str],
             ls, le = getattr(r, "line_start", None), getattr(r, "line_end", None)
             src = f"{r.file}:{ls}" + (f"–{le}" if le is not None and le != ls else "") \
                 if getattr(r, "file", None) else None
-            reason = _clean(getattr(r, "excluded_reason", None))
+            reason = text_or_none(getattr(r, "excluded_reason", None))
             analysed = bool(getattr(r, "analysed", True))
-            yield [u, getattr(r, "session_id", None), _clean(getattr(r, "session_title", None)),
-                   _clean(getattr(r, "session_type", None)),
-                   _clean(getattr(r, "session_location", None)), getattr(r, "speaker", None),
+            yield [u, getattr(r, "session_id", None),
+                   text_or_none(getattr(r, "session_title", None)),
+                   text_or_none(getattr(r, "session_type", None)),
+                   text_or_none(getattr(r, "session_location", None)), getattr(r, "speaker", None),
                    L.get(f"role_{getattr(r, 'role', '')}", getattr(r, "role", None)),
                    r.text, L["yes"] if analysed else L["no"],
                    L.get(f"reason_{reason}", reason) if reason else None,

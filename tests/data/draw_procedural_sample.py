@@ -35,9 +35,9 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
 from pipeline.config import load_config  # noqa: E402
-from pipeline.normalize import normalize_text  # noqa: E402
-from pipeline.readers import read_document  # noqa: E402
-from pipeline.turns import cut_units, parse_turns  # noqa: E402
+from pipeline.ingest.normalize import normalize_text  # noqa: E402
+from pipeline.ingest.readers import read_document  # noqa: E402
+from pipeline.ingest.turns import cut_units, parse_turns  # noqa: E402
 
 SEED = 20240610
 CORPUS = REPO.parent / "shared" / "corpora" / "transcripts" / "meetings"

@@ -21,8 +21,9 @@ from pathlib import Path
 
 import yaml
 
-from pipeline.rundir import finished_runs
+from pipeline.rundir import RUN_JSON, THEMES, finished_runs
 from pipeline.source import InputError
+from pipeline.yamlerrors import yaml_problem
 
 ROUNDS_FILE = "rounds.yaml"
 MAX_HISTORY = 12  # rounds shown in the tracking chart
@@ -32,9 +33,8 @@ def _yaml_rounds(path: Path) -> list[Path]:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8-sig"))
     except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        raise InputError(path, f"not valid YAML ({getattr(e, 'problem', e)})",
-                         "fix the YAML syntax", line=mark.line + 1 if mark else None) from e
+        problem, line = yaml_problem(e)
+        raise InputError(path, problem, "fix the YAML syntax", line=line) from e
     items = data.get("rounds") if isinstance(data, dict) else data
     if not isinstance(items, list) or not items:
         raise InputError(path, "expected `rounds:` with a list of round folders, oldest first",
@@ -123,7 +123,7 @@ def previous_run(round_dir: Path, round_name: str, reports_root: Path,
 
 def check_run_dir(path: Path, what: str) -> Path:
     path = Path(path).expanduser()
-    if not (path / "run.json").is_file() or not (path / "themes.json").is_file():
+    if not (path / RUN_JSON).is_file() or not (path / THEMES).is_file():
         raise InputError(path, f"{what}: not a finished run folder with themes "
                                "(no run.json/themes.json)",
                          "name a folder printed by `consult run`, or `previous`")
@@ -136,14 +136,14 @@ def history(run_dir: Path, limit: int = MAX_HISTORY) -> list[Path]:
     seen = {Path(run_dir).resolve()}
     while len(chain) < limit:
         try:
-            rec = json.loads((chain[-1] / "run.json").read_text(encoding="utf-8"))
+            rec = json.loads((chain[-1] / RUN_JSON).read_text(encoding="utf-8"))
         except (OSError, ValueError):
             break
         prev = rec.get("compared_with")
         if not prev:
             break
         p = Path(prev)
-        if p.resolve() in seen or not (p / "themes.json").is_file():
+        if p.resolve() in seen or not (p / THEMES).is_file():
             break  # moved or deleted: the history ends there
         seen.add(p.resolve())
         chain.append(p)

@@ -17,15 +17,15 @@ from typing import Any
 import pandas as pd
 
 from pipeline.config import Config
-from pipeline.manifest import Round, Session, load_round
-from pipeline.normalize import cjk_count, normalize_text
-from pipeline.procedural import procedural_kind
-from pipeline.readers import read_document
-from pipeline.redact import Redactor, placeholder_pattern
+from pipeline.ingest.manifest import Round, Session, load_round
+from pipeline.ingest.normalize import cjk_count, normalize_text
+from pipeline.ingest.procedural import procedural_kind
+from pipeline.ingest.readers import read_document
+from pipeline.ingest.redact import Redactor, placeholder_pattern
+from pipeline.ingest.speakers import SessionSpeakers, SpeakerRole, infer_roles
+from pipeline.ingest.turns import cut_units, parse_turns
 from pipeline.rundir import sha256_file
 from pipeline.source import InputError
-from pipeline.speakers import SessionSpeakers, SpeakerRole, infer_roles
-from pipeline.turns import cut_units, parse_turns
 
 UNIT_COLUMNS = [
     "unit_id", "session_id", "session_title", "session_date", "session_type",

@@ -28,7 +28,7 @@ from functools import cache
 from typing import Any
 
 from pipeline.config import RolesConfig
-from pipeline.turns import Turn
+from pipeline.ingest.turns import Turn
 
 MODERATOR, OFFICIAL, PARTICIPANT = "moderator", "official", "participant"
 
@@ -36,7 +36,6 @@ MODERATOR, OFFICIAL, PARTICIPANT = "moderator", "official", "participant"
 # with a title (唐政委, 李科長). Labels such as 內政部代表 are not names.
 _NAME_LABEL = re.compile(r"^[\u4e00-\u9fff]{2,4}$")
 _INTRO_LEAD = re.compile(r"(?:我是|我們是|代表|來自|我在|服務於|我從)")
-_BODY_END = re.compile(r"[的，,、。；;！!？?\s（(]")
 
 
 @dataclass

@@ -21,7 +21,7 @@ import re
 from functools import cache
 
 from pipeline.config import RolesConfig
-from pipeline.normalize import cjk_count
+from pipeline.ingest.normalize import cjk_count
 
 _CLAUSE = re.compile(r"[^，,。！!？?；;、：:\n]+")
 

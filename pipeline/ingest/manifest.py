@@ -10,6 +10,7 @@ from typing import Any
 import yaml
 
 from pipeline.source import InputError
+from pipeline.yamlerrors import yaml_problem
 
 _DATE = re.compile(r"(\d{4})[-_.]?(\d{2})[-_.]?(\d{2})")
 KNOWN = {"id", "file", "date", "type", "location", "participants", "title",
@@ -104,9 +105,8 @@ def _from_manifest(folder: Path, manifest: Path) -> Round:
         data = yaml.safe_load(text)
         root = yaml.compose(text)
     except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        raise InputError(manifest, f"not valid YAML ({getattr(e, 'problem', e)})",
-                         "fix the YAML syntax", line=mark.line + 1 if mark else None) from e
+        problem, line = yaml_problem(e)
+        raise InputError(manifest, problem, "fix the YAML syntax", line=line) from e
     if not isinstance(data, dict) or not isinstance(data.get("sessions"), list):
         raise InputError(manifest, "a round manifest needs a 'sessions:' list",
                          "see corpora/sample-round/round.yaml for the format")

@@ -13,27 +13,24 @@ and each theme of the newest run is followed back through its matches:
 - themes of earlier rounds that found no successor are listed as vanished, with the round
   they were last seen in.
 
-Writes diff.json (against the run compared with), tracking.json and theme_tracking.svg.
+Data only: the report draws the chart (report/tracking_chart.py).
 """
 
 from __future__ import annotations
 
 from itertools import pairwise
-from pathlib import Path
 from typing import Any
 
-from pipeline import diff as diffmod
+from pipeline.compare.diff import rounded, share_status
+from pipeline.compare.match import ThemeMatch, match_themes
+from pipeline.compare.runs import RunThemes
 from pipeline.config import Config
-from pipeline.rounds import history
-from pipeline.rundir import write_atomic
 
-TRACKING_FILE = "tracking.json"
-CHART_FILE = "theme_tracking.svg"
-STATUS_ZH = {"new": "新出現", "continuing": "持平", "growing": "擴大", "shrinking": "縮小",
-             "merged": "合併", "split": "分裂"}
+# Status codes, in the order tracking.json counts them; the report words them (labels).
+STATUSES = ("new", "continuing", "growing", "shrinking", "merged", "split")
 
 
-def _predecessors(m: diffmod.ThemeMatch, earlier: diffmod.RunThemes
+def _predecessors(m: ThemeMatch, earlier: RunThemes
                   ) -> tuple[dict[int, int], dict[int, str]]:
     """Later theme index -> the earlier theme it continues, and how (its status kind)."""
     pred: dict[int, int] = {}
@@ -50,64 +47,46 @@ def _predecessors(m: diffmod.ThemeMatch, earlier: diffmod.RunThemes
     return pred, kind
 
 
-def track(runs: list[diffmod.RunThemes], cfg: Config) -> dict[str, Any]:
-    """tracking.json for runs (diff.load_run) oldest first; the last is the run reported."""
-    steps = [diffmod.match_themes(a, b, cfg.compare) for a, b in pairwise(runs)]
+def track(runs: list[RunThemes], cfg: Config) -> dict[str, Any]:
+    """tracking.json for runs (compare.load_run) oldest first; the last is the run reported."""
+    steps = [match_themes(a, b, cfg.compare) for a, b in pairwise(runs)]
     links = [_predecessors(m, a) for m, a in zip(steps, runs, strict=False)]
     newest = runs[-1]
     themes = []
     for j, t in enumerate(newest.themes):
         shares: list[float | None] = [None] * len(runs)
         ids: list[Any] = [None] * len(runs)
-        shares[-1], ids[-1] = diffmod.rounded(newest.shares[j]), t["id"]
+        shares[-1], ids[-1] = rounded(newest.shares[j]), t["id"]
         cur = j
         for k in range(len(runs) - 2, -1, -1):
             pred, _ = links[k]
             if cur not in pred:
                 break
             cur = pred[cur]
-            shares[k], ids[k] = diffmod.rounded(runs[k].shares[cur]), runs[k].themes[cur]["id"]
+            shares[k], ids[k] = rounded(runs[k].shares[cur]), runs[k].themes[cur]["id"]
         status = "new"
         if links:
             pred, kind = links[-1]
             if j in pred:
                 status = kind[j]
                 if status == "matched":
-                    status = diffmod.share_status(float(runs[-2].shares[pred[j]]),
+                    status = share_status(float(runs[-2].shares[pred[j]]),
                                              float(newest.shares[j]), cfg.compare.size_change)
         themes.append({"id": t["id"], "label": str(t.get("label") or ""), "size": t["size"],
                        "share": shares[-1], "status": status,
-                       "status_label": STATUS_ZH[status], "shares": shares, "ids": ids})
+                       "shares": shares, "ids": ids})
     vanished = []
     for k, (m, a) in enumerate(zip(steps, runs, strict=False)):
         for i in m.vanished:
             vanished.append({"round": a.round_name, "run_id": a.run_id,
                              "next_round": runs[k + 1].round_name, "id": a.themes[i]["id"],
                              "label": str(a.themes[i].get("label") or ""),
-                             "share": diffmod.rounded(a.shares[i])})
+                             "share": rounded(a.shares[i])})
     statuses = [t["status"] for t in themes]
     return {
         "rounds": [{"round": r.round_name, "run_id": r.run_id, "folder": str(r.run_dir),
                     "n_themes": len(r.themes), "n_units": r.n_units} for r in runs],
-        "counts": {s: statuses.count(s) for s in STATUS_ZH} | {"vanished": len(vanished)},
+        "counts": {s: statuses.count(s) for s in STATUSES} | {"vanished": len(vanished)},
         "themes": themes,
         "vanished": vanished,
     }
-
-
-def write_comparison(out: Path, compare_with: Path, cfg: Config) -> dict[str, Any]:
-    """The compare stage: diff.json, tracking.json and theme_tracking.svg in `out`."""
-    from pipeline.report.tracking_chart import tracking_svg
-
-    runs = [diffmod.load_run(p) for p in [*history(Path(compare_with)), out]]
-    diff = diffmod.diff_runs(runs[-2], runs[-1], cfg)
-    write_atomic(out / diffmod.DIFF_FILE, diffmod.diff_json(diff))
-    tracking = track(runs, cfg)
-    write_atomic(out / TRACKING_FILE, diffmod.diff_json(tracking))
-    title = "主題占比的跨輪變化" if cfg.report.language == "zh-TW" else "Theme shares by round"
-    svg = tracking_svg(tracking, title)
-    if svg:
-        write_atomic(out / CHART_FILE, svg)
-    return {"compared_with": str(compare_with), "rounds_tracked": len(tracking["rounds"]),
-            **{f"diff_{k}": v for k, v in diff["counts"].items()
-               if k in ("matched", "new", "vanished", "merged", "split")}}

@@ -17,8 +17,8 @@ from typing import Any
 import numpy as np
 
 from pipeline.config import Config
-from pipeline.normalize import cjk_count
-from pipeline.procedural import procedural_kind
+from pipeline.ingest.normalize import cjk_count
+from pipeline.ingest.procedural import procedural_kind
 from pipeline.source import InputError
 
 

@@ -1,0 +1,16 @@
+"""A YAML syntax error as the analyst should read it: what is wrong and on which line.
+
+Every file the analyst writes (config, round.yaml, rounds.yaml, curation.yaml) reports its
+syntax errors through this, so the messages read alike; each caller names the file in its
+own error type.
+"""
+
+from __future__ import annotations
+
+import yaml
+
+
+def yaml_problem(e: yaml.YAMLError) -> tuple[str, int | None]:
+    """("not valid YAML (<problem>)", 1-based line of the problem, or None if unknown)."""
+    mark = getattr(e, "problem_mark", None)
+    return f"not valid YAML ({getattr(e, 'problem', e)})", (mark.line + 1 if mark else None)
