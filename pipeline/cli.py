@@ -116,7 +116,7 @@ def _eval(args: argparse.Namespace, cfg) -> int:
 
         result = eval_procedural(args.file, cfg, errors=args.errors)
     else:
-        from pipeline.eval_mapping import eval_mapping
+        from pipeline.evaluate.mapping import eval_mapping
 
         result = eval_mapping(args.file, cfg, ablation=args.ablation)
     _json_print(result)

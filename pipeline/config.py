@@ -587,7 +587,7 @@ class ParticipationConfig(Section):
 
 
 class MappingConfig(Section):
-    # Owned by the mapping stage (pipeline/mapping.py, docs/mapping.md). The weights and
+    # Owned by the mapping stage (pipeline/mapping/, docs/mapping.md). The weights and
     # thresholds were tuned on ../shared/eval/strategy_gold_dev.jsonl with the e5 embeddings;
     # another embedding backend needs them re-tuned (`consult eval mapping`).
     framework: str = "configs/strategy_areas.yaml"

@@ -38,7 +38,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from pipeline.config import Config, ConfigError, resolve_path
 from pipeline.fingerprint import keyword_similarity, theme_fingerprint
 from pipeline.jsonio import to_json
-from pipeline.taxonomy import NONE_ID, Framework
+from pipeline.mapping.framework import NONE_ID, Framework
 from pipeline.units import analysed_mask, analysed_units
 from pipeline.yamlerrors import yaml_problem
 
@@ -406,7 +406,7 @@ def curation_paths(cfg: Config, round_dir: Path | None = None) -> list[Path]:
 
 def load_for_run(cfg: Config, round_dir: Path | None) -> Curation:
     """The curation of a run, validated against the configured framework."""
-    from pipeline.taxonomy import load_framework
+    from pipeline.mapping.framework import load_framework
 
     return load_curation(curation_paths(cfg, round_dir),
                          load_framework(resolve_path(cfg.mapping.framework)))

@@ -129,7 +129,7 @@ def _themes_meta(ctx: Context) -> dict[str, Any]:
 
 
 def stage_mapping(ctx: Context, counts: dict[str, Any]) -> None:
-    from pipeline import mapping
+    from pipeline.mapping import stage as mapping
     from pipeline.themes import themes_json
 
     units, result = ctx.tables["units"], ctx.tables["themes"]

@@ -26,7 +26,7 @@ from pipeline.curation import (
     unmatched_warnings,
 )
 from pipeline.fingerprint import centroid_hash, keyword_similarity
-from pipeline.taxonomy import load_framework
+from pipeline.mapping.framework import load_framework
 from pipeline.themes import ThemeResult, describe_themes, themes_json
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -13,7 +13,8 @@ import pandas as pd
 import pytest
 
 from pipeline.config import Config
-from pipeline.mapping import (
+from pipeline.mapping.framework import NONE_ID, FrameworkError, load_framework
+from pipeline.mapping.stage import (
     MappingError,
     area_summary,
     get_mapper,
@@ -22,7 +23,6 @@ from pipeline.mapping import (
     strategy_matrix,
     unit_table,
 )
-from pipeline.taxonomy import NONE_ID, FrameworkError, load_framework
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_FRAMEWORK = ROOT / "configs" / "strategy_areas.yaml"
@@ -306,7 +306,7 @@ def test_zero_shot_model_must_be_local(cfg):
 
 
 def test_eval_mapping_structure(cfg, tmp_path):
-    from pipeline.eval_mapping import eval_mapping
+    from pipeline.evaluate.mapping import eval_mapping
 
     gold = tmp_path / "gold.jsonl"
     rows = [
@@ -337,7 +337,7 @@ def test_eval_mapping_structure(cfg, tmp_path):
 @pytest.mark.slow
 @pytest.mark.skipif(not DEV_GOLD.exists(), reason="../shared/eval is not available")
 def test_dev_file_cross_validation(cfg):
-    from pipeline.eval_mapping import eval_mapping
+    from pipeline.evaluate.mapping import eval_mapping
 
     res = eval_mapping(DEV_GOLD, cfg, n_boot=200)
     json.dumps(res, ensure_ascii=False)  # the CLI prints it as JSON
@@ -381,7 +381,7 @@ def test_learned_model_ships_and_loads_without_shared(cfg):
 
 @pytest.mark.skipif(not DEV_GOLD.exists(), reason="../shared is not available")
 def test_artefact_hashes_match_shared_inputs():
-    from pipeline.mapping_model import sha256_file
+    from pipeline.mapping.model import sha256_file
 
     meta = json.loads((ROOT / "configs/mapping_model.json").read_text(encoding="utf-8"))
     ins = meta["inputs"]
@@ -398,7 +398,7 @@ def test_artefact_hashes_match_shared_inputs():
 def test_pathway_text_is_labelled_by_its_headings():
     from collections import Counter
 
-    from pipeline.mapping_model import pathway_examples
+    from pipeline.mapping.model import pathway_examples
 
     ex = pathway_examples(SHARED / "corpora/ndc-2050-pathway/fulltext.txt")
     by = Counter(e.key_area for e in ex)
@@ -412,7 +412,7 @@ def test_pathway_text_is_labelled_by_its_headings():
 
 
 def test_grouped_folds_keep_meetings_whole():
-    from pipeline.mapping_model import grouped_folds
+    from pipeline.mapping.model import grouped_folds
 
     groups = ["a"] * 40 + [f"m{i % 9}" for i in range(60)]
     folds = grouped_folds(groups, 5, seed=7)
@@ -425,7 +425,7 @@ def test_grouped_folds_keep_meetings_whole():
 def test_left_out_meeting_is_no_information_not_far():
     import numpy as np
 
-    from pipeline.mapping_model import ProtoSet, proto_features
+    from pipeline.mapping.model import ProtoSet, proto_features
 
     v = np.eye(3)
     ps = ProtoSet(v, np.array(["A", "B", "B"], dtype=object),
@@ -510,7 +510,7 @@ def test_focus_view_counts_by_session_type_and_area(cfg):
 def test_em_recovers_a_known_prior_shift():
     import numpy as np
 
-    from pipeline.mapping_model import adapt_round, em_priors
+    from pipeline.mapping.model import adapt_round, em_priors
 
     # Two classes with Gaussian likelihoods; posteriors computed exactly under a training
     # prior of 0.5/0.5, units drawn with a true prior of 0.2/0.8.

@@ -3,5 +3,5 @@
     clustering.py  NMI/ARI of themes against a label column
     procedural.py  the procedural-talk rules against labelled units
 
-The mapping evaluation is still pipeline/eval_mapping.py (to move here with mapping/).
+mapping.py: the strategy-mapping evaluation (grouped CV, baselines, ablation).
 """

@@ -39,17 +39,15 @@ import numpy as np
 import pandas as pd
 
 from pipeline.config import Config, ConfigError, resolve_path
-from pipeline.curation import (  # noqa: F401  (re-exported: mapping was their first home)
+from pipeline.curation import (
     Curation,
-    CurationEntry,
-    CurationError,
     apply_theme_curation,
     curation_paths,
     load_curation,
 )
 from pipeline.fingerprint import keyword_similarity, theme_fingerprint
 from pipeline.jsonio import plain, to_json
-from pipeline.taxonomy import NONE_ID, Area, Framework, load_framework
+from pipeline.mapping.framework import NONE_ID, Area, Framework, load_framework
 
 UNIT_COLUMNS = ["key_area", "key_area_score", "confidence", "jt_dimensions", "focus",
                 "focus_score", "focus_keywords", "relevance", "relevance_keywords", "method"]
@@ -62,7 +60,7 @@ class MappingError(ConfigError):
 # --- embeddings ---------------------------------------------------------------------------
 
 
-def _embed(texts: list[str], cfg: Config, kind: str) -> np.ndarray:
+def embed_unit_texts(texts: list[str], cfg: Config, kind: str) -> np.ndarray:
     """The pipeline's embedding engine (same model and cache as the themes stage)."""
     from pipeline.embed import embed_texts
 
@@ -100,7 +98,7 @@ def _entry_vectors(passages: list[list[str]], ids: list[str], cfg: Config,
     flat = [p for ps in passages for p in ps]
     owner = np.array([j for j, ps in enumerate(passages) for _ in ps], dtype=int)
     if vecs is None:
-        vecs = _embed(flat, cfg, "passage")
+        vecs = embed_unit_texts(flat, cfg, "passage")
     cents = np.stack([vecs[owner == j].mean(axis=0) for j in range(len(ids))])
     norms = np.linalg.norm(cents, axis=1, keepdims=True)
     cents = cents / np.where(norms == 0, 1, norms)
@@ -237,9 +235,9 @@ class Mapper:
             self._load_learned()
 
     def _load_learned(self) -> None:
-        """The shipped prototype model (pipeline/mapping_model.py), or the rules with a note
+        """The shipped prototype model (pipeline/mapping/model.py), or the rules with a note
         saying why not (another embedding backend, a framework with other areas, no file)."""
-        from pipeline import mapping_model as mm
+        from pipeline.mapping import model as mm
 
         path = resolve_path(self.m.model)
         if self.cfg.embed.backend not in mm.E5_BACKENDS:
@@ -265,7 +263,7 @@ class Mapper:
         """Entry vectors per group, from one embedding call (or from given vectors)."""
         flat = [p for _, _, ps in self._groups for pl in ps for p in pl]
         if flat_vecs is None:
-            flat_vecs = _embed(flat, self.cfg, "passage")
+            flat_vecs = embed_unit_texts(flat, self.cfg, "passage")
         out: dict[str, _EntryVectors] = {}
         start = 0
         for name, ids, ps in self._groups:
@@ -284,9 +282,9 @@ class Mapper:
     def embed_units(self, texts: list[str]) -> np.ndarray:
         """Unit vectors; for a corpus-fitted backend, re-fits the framework's with them."""
         if not self.joint:
-            return _embed(texts, self.cfg, "query")
+            return embed_unit_texts(texts, self.cfg, "query")
         flat = [p for _, _, ps in self._groups for pl in ps for p in pl]
-        both = _embed(flat + texts, self.cfg, "query")
+        both = embed_unit_texts(flat + texts, self.cfg, "query")
         self._set_vectors(self._embed_groups(both[: len(flat)]))
         return both[len(flat) :]
 
@@ -379,7 +377,7 @@ class Mapper:
                         kw_score: np.ndarray, matched: list[list[list[str]]],
                         relevance: np.ndarray, contexts: Sequence[str] | None) -> UnitScores:
         """The learned model's decisions; similarity and keyword columns stay as evidence."""
-        from pipeline import mapping_model as mm
+        from pipeline.mapping import model as mm
 
         n, n_areas = len(toks), len(self.areas)
         ctx = [str(c or "") for c in (contexts or [""] * n)]
@@ -388,7 +386,7 @@ class Mapper:
         titled = [i for i, c in enumerate(ctx) if c] if self.learned.key.use_context else []
         if titled:
             uniq = sorted({ctx[i] for i in titled})
-            vec = dict(zip(uniq, _embed(uniq, self.cfg, "query"), strict=True))
+            vec = dict(zip(uniq, embed_unit_texts(uniq, self.cfg, "query"), strict=True))
             for i in titled:
                 xc[i] = vec[ctx[i]]
 
@@ -536,7 +534,7 @@ def _token_lists(units: pd.DataFrame, mapper: Mapper) -> list[list[str]]:
 def unit_contexts(units: pd.DataFrame) -> list[str]:
     """Each unit's meeting title: `session_title` when ingest found one, else the session's
     file name without date/id prefix (transcript files are named after their meeting)."""
-    from pipeline.mapping_model import meeting_title
+    from pipeline.mapping.model import meeting_title
 
     out = []
     for _, row in units.iterrows():

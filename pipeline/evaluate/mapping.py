@@ -21,9 +21,9 @@ import pandas as pd
 from sklearn.metrics import f1_score
 
 from pipeline.config import Config, resolve_path
-from pipeline.mapping import _embed, get_mapper, score_units, unit_table
+from pipeline.mapping.framework import NONE_ID
+from pipeline.mapping.stage import embed_unit_texts, get_mapper, score_units, unit_table
 from pipeline.source import InputError
-from pipeline.taxonomy import NONE_ID
 
 # Grouped cross-validation: whole meetings per fold. Join petition reasons share one file and
 # stay ONE group (all 40 reasons answer the same petition title: splitting them would let a
@@ -130,7 +130,7 @@ def _embedding_baseline(mapper: Any, gold: list[dict[str, Any]], x: np.ndarray, 
     """Nearest description by cosine alone; thresholds tuned on the evaluated file."""
 
     def desc(entries: list[Any]) -> np.ndarray:
-        return _embed([e.passages()[0] for e in entries], cfg, "passage")
+        return embed_unit_texts([e.passages()[0] for e in entries], cfg, "passage")
 
     sim = x @ desc(mapper.areas).T
     best, arg = sim.max(axis=1), sim.argmax(axis=1)
@@ -174,7 +174,7 @@ def _embedding_baseline(mapper: Any, gold: list[dict[str, Any]], x: np.ndarray, 
 
 
 def _focus_gold(gold: list[dict[str, Any]], focus_ids: list[str]) -> list[dict[str, Any]]:
-    from pipeline.mapping_model import normalise_focus
+    from pipeline.mapping.model import normalise_focus
 
     return [{**r, "consultation_focus": normalise_focus(r.get("consultation_focus"), focus_ids)}
             for r in gold]
@@ -278,7 +278,7 @@ def _embedding_cv(mapper: Any, gold: list[dict[str, Any]], x: np.ndarray, cfg: C
 def _embedding_apply(mapper: Any, x: np.ndarray, cfg: Config, th: dict[str, float]
                      ) -> tuple[list, list, list]:
     def desc(entries: list[Any]) -> np.ndarray:
-        return _embed([e.passages()[0] for e in entries], cfg, "passage")
+        return embed_unit_texts([e.passages()[0] for e in entries], cfg, "passage")
 
     sim = x @ desc(mapper.areas).T
     ids = np.array([a.id for a in mapper.areas], dtype=object)
@@ -321,8 +321,8 @@ def eval_mapping(gold_path: Path, cfg: Config, ablation: bool = False,
     """The shipped mapper on FILE (`all`/`high`), both baselines, and the grouped
     cross-validation (`cv`) of the learned method and the baselines with bootstrap intervals;
     with `ablation`, the learned method's CV with each source of evidence removed or alone."""
-    from pipeline import mapping_model as mm
-    from pipeline.mapping_model import meeting_title
+    from pipeline.mapping import model as mm
+    from pipeline.mapping.model import meeting_title
 
     gold_path = Path(gold_path)
     raw_gold = read_gold(gold_path)
@@ -344,7 +344,7 @@ def eval_mapping(gold_path: Path, cfg: Config, ablation: bool = False,
     table = table.loc[units["unit_id"]]
     method = (table["key_area"].tolist(), [list(x) for x in table["jt_dimensions"]],
               [f if isinstance(f, str) and f else None for f in table["focus"]])
-    x = _embed(units["text"].tolist(), cfg, "query")
+    x = embed_unit_texts(units["text"].tolist(), cfg, "query")
     kw = _keyword_baseline(mapper, units["tokens"].tolist())
     emb, thresholds = _embedding_baseline(mapper, gold, x, cfg)
     sha = mm.sha256_file(gold_path)

@@ -37,7 +37,7 @@ from typing import Any
 
 import numpy as np
 
-from pipeline.taxonomy import NONE_ID, Framework
+from pipeline.mapping.framework import NONE_ID, Framework
 
 ARTEFACT = "configs/mapping_model.npz"
 STANDARDISE = False
@@ -747,11 +747,11 @@ def featurize(mapper: Any, texts: Sequence[str], params: ModelParams,
               tokens: Sequence[Sequence[str]] | None = None) -> np.ndarray:
     """Feature rows of texts: e5 query embedding (the pipeline's engine and cache) and
     keyword evidence."""
-    from pipeline.mapping import _embed
+    from pipeline.mapping.stage import embed_unit_texts
 
     texts = list(texts)
     toks = tokens if tokens is not None else [mapper.tokens(t) for t in texts]
-    x = _embed(texts, mapper.cfg, "query")
+    x = embed_unit_texts(texts, mapper.cfg, "query")
     return features(x, keyword_matrix(mapper, toks), params)
 
 
@@ -1058,7 +1058,7 @@ class Bundle:
 def bundle(mapper: Any, examples: list[Example],
            tokens: Sequence[Sequence[str]] | None = None) -> Bundle:
     """Embed (pipeline engine, cached) and keyword-match examples."""
-    from pipeline.mapping import _embed
+    from pipeline.mapping.stage import embed_unit_texts
 
     toks = tokens if tokens is not None else [mapper.tokens(e.text) for e in examples]
     d = len(mapper.areas)
@@ -1066,11 +1066,11 @@ def bundle(mapper: Any, examples: list[Example],
         z = np.zeros((0, 1))
         return Bundle([], z, np.zeros((0, d)), np.zeros((0, len(mapper.foci))),
                       np.zeros((0, len(mapper.jt))))
-    x = _embed([e.text for e in examples], mapper.cfg, "query").astype(np.float64)
+    x = embed_unit_texts([e.text for e in examples], mapper.cfg, "query").astype(np.float64)
     xc = np.zeros_like(x)
     titled = [i for i, e in enumerate(examples) if e.context]
     if titled:
-        xc[titled] = _embed([examples[i].context for i in titled], mapper.cfg, "query")
+        xc[titled] = embed_unit_texts([examples[i].context for i in titled], mapper.cfg, "query")
 
     def km(index: Any) -> np.ndarray:
         return np.stack([index.match(list(t))[0] for t in toks]).astype(np.float64)
@@ -1377,7 +1377,7 @@ def build_artefact(mapper: Any, shared: Path, gold_path: Path, out: Path, seed: 
                    params: ModelParams | None = None) -> dict[str, Any]:
     """Train the shipped model on everything (pathway, framework, off-topic meetings, all dev
     units), calibrate it on the dev units' leave-meeting-out outputs, write the artefact."""
-    from pipeline.eval_mapping import read_gold
+    from pipeline.evaluate.mapping import read_gold
 
     params = params or ModelParams()
     gold = read_gold(gold_path)
