@@ -473,7 +473,7 @@ class LearnedModel:
     def key_proba(self, X: np.ndarray) -> np.ndarray:
         z = self.key_logits(X) / self.cal.temperature
         z[:, self.classes.index(NONE_ID)] += self.cal.none_offset
-        return _softmax(z)
+        return softmax(z)
 
     def decide(self, P: np.ndarray) -> list[str]:
         """NONE when its calibrated probability reaches the threshold, else the best area."""
@@ -487,13 +487,13 @@ class LearnedModel:
     def jt_proba(self, X: np.ndarray) -> np.ndarray:
         if not self.jt_ids:
             return np.zeros((len(X), 0))
-        return _sigmoid(X @ self.jt_coef.T + self.jt_intercept)
+        return sigmoid(X @ self.jt_coef.T + self.jt_intercept)
 
     def focus_proba(self, X: np.ndarray) -> np.ndarray:
         z = X @ self.focus_coef.T + self.focus_intercept
         if "" in self.focus_classes:
             z[:, self.focus_classes.index("")] += self.cal.focus_none_offset
-        return _softmax(z)
+        return softmax(z)
 
     def predict(self, X: np.ndarray) -> tuple[list[str], np.ndarray, list[list[str]],
                                                np.ndarray, list[str | None], np.ndarray]:
@@ -552,12 +552,12 @@ class LearnedModel:
         return model, meta
 
 
-def _softmax(z: np.ndarray) -> np.ndarray:
+def softmax(z: np.ndarray) -> np.ndarray:
     e = np.exp(z - z.max(axis=1, keepdims=True))
     return e / e.sum(axis=1, keepdims=True)
 
 
-def _sigmoid(z: np.ndarray) -> np.ndarray:
+def sigmoid(z: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-z))
 
 
@@ -666,14 +666,14 @@ def calibrate(raw: dict[str, np.ndarray], gold: list[Example], classes: list[str
         for b in np.arange(-3.0, 3.01, 0.25):
             z = Z / t
             z[:, ni] += b
-            P = _softmax(z)
+            P = softmax(z)
             nll = -float(np.mean(np.log(P[np.arange(len(yi)), yi] + 1e-12)))
             if nll < best[0] - 1e-9:
                 best = (nll, t, float(b))
     cal.temperature, cal.none_offset = best[1], best[2]
     z = Z / cal.temperature
     z[:, ni] += cal.none_offset
-    P = _softmax(z)
+    P = softmax(z)
     cal.prior = [round(float(v), 6) for v in P.mean(axis=0)]
     g = [e.key_area for e in gold]
     areas = P.copy()
@@ -1115,7 +1115,7 @@ class MapperModel:
     def raw(self, b: Bundle, groups: Sequence[str] | None = None) -> dict[str, np.ndarray]:
         n = len(b.examples) if b.examples else len(b.x)
         fk = np.hstack([np.zeros((n, 1)), b.kw_focus])
-        J = np.stack([_sigmoid(m.logits(b.x, np.hstack([np.zeros((n, 1)), b.kw_jt[:, [k]]]),
+        J = np.stack([sigmoid(m.logits(b.x, np.hstack([np.zeros((n, 1)), b.kw_jt[:, [k]]]),
                                         groups) @ np.array([-1.0, 1.0]))
                       for k, m in enumerate(self.jt)], axis=1) if self.jt else np.zeros((n, 0))
         return {"Z": self.key.logits(b.x, b.kw_key, groups, b.ctx()), "J": J,
@@ -1135,7 +1135,7 @@ class MapperModel:
         ni = self.classes.index(NONE_ID)
         z = r["Z"] / cal.temperature
         z[:, ni] += cal.none_offset
-        P, info = adapt_round(_softmax(z), self.classes, cal.prior, adapt, min_units)
+        P, info = adapt_round(softmax(z), self.classes, cal.prior, adapt, min_units)
         areas = P.copy()
         areas[:, ni] = -1
         best = areas.argmax(axis=1)
@@ -1143,7 +1143,7 @@ class MapperModel:
                for i in range(len(P))]
         fz = r["F"].copy()
         fz[:, self.focus_classes.index("")] += cal.focus_none_offset
-        F = _softmax(fz)
+        F = softmax(fz)
         jt: list[list[str]] = []
         focus: list[str | None] = []
         for i, k in enumerate(key):

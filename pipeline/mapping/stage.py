@@ -48,6 +48,7 @@ from pipeline.curation import (
 from pipeline.fingerprint import keyword_similarity, theme_fingerprint
 from pipeline.jsonio import plain, to_json
 from pipeline.mapping.framework import NONE_ID, Area, Framework, load_framework
+from pipeline.mapping.model import sigmoid, softmax
 
 UNIT_COLUMNS = ["key_area", "key_area_score", "confidence", "jt_dimensions", "focus",
                 "focus_score", "focus_keywords", "relevance", "relevance_keywords", "method"]
@@ -161,15 +162,6 @@ class KeywordIndex:
 
 
 # --- the unit scorer ----------------------------------------------------------------------
-
-
-def _softmax(x: np.ndarray) -> np.ndarray:
-    e = np.exp(x - x.max(axis=1, keepdims=True))
-    return e / e.sum(axis=1, keepdims=True)
-
-
-def _sigmoid(x: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-x))
 
 
 @dataclass
@@ -345,16 +337,16 @@ class Mapper:
         logits[:, n_areas] += m.none_bias - m.relevance_weight * relevance / m.temperature
         if self._zero_shot is not None:
             logits += m.zero_shot_weight * self._zero_shot.logits(list(texts))
-        prob = _softmax(logits)
+        prob = softmax(logits)
         best = prob.argmax(axis=1)
         key_area = [self.area_ids[j] for j in best]
         key_score = prob[np.arange(n), best]
         confidence = ["high" if s >= m.high_confidence else "low" for s in key_score]
 
         jt_l = self._facet_logits(x, self.jt_vecs, self.jt_kw, toks)
-        jt_s = _sigmoid(jt_l - m.jt_threshold)
+        jt_s = sigmoid(jt_l - m.jt_threshold)
         fo_l = self._facet_logits(x, self.focus_vecs, self.focus_kw, toks)
-        fo_s = _sigmoid(fo_l - m.focus_threshold)
+        fo_s = sigmoid(fo_l - m.focus_threshold)
         jt_ids = [a.id for a in self.jt]
         fo_ids = [a.id for a in self.foci]
         jt_dims: list[list[str]] = []
