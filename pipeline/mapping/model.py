@@ -501,18 +501,8 @@ class LearnedModel:
         key = self.decide(P)
         J = self.jt_proba(X)
         F = self.focus_proba(X)
-        jt: list[list[str]] = []
-        focus: list[str | None] = []
-        for i, k in enumerate(key):
-            if k == NONE_ID:
-                # The labelling scheme gives JT dimensions and a focus only to area units.
-                jt.append([])
-                focus.append(None)
-                continue
-            jt.append([d for d, p in zip(self.jt_ids, J[i], strict=True)
-                       if p >= self.cal.jt_threshold])
-            f = self.focus_classes[int(F[i].argmax())]
-            focus.append(f or None)
+        jt, focus = area_facets(key, J, F, self.jt_ids, self.focus_classes,
+                                self.cal.jt_threshold)
         return key, P, jt, J, focus, F
 
     # -- artefact ----------------------------------------------------------------------------
@@ -550,6 +540,23 @@ class LearnedModel:
                     ModelParams(p["C"], p["keyword_scale"], dict(p["source_weight"])),
                     Calibration(**meta["calibration"]))
         return model, meta
+
+
+def area_facets(key: Sequence[str], J: np.ndarray, F: np.ndarray, jt_ids: Sequence[str],
+                focus_classes: Sequence[str], jt_threshold: float
+                ) -> tuple[list[list[str]], list[str | None]]:
+    """JT dimensions (probability ≥ threshold) and the most probable focus per unit. The
+    labelling scheme gives both only to units with a key area, so NONE units get neither."""
+    jt: list[list[str]] = []
+    focus: list[str | None] = []
+    for i, k in enumerate(key):
+        if k == NONE_ID:
+            jt.append([])
+            focus.append(None)
+            continue
+        jt.append([d for d, p in zip(jt_ids, J[i], strict=True) if p >= jt_threshold])
+        focus.append(focus_classes[int(F[i].argmax())] or None)
+    return jt, focus
 
 
 def softmax(z: np.ndarray) -> np.ndarray:
@@ -1144,17 +1151,8 @@ class MapperModel:
         fz = r["F"].copy()
         fz[:, self.focus_classes.index("")] += cal.focus_none_offset
         F = softmax(fz)
-        jt: list[list[str]] = []
-        focus: list[str | None] = []
-        for i, k in enumerate(key):
-            if k == NONE_ID:
-                # The labelling scheme gives JT dimensions and a focus only to area units.
-                jt.append([])
-                focus.append(None)
-                continue
-            jt.append([d for d, p in zip(self.jt_ids, r["J"][i], strict=True)
-                       if p >= cal.jt_threshold])
-            focus.append(self.focus_classes[int(F[i].argmax())] or None)
+        jt, focus = area_facets(key, r["J"], F, self.jt_ids, self.focus_classes,
+                                cal.jt_threshold)
         return {"key": key, "P": P, "jt": jt, "J": r["J"], "focus": focus, "F": F,
                 "prior": info}
 
