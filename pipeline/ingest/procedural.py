@@ -27,17 +27,19 @@ _CLAUSE = re.compile(r"[^，,。！!？?；;、：:\n]+")
 
 
 @cache
-def _rx(patterns: tuple[str, ...]) -> re.Pattern[str] | None:
+def any_of(patterns: tuple[str, ...]) -> re.Pattern[str] | None:
+    """One compiled regex matching any of `patterns` (cached: config lists are reused for
+    every unit), or None for an empty list."""
     return re.compile("|".join(f"(?:{p})" for p in patterns)) if patterns else None
 
 
 def _any(patterns: list[str], text: str) -> bool:
-    rx = _rx(tuple(patterns))
+    rx = any_of(tuple(patterns))
     return bool(rx and rx.search(text))
 
 
 def _full(patterns: list[str], text: str) -> bool:
-    rx = _rx(tuple(patterns))
+    rx = any_of(tuple(patterns))
     return bool(rx and rx.fullmatch(text))
 
 
@@ -69,11 +71,11 @@ def is_self_introduction(text: str, cfg: RolesConfig) -> bool:
     opening = text[: cfg.intro_opening_chars]
     # The introduction starts a clause (「大家好，我是…」), not a story (「那時我是研究生」).
     openers = tuple(rf"(?:^|[，,。、！!\s]|好|安)(?:{p})" for p in cfg.intro_openers)
-    rx = _rx(openers)
+    rx = any_of(openers)
     if cjk_count(text) > cfg.intro_max_chars or not (rx and rx.search(opening)):
         return False
     # 「如果有相關問題，歡迎會後找我們」 offers help; its 問題 is not a problem raised.
-    offers = _rx(tuple(cfg.offer_clauses))
+    offers = any_of(tuple(cfg.offer_clauses))
     rest = offers.sub("", text) if offers else text
     return not _any(cfg.opinion_markers, rest)
 

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from pipeline.config import RedactConfig
@@ -228,38 +229,39 @@ class _ContextNames:
         return None
 
     def titles(self, text: str, counts: Counter) -> str:
-        if self.title_rx is None:
+        def start(m: re.Match[str]) -> int | None:
+            # A full name before an honorific (林美華小姐), else the surname alone (陳執行長).
+            if m.group(0) in self.honorific:
+                full = self._full_name_before(text, m.start())
+                if full is not None:
+                    return full
+            return self._surname_before(text, m.start())
+
+        return self._mask_before(text, self.title_rx, start, counts, "name_title")
+
+    def kinship(self, text: str, counts: Counter) -> str:
+        return self._mask_before(text, self.kin_rx,
+                                 lambda m: self._surname_before(text, m.start()),
+                                 counts, "name_kinship")
+
+    def _mask_before(self, text: str, rx: re.Pattern[str] | None,
+                     start_of: Callable[[re.Match[str]], int | None], counts: Counter,
+                     kind: str) -> str:
+        """Replace the name that `start_of` finds before each match of `rx` (a title or a
+        kinship form) with the surname placeholder, one 〇 per character."""
+        if rx is None:
             return text
         out, last = [], 0
-        for m in self.title_rx.finditer(text):
+        for m in rx.finditer(text):
             t0 = m.start()
             if t0 < last:
                 continue
-            start = None
-            if m.group(0) in self.honorific:
-                start = self._full_name_before(text, t0)
-            if start is None:
-                start = self._surname_before(text, t0)
+            start = start_of(m)
             if start is None or start < last:
                 continue
             out.append(text[last:start] + self.cfg.surname_placeholder * (t0 - start))
             last = t0
-            counts["name_title"] += 1
-        out.append(text[last:])
-        return "".join(out)
-
-    def kinship(self, text: str, counts: Counter) -> str:
-        if self.kin_rx is None:
-            return text
-        out, last = [], 0
-        for m in self.kin_rx.finditer(text):
-            t0 = m.start()
-            start = self._surname_before(text, t0)
-            if start is None or start < last:
-                continue
-            out.append(text[last:start] + self.cfg.surname_placeholder * (t0 - start))
-            last = t0
-            counts["name_kinship"] += 1
+            counts[kind] += 1
         out.append(text[last:])
         return "".join(out)
 

@@ -24,10 +24,10 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from functools import cache
 from typing import Any
 
 from pipeline.config import RolesConfig
+from pipeline.ingest.procedural import any_of
 from pipeline.ingest.turns import Turn
 
 MODERATOR, OFFICIAL, PARTICIPANT = "moderator", "official", "participant"
@@ -52,13 +52,8 @@ class SpeakerRole:
     evidence: dict[str, Any] = field(default_factory=dict)
 
 
-@cache
-def _rx(patterns: tuple[str, ...]) -> re.Pattern[str] | None:
-    return re.compile("|".join(f"(?:{p})" for p in patterns)) if patterns else None
-
-
 def _body_rx(cfg: RolesConfig) -> re.Pattern[str] | None:
-    return _rx(tuple(sorted(cfg.government_bodies, key=len, reverse=True)))
+    return any_of(tuple(sorted(cfg.government_bodies, key=len, reverse=True)))
 
 
 def _longest_in(text: str, words: Iterable[str]) -> str | None:
@@ -77,7 +72,7 @@ def government_body(text: str, cfg: RolesConfig, anchored: bool = False) -> str 
     if not m:
         return None
     after = text[m.end():m.end() + 20]
-    ng = _rx(tuple(cfg.not_government))
+    ng = any_of(tuple(cfg.not_government))
     # 「行政院青年諮詢委員」「○○縣政府輔導的協會」: the body is named, but not served.
     if ng and ng.search(text[m.start():m.end() + 10]):
         return None
@@ -145,7 +140,7 @@ def _addressed(turns: Sequence[Turn], labels: Sequence[str], titles: Sequence[st
 def _thanked_after(turns: Sequence[Turn], cfg: RolesConfig) -> Counter:
     """label -> times the next speaker opened by addressing the previous one as chair
     (「謝謝主持人」「主席、各位先進」): the previous speaker handed over."""
-    rx = _rx(tuple(cfg.chair_address_patterns))
+    rx = any_of(tuple(cfg.chair_address_patterns))
     out: Counter = Counter()
     if rx is None:
         return out
@@ -161,7 +156,7 @@ def session_evidence(turns: Sequence[Turn], cfg: RolesConfig) -> dict[str, dict[
     labels = list(dict.fromkeys(t.speaker for t in spoken))
     n = len(spoken) or 1
     counts = Counter(t.speaker for t in spoken)
-    handoff = _rx(tuple(cfg.handoff_patterns))
+    handoff = any_of(tuple(cfg.handoff_patterns))
     handoffs: Counter = Counter()
     for t in spoken:
         if handoff and handoff.search(_turn_text(t)):
