@@ -48,11 +48,12 @@ def test_run_prints_report_and_writes_every_output(runs):
     assert html.name == "report.html" and html.is_file()
     run_dir = html.parent
     for name in ["units.parquet", "themes.json", "unit_themes.parquet", "unit_areas.parquet",
-                 "strategy_matrix.csv", "area_summary.json", "report.md", "themes.xlsx",
-                 "run.json", "config.yaml"]:
+                 "strategy_matrix.csv", "area_summary.json", "unit_stance.parquet",
+                 "proposals.json", "report.md", "themes.xlsx", "run.json", "config.yaml"]:
         assert (run_dir / name).is_file(), name
-    assert set(record["stages"]) == {"ingest", "embed", "themes", "mapping", "compare",
-                                     "report"}
+    assert set(record["stages"]) == {"ingest", "embed", "themes", "mapping", "stance",
+                                     "proposals", "compare", "report"}
+    assert record["stages"]["stance"]["method"] == "model"
     # Nothing to compare with: the stage records that and writes nothing.
     assert record["stages"]["compare"]["compared_with"] is None
     assert not (run_dir / "diff.json").exists()
@@ -65,6 +66,8 @@ def test_same_inputs_same_config_give_identical_themes_json(runs):
     (a, _), (b, rec_b), _ = runs
     assert a.parent != b.parent
     assert (a.parent / "themes.json").read_bytes() == (b.parent / "themes.json").read_bytes()
+    for name in ("unit_stance.parquet", "proposals.json"):
+        assert (a.parent / name).read_bytes() == (b.parent / name).read_bytes(), name
     assert rec_b["stages"]["embed"]["embedded"] == 0
 
 

@@ -112,7 +112,7 @@ def draw(seed: int = SEED) -> tuple[list[dict], dict]:
         for i in picked:
             u = units.loc[i]
             # Context for the labeller: the units just before and after, same session.
-            def text_at(j: int) -> str | None:
+            def text_at(j: int, sess=sess) -> str | None:
                 if j in sess.index:
                     who = units.at[j, "speaker"]
                     return f"{who if isinstance(who, str) else ''}｜{units.at[j, 'text']}"
