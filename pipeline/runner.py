@@ -153,6 +153,18 @@ def stage_mapping(ctx: Context, counts: dict[str, Any]) -> None:
                    "reviewed_themes": sum(1 for t in themes if t.get("reviewed"))})
 
 
+def stage_participation(ctx: Context, counts: dict[str, Any]) -> None:
+    """The collaboration map (協力地圖): organisations × sessions × themes, over-mobilisation."""
+    from pipeline.participation import collaboration_map, participation_json
+
+    result = ctx.tables["themes"]
+    cmap = collaboration_map(ctx.tables["units"], result.unit_themes, result.themes,
+                             ctx.cfg.participation)
+    ctx.tables["participation"] = cmap
+    write_atomic(ctx.out / rundir.PARTICIPATION, participation_json(cmap))
+    counts.update({"organisations": len(cmap.org_summary), "flagged": len(cmap.flagged)})
+
+
 def stage_stance(ctx: Context, counts: dict[str, Any]) -> None:
     from pipeline.stance.stage import classify_units
     from pipeline.units import analysed_units
@@ -211,6 +223,8 @@ STAGES: dict[str, Stage] = {
     "embed": Stage(stage_embed, requires=("units",), provides=("embeddings",)),
     "themes": Stage(stage_themes, requires=("units", "embeddings"), provides=("themes",)),
     "mapping": Stage(stage_mapping, requires=("units", "themes"), provides=("unit_areas",)),
+    "participation": Stage(stage_participation, requires=("units", "themes"),
+                           provides=("participation",)),
     "stance": Stage(stage_stance, requires=("units", "embeddings"), provides=("unit_stance",)),
     "proposals": Stage(stage_proposals,
                        requires=("units", "embeddings", "unit_stance", "themes", "unit_areas")),
@@ -222,7 +236,8 @@ STAGES: dict[str, Stage] = {
 COMMANDS: dict[str, list[str]] = {
     "ingest": ["ingest"],
     "themes": ["ingest", "embed", "themes"],
-    "run": ["ingest", "embed", "themes", "mapping", "stance", "proposals", "compare", "report"],
+    "run": ["ingest", "embed", "themes", "mapping", "participation", "stance", "proposals",
+            "compare", "report"],
 }
 
 

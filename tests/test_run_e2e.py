@@ -51,8 +51,8 @@ def test_run_prints_report_and_writes_every_output(runs):
                  "strategy_matrix.csv", "area_summary.json", "unit_stance.parquet",
                  "proposals.json", "report.md", "themes.xlsx", "run.json", "config.yaml"]:
         assert (run_dir / name).is_file(), name
-    assert set(record["stages"]) == {"ingest", "embed", "themes", "mapping", "stance",
-                                     "proposals", "compare", "report"}
+    assert set(record["stages"]) == {"ingest", "embed", "themes", "mapping", "participation",
+                                     "stance", "proposals", "compare", "report"}
     assert record["stages"]["stance"]["method"] == "model"
     # Nothing to compare with: the stage records that and writes nothing.
     assert record["stages"]["compare"]["compared_with"] is None
