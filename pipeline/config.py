@@ -659,6 +659,9 @@ class StanceConfig(Section):
     # Proposals list (proposals.json): a unit counts as a proposal when its stance is
     # "proposal" with at least this probability.
     proposal_min_probability: float = Field(0.5, ge=0.0, le=1.0)
+    # Speakers whose proposals are not listed (an official's plan or a chair's summary is not
+    # a proposal from the public); their units still count in the stance shares.
+    proposal_exclude_roles: list[str] = Field(default_factory=lambda: ["official", "moderator"])
     # Two proposals are one (near-duplicate) when the cosine of their e5 embeddings reaches
     # `duplicate_similarity` AND their content words overlap this much (|A∩B| / min(|A|,|B|)):
     # the e5 cosine of short sentences says "same topic", not "same proposal" (docs/stance.md).

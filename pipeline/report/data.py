@@ -120,6 +120,7 @@ def load_run(run_dir: Path, cfg: Config, run_info: dict[str, Any] | None = None)
                                 key=lambda kv: -kv[1]),
         courtesy=stats.get("courtesy"),
         focus=focus,
+        proposals=_json(run_dir / rundir.PROPOSALS, notes, required=False),
     )
 
 

@@ -269,6 +269,32 @@ ZH_TW: dict[str, str] = {
     "organiser": "主辦",
     "org_pairs": "經常同場出席的團體（兩場以上）",
     "shared_sessions": "同場次數",
+    # proposals and stance (issue 17)
+    "proposals": "具體建議與立場",
+    "proposals_intro": (
+        "每個分析單元判定一種立場（建議、擔憂、支持、反對、提問、陳述）；下列為各戰略領域中"
+        "被判為「建議」的發言，相近的建議已合併（語意相近且用詞重疊），依提出的場次數、"
+        "發言者數排序，並附出處。立場為自動判定，請以出處原文為準。"),
+    "proposals_method": "立場判定：{method}；建議門檻 機率 ≥ {p}，每領域最多列 {k} 則。",
+    "stance_method_model": "分類模型（e5 向量＋中文線索詞）",
+    "stance_method_rules": "僅用線索詞規則（未使用模型）",
+    "stance_proposal": "建議", "stance_concern": "擔憂", "stance_support": "支持",
+    "stance_opposition": "反對", "stance_question": "提問", "stance_statement": "陳述",
+    "proposal_text": "建議內容",
+    "proposal_rank": "排序",
+    "proposal_sessions": "場次數",
+    "proposal_speakers": "發言者數",
+    "proposal_sources": "出處",
+    "proposal_count": "{n} 則建議（{u} 個單元）",
+    "no_proposals": "本輪沒有歸入戰略領域的建議。",
+    "unmapped_proposals": "另有 {n} 個建議單元未歸入任何戰略領域。",
+    "stance_shares": "立場分布",
+    "stance_by_type": "依場次類型",
+    "stance_by_area": "依戰略領域",
+    "stance_by_theme": "依主題",
+    "stance_dimension": "分組方式",
+    "stance_group": "組別",
+    "outlier_theme": "未歸入主題",
     # xlsx column headers
     "x_theme_id": "主題編號",
     "x_label": "主題名稱",
@@ -507,6 +533,33 @@ EN: dict[str, str] = {
     "organiser": "organiser",
     "org_pairs": "Organisations often in the same sessions (2+)",
     "shared_sessions": "Shared sessions",
+    "proposals": "Proposals and stances",
+    "proposals_intro": (
+        "Each analysed unit has one stance (proposal, concern, support, opposition, question, "
+        "statement). Below: per strategy area the units classified as proposals, similar ones "
+        "merged (close in meaning and sharing words), ranked by the sessions and speakers that "
+        "raised them, with sources. Stances are automatic: check the quoted source."),
+    "proposals_method": "Stance: {method}; proposals with probability ≥ {p}, at most {k} per area.",
+    "stance_method_model": "classifier (e5 vectors + Chinese cue words)",
+    "stance_method_rules": "cue-word rules only (no model)",
+    "stance_proposal": "Proposal", "stance_concern": "Concern", "stance_support": "Support",
+    "stance_opposition": "Opposition", "stance_question": "Question",
+    "stance_statement": "Statement",
+    "proposal_text": "Proposal",
+    "proposal_rank": "Rank",
+    "proposal_sessions": "Sessions",
+    "proposal_speakers": "Speakers",
+    "proposal_sources": "Sources",
+    "proposal_count": "{n} proposals ({u} units)",
+    "no_proposals": "No proposal in this round was placed in a strategy area.",
+    "unmapped_proposals": "{n} further proposal units fit no strategy area.",
+    "stance_shares": "Stance shares",
+    "stance_by_type": "By session type",
+    "stance_by_area": "By strategy area",
+    "stance_by_theme": "By theme",
+    "stance_dimension": "Grouped by",
+    "stance_group": "Group",
+    "outlier_theme": "No theme",
 }
 
 LANGUAGES = {"zh-TW": ZH_TW, "en": EN}

@@ -268,6 +268,9 @@ class RunData:
     courtesy: dict[str, Any] | None = None
     # Consultation focus of the round's area units (areas.build_focus), None when unmapped.
     focus: FocusView | None = None
+    # proposals.json of the proposals stage (proposals per area, stance shares), None for a
+    # run made without it.
+    proposals: dict[str, Any] | None = None
 
     @property
     def inferred_speakers(self) -> list[dict[str, Any]]:

@@ -2,16 +2,16 @@
 its strategy area (mapping) and its theme.
 
 Per strategy area: the units whose stance is "proposal" (probability at least
-`stance.proposal_min_probability`), near-duplicates merged across and within sessions, ranked
-by how many sessions, then speakers, then units raised them; each with its sources. Two
-proposals are near-duplicates when their e5 embeddings are close (cosine at least
-`stance.duplicate_similarity`) AND they share content words (overlap coefficient of their
-ingest tokens, cue words left out, at least `stance.duplicate_overlap`): for short sentences
-of one register the e5 cosine of two different proposals (「司機應該考取職業駕照」,「Uber 應該
-向營業地政府納稅」 0.93) can exceed that of one proposal said twice (0.89), so the cosine alone
-only says "same topic". Stance shares: counts and
-shares of the six stances per theme, per session type and per strategy area. Codes only; the
-report gives them words.
+`stance.proposal_min_probability`; speakers of `stance.proposal_exclude_roles` left out),
+near-duplicates merged across and within sessions, ranked by how many sessions, then
+speakers, then units raised them; each with its sources. Two proposals are near-duplicates
+when their e5 embeddings are close (cosine at least `stance.duplicate_similarity`) AND they
+share content words (overlap coefficient of their ingest tokens, cue words left out, at least
+`stance.duplicate_overlap`): for short sentences of one register the e5 cosine of two
+different proposals (「司機應該考取職業駕照」,「Uber 應該向營業地政府納稅」 0.93) can exceed
+that of one proposal said twice (0.89), so the cosine alone only says "same topic".
+Stance shares: counts and shares of the six stances per theme, per session type and per
+strategy area. Codes only; the report gives them words.
 """
 
 from __future__ import annotations
@@ -114,7 +114,9 @@ def build_proposals(analysed: pd.DataFrame, emb: np.ndarray, unit_stance: pd.Dat
     words = [content_words(t) for t in frame["tokens"]]
 
     prob = frame["probability"].fillna(1.0)  # rules (no probability): every cue proposal
-    is_prop = (frame["stance"] == "proposal") & (prob >= sc.proposal_min_probability)
+    is_prop = ((frame["stance"] == "proposal") & (prob >= sc.proposal_min_probability)
+               & ~frame.get("role", pd.Series(None, index=frame.index))
+               .isin(sc.proposal_exclude_roles))
     area_entries = []
     for area, part in frame[is_prop].groupby("key_area", sort=True):
         if area == NONE_AREA:
@@ -148,6 +150,7 @@ def build_proposals(analysed: pd.DataFrame, emb: np.ndarray, unit_stance: pd.Dat
         "settings": {"proposal_min_probability": sc.proposal_min_probability,
                      "duplicate_similarity": sc.duplicate_similarity,
                      "duplicate_overlap": sc.duplicate_overlap,
+                     "proposal_exclude_roles": list(sc.proposal_exclude_roles),
                      "max_proposals_per_area": sc.max_proposals_per_area},
         "proposal_units": int(is_prop.sum()),
         "unmapped_proposal_units": int((is_prop & (frame["key_area"] == NONE_AREA)).sum()),

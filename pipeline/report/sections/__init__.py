@@ -13,6 +13,7 @@ from pipeline.report.sections import (
     method,
     overview,
     participation,
+    proposals,
     strategy,
     themes,
 )
@@ -21,6 +22,7 @@ from pipeline.report.sections.base import Section, Sheet, numbered
 SECTIONS: list[Section] = [
     overview.SECTION,
     strategy.SECTION,
+    proposals.SECTION,
     themes.SECTION,
     charts.SECTION,
     participation.SECTION,
