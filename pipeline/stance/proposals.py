@@ -64,16 +64,21 @@ def _group(idx: list[int], unit_vecs: np.ndarray, words: list[frozenset[str]],
     group whose first unit is closest to it, else starts one."""
     groups: list[list[int]] = []
     heads: list[int] = []
+    head_vecs = np.zeros((len(idx), unit_vecs.shape[1] if unit_vecs.ndim == 2 else 0))
     for i in idx:
-        best, best_j = -2.0, -1
-        for j, h in enumerate(heads):
-            cos = float(unit_vecs[h] @ unit_vecs[i])
-            if cos >= min_cos and overlap(words[h], words[i]) >= min_overlap and cos > best:
-                best, best_j = cos, j
-        if best_j >= 0:
-            groups[best_j].append(i)
-        else:
+        sims = head_vecs[:len(heads)] @ unit_vecs[i]
+        joined = False
+        # Closest first; the word test only for heads close enough in meaning.
+        for j in np.argsort(-sims, kind="stable"):
+            if sims[j] < min_cos:
+                break
+            if overlap(words[heads[j]], words[i]) >= min_overlap:
+                groups[j].append(i)
+                joined = True
+                break
+        if not joined:
             groups.append([i])
+            head_vecs[len(heads)] = unit_vecs[i]
             heads.append(i)
     return groups
 
