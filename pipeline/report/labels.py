@@ -295,6 +295,7 @@ ZH_TW: dict[str, str] = {
     "stance_dimension": "分組方式",
     "stance_group": "組別",
     "outlier_theme": "未歸入主題",
+    "no_strategy_area": "未對應戰略領域",
     # xlsx column headers
     "x_theme_id": "主題編號",
     "x_label": "主題名稱",
@@ -560,6 +561,7 @@ EN: dict[str, str] = {
     "stance_dimension": "Grouped by",
     "stance_group": "Group",
     "outlier_theme": "No theme",
+    "no_strategy_area": "No strategy area",
 }
 
 LANGUAGES = {"zh-TW": ZH_TW, "en": EN}

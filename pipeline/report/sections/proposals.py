@@ -8,7 +8,7 @@ from typing import Any
 
 from pipeline.config import Config
 from pipeline.report.markdown import md, table
-from pipeline.report.model import RunData
+from pipeline.report.model import NO_AREA, RunData
 from pipeline.report.sections.base import Labels, Section, Sheet
 from pipeline.stance.cues import STANCES
 
@@ -67,7 +67,7 @@ def share_tables(run: RunData, L: Labels) -> list[tuple[str, list[dict[str, Any]
 
     def group(dim: str, key: str) -> str:
         if dim == "area":
-            return areas.get(key, key)
+            return L["no_strategy_area"] if key in NO_AREA else areas.get(key, key)
         if dim == "theme":
             return themes.get(key, L["outlier_theme"] if key == "-1" else key)
         return key or L["unknown"]
