@@ -101,10 +101,25 @@ def test_sources_hold_every_unit_in_order_and_sessions_are_cases(sample_run: Pat
         names[src.get("guid")] = src.get("name")
     for sid, g in units.groupby("session_id"):
         (text,) = [t for n, t in back["sources"].items() if n.split(" ")[0] == sid]
-        pos = 0
+        pos, rest = 0, []
         for unit_text in g.sort_values(["turn", "seq"])["text"]:
             # Moderators' and procedural units stay in the text, in transcript order.
-            pos = text.index(unit_text, pos) + len(unit_text)
+            at = text.index(unit_text, pos)
+            rest.append(text[pos:at])
+            pos = at + len(unit_text)
+        rest.append(text[pos:])
+        # Besides the redacted units there are only pseudonyms and separators.
+        pseudonyms = set(g["speaker"].dropna())
+        for piece in "".join(rest).split("\n"):
+            assert piece.strip(" ").removesuffix("：") in pseudonyms | {""}, piece
+    # The speakers' real names (the Markdown transcripts' headings) are in no file of it.
+    with zipfile.ZipFile(path) as z:
+        exported = "".join(z.read(n).decode("utf-8") for n in z.namelist())
+    headings = [h.removeprefix("### ").rstrip("：") for f in SAMPLE.glob("*.md")
+             for h in f.read_text(encoding="utf-8").splitlines() if h.startswith("### ")]
+    people = [n for n in headings if len(n) == 3 and n != "主持人"]
+    assert len(people) >= 5
+    assert not [n for n in people if n in exported]
     cases = root.findall("q:Cases/q:Case", NS)
     assert len(cases) == units["session_id"].nunique()
     variables = {v.get("guid"): v.get("name") for v in root.iterfind("q:Variables/q:Variable", NS)}
@@ -230,3 +245,20 @@ def test_a_folder_that_is_not_a_run_is_a_one_line_error(tmp_path: Path, capsys):
     assert err.strip().count("\n") == 0
     assert str(tmp_path) in err and "not a finished run folder" in err
     assert not list(tmp_path.iterdir())
+
+
+def test_a_run_without_mapping_or_themes_exports_what_it_has(fixture_run: Path, capsys):
+    (fixture_run / "unit_areas.parquet").unlink()
+    path = export(fixture_run, capsys=capsys)
+    assert validate(path) == []
+    groups = [c.get("name") for c in project_xml(path).iterfind("q:CodeBook/q:Codes/q:Code", NS)]
+    assert groups == ["主題"]
+    for name in ["themes.json", "unit_themes.parquet"]:
+        (fixture_run / name).unlink()
+    path = export(fixture_run, capsys=capsys)
+    assert validate(path) == []
+    root = project_xml(path)
+    assert root.find("q:CodeBook", NS) is None
+    assert root.find(".//q:PlainTextSelection", NS) is None
+    assert len(read_back(path)["sources"]) == pd.read_parquet(
+        fixture_run / "units.parquet")["session_id"].nunique()

@@ -280,7 +280,10 @@ def _clean(text: Any) -> str:
 
 def _session_source(sid: Any, g: pd.DataFrame, codings: dict[str, list[Coding]]) -> SessionSource:
     g = g.sort_values(["turn", "seq"], kind="stable")
-    analysed = analysed_mask(g)
+    analysed = analysed_mask(g).tolist()
+    cols = [c for c in ("unit_id", "turn", "speaker", "text", "file", "line_start", "line_end")
+            if c in g]
+    rows = g[cols].to_dict("records")  # plain values: iterrows is slow on arrow strings
     parts: list[str] = []
     pos = 0
     segments = []
@@ -290,31 +293,31 @@ def _session_source(sid: Any, g: pd.DataFrame, codings: dict[str, list[Coding]])
         parts.append(s)
         pos += len(s)
 
-    for _, turn in g.groupby("turn", sort=False):
-        if parts:
-            add(TURN_BREAK)
-        speaker = text_or_none(turn["speaker"].iloc[0]) if "speaker" in turn else None
-        if speaker:
-            add(speaker + SPEAKER_SEP)
-        prev = ""
-        for idx, r in turn.iterrows():
-            text = _clean(r["text"])
-            if prev and text:
-                add(_joiner(prev))
-            start = pos
-            add(text)
-            prev = text or prev
-            if analysed[idx] and text:
-                segments.append(Segment(
-                    unit_id=str(r["unit_id"]), start=start, end=pos,
-                    file=text_or_none(r.get("file")), line_start=_int(r.get("line_start")),
-                    line_end=_int(r.get("line_end")), speaker=speaker,
-                    codings=codings.get(str(r["unit_id"]), [])))
+    turn, prev = object(), ""
+    for r, is_analysed in zip(rows, analysed, strict=True):
+        if r["turn"] != turn:
+            turn, prev = r["turn"], ""
+            if parts:
+                add(TURN_BREAK)
+            speaker = text_or_none(r.get("speaker"))
+            if speaker:
+                add(speaker + SPEAKER_SEP)
+        text = _clean(r["text"])
+        if prev and text:
+            add(_joiner(prev))
+        start = pos
+        add(text)
+        prev = text or prev
+        if is_analysed and text:
+            segments.append(Segment(
+                unit_id=str(r["unit_id"]), start=start, end=pos, file=text_or_none(r.get("file")),
+                line_start=_int(r.get("line_start")), line_end=_int(r.get("line_end")),
+                speaker=speaker, codings=codings.get(str(r["unit_id"]), [])))
     first = g.iloc[0]
     title = text_or_none(first.get("session_title"))
     variables = {col: _value(first.get(col)) for col, _ in SESSION_VARIABLES if col in g}
     variables["units"] = len(g)
-    variables["analysed_units"] = int(analysed.sum())
+    variables["analysed_units"] = sum(analysed)
     sid = str(sid)
     return SessionSource(session_id=sid, name=f"{sid} {title}" if title else sid,
                          text="".join(parts), segments=segments, variables=variables)
