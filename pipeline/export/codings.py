@@ -293,7 +293,7 @@ def _session_source(sid: Any, g: pd.DataFrame, codings: dict[str, list[Coding]])
         parts.append(s)
         pos += len(s)
 
-    turn, prev = object(), ""
+    turn, prev, speaker = object(), "", None
     for r, is_analysed in zip(rows, analysed, strict=True):
         if r["turn"] != turn:
             turn, prev = r["turn"], ""
@@ -338,7 +338,7 @@ def _variables(units: pd.DataFrame, L: dict[str, str]) -> list[tuple[str, str, s
             continue
         kind = "Date" if col == "session_date" and _all_iso_dates(units[col]) else "Text"
         out.append((col, L[key], kind))
-    out += [("units", L["x_units"], "Integer"), ("analysed_units", L["x_analysed_units"],
+    out += [("units", L["units"], "Integer"), ("analysed_units", L["x_analysed_units"],
                                                  "Integer")]
     return out
 
