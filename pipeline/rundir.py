@@ -50,6 +50,7 @@ TRACKING_CHART = "theme_tracking.svg"
 REPORT_HTML = "report.html"
 REPORT_MD = "report.md"
 REPORT_XLSX = "themes.xlsx"
+QDPX = "round.qdpx"
 
 TRACKED_PACKAGES = (
     "consult-pipeline", "numpy", "pandas", "pyarrow", "pydantic", "jieba",
