@@ -35,7 +35,7 @@ def _plain(v: Any) -> Any:
     return v.item() if isinstance(v, np.generic) else v
 
 
-def _speaker_key(row: pd.Series) -> tuple[str, str]:
+def _speaker_key(row: dict[str, Any]) -> tuple[str, str]:
     # A comment without a speaker is its own author (one person per comment row).
     who = row.get("speaker")
     if not isinstance(who, str) or not who:
@@ -122,6 +122,10 @@ def build_proposals(analysed: pd.DataFrame, emb: np.ndarray, unit_stance: pd.Dat
     is_prop = ((frame["stance"] == "proposal") & (prob >= sc.proposal_min_probability)
                & ~frame.get("role", pd.Series(None, index=frame.index))
                .isin(sc.proposal_exclude_roles))
+    # Plain rows of the proposal units, once (row access on the wide frame is slow).
+    cols = [c for c in dict.fromkeys([*SOURCE_FIELDS, "text", "turn"]) if c in frame]
+    records = dict(zip(frame.index[is_prop],
+                       frame.loc[is_prop, cols].to_dict("records"), strict=True))
     area_entries = []
     for area, part in frame[is_prop].groupby("key_area", sort=True):
         if area == NONE_AREA:
@@ -130,17 +134,15 @@ def build_proposals(analysed: pd.DataFrame, emb: np.ndarray, unit_stance: pd.Dat
         entries = []
         for members in _group(order, vecs, words, sc.duplicate_similarity,
                               sc.duplicate_overlap):
-            rows = frame.loc[members]
-            head = rows.iloc[0]
+            rows = [records[i] for i in members]
             entries.append({
-                "text": str(head["text"]),
-                "unit_id": str(head["unit_id"]),
+                "text": str(rows[0]["text"]),
+                "unit_id": str(rows[0]["unit_id"]),
                 "probability": round(float(prob[members[0]]), 4),
-                "sessions": int(rows["session_id"].nunique()),
-                "speakers": len({_speaker_key(r) for _, r in rows.iterrows()}),
+                "sessions": len({str(r.get("session_id")) for r in rows}),
+                "speakers": len({_speaker_key(r) for r in rows}),
                 "units": len(members),
-                "sources": [{f: _plain(r.get(f)) for f in SOURCE_FIELDS}
-                            for _, r in rows.iterrows()],
+                "sources": [{f: _plain(r.get(f)) for f in SOURCE_FIELDS} for r in rows],
             })
         entries.sort(key=lambda e: (-e["sessions"], -e["speakers"], -e["units"],
                                     e["unit_id"]))
