@@ -26,6 +26,7 @@ from pipeline.units import analysed_mask
 
 if TYPE_CHECKING:
     from pipeline.curation import Curation
+    from pipeline.mapping.framework import Framework
 
 
 @dataclass
@@ -50,13 +51,23 @@ class Stage:
     provides: tuple[str, ...] = ()
 
 
+def _framework(ctx: Context) -> Framework:
+    """The strategy framework (`mapping.framework`), parsed once per run: curation validates
+    against it and the mapping stage scores with it."""
+    from pipeline.mapping.framework import load_framework
+
+    if "framework" not in ctx.tables:
+        ctx.tables["framework"] = load_framework(resolve_path(ctx.cfg.mapping.framework))
+    return ctx.tables["framework"]
+
+
 def _curation(ctx: Context) -> Curation:
     """The run's curation files, read once: at the first stage, so that a malformed file
     stops the run before any work is done."""
     from pipeline.curation import load_for_run
 
     if "curation" not in ctx.tables:
-        ctx.tables["curation"] = load_for_run(ctx.cfg, ctx.round_dir)
+        ctx.tables["curation"] = load_for_run(ctx.cfg, ctx.round_dir, _framework(ctx))
     return ctx.tables["curation"]
 
 
@@ -133,16 +144,19 @@ def stage_mapping(ctx: Context, counts: dict[str, Any]) -> None:
     from pipeline.themes import themes_json
 
     units, result = ctx.tables["units"], ctx.tables["themes"]
-    unit_areas = mapping.score_units(units, ctx.cfg)
+    fw = _framework(ctx)
+    unit_areas = mapping.score_units(units, ctx.cfg, mapping.get_mapper(ctx.cfg, fw),
+                                     vectors=ctx.tables["embeddings"])
     ctx.tables["unit_areas"] = unit_areas
     write_parquet(unit_areas, ctx.out / rundir.UNIT_AREAS)
     themes, curation = mapping.map_themes(
-        result.themes, result.unit_themes, unit_areas, ctx.cfg, curation=_curation(ctx))
+        result.themes, result.unit_themes, unit_areas, ctx.cfg, framework=fw,
+        curation=_curation(ctx))
     result.themes = themes
     write_atomic(ctx.out / rundir.THEMES, themes_json(result, _themes_meta(ctx)))
-    matrix = mapping.strategy_matrix(themes, result.unit_themes, unit_areas, ctx.cfg)
+    matrix = mapping.strategy_matrix(themes, result.unit_themes, unit_areas, ctx.cfg, fw)
     write_atomic(ctx.out / rundir.STRATEGY_MATRIX, matrix.to_csv())
-    summary = mapping.area_summary(themes, result.unit_themes, unit_areas, units, ctx.cfg)
+    summary = mapping.area_summary(themes, result.unit_themes, unit_areas, units, ctx.cfg, fw)
     write_atomic(ctx.out / rundir.AREA_SUMMARY, mapping.to_json(summary))
     curation.pop("files", None)
     _curation_applied(ctx, "themes", curation)
@@ -182,7 +196,8 @@ STAGES: dict[str, Stage] = {
     "ingest": Stage(stage_ingest, provides=("units",)),
     "embed": Stage(stage_embed, requires=("units",), provides=("embeddings",)),
     "themes": Stage(stage_themes, requires=("units", "embeddings"), provides=("themes",)),
-    "mapping": Stage(stage_mapping, requires=("units", "themes"), provides=("unit_areas",)),
+    "mapping": Stage(stage_mapping, requires=("units", "embeddings", "themes"),
+                     provides=("unit_areas",)),
     "compare": Stage(stage_compare, requires=("themes",)),
     # The report reads the run folder (so `consult report` re-renders any finished run).
     "report": Stage(stage_report, requires=("units",)),

@@ -156,6 +156,22 @@ def test_unanalysed_units_are_not_scored(cfg):
     assert set(long["unit_id"]) == {"u0"}
 
 
+def test_embed_stage_vectors_give_the_same_mapping(cfg):
+    """The mapping stage takes the embed stage's vectors (rows = analysed units) instead of
+    embedding the units again: the same engine, kind and texts, so the same table."""
+    from pipeline.embed import embed_texts
+
+    units = _units(["漁電共生的案場選址要先跟漁民溝通。", "好。", "碳費的費率太低了。"])
+    units.loc[1, "analysed"] = False
+    texts = units.loc[units["analysed"], "text"].tolist()
+    vectors, _ = embed_texts(texts, cfg.embed, cfg.segment, kind="query")
+    pd.testing.assert_frame_equal(score_units(units, cfg, vectors=vectors),
+                                  score_units(units, cfg))
+    with pytest.raises(ValueError, match="3 vectors for 2 analysed units"):
+        score_units(units, cfg, vectors=embed_texts(units["text"].tolist(), cfg.embed,
+                                                    cfg.segment, kind="query")[0])
+
+
 # --- themes and curation ------------------------------------------------------------------
 
 SOLAR = [

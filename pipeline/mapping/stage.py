@@ -28,7 +28,6 @@ See docs/mapping.md for the method, the evaluation and the file formats.
 
 from __future__ import annotations
 
-import functools
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -49,6 +48,7 @@ from pipeline.fingerprint import keyword_similarity, theme_fingerprint
 from pipeline.jsonio import plain, to_json
 from pipeline.mapping.framework import NONE_ID, Area, Framework, load_framework
 from pipeline.mapping.model import sigmoid, softmax
+from pipeline.units import analysed_units
 
 UNIT_COLUMNS = ["key_area", "key_area_score", "confidence", "jt_dimensions", "focus",
                 "focus_score", "focus_keywords", "relevance", "relevance_keywords", "method"]
@@ -68,6 +68,11 @@ def embed_unit_texts(texts: list[str], cfg: Config, kind: str) -> np.ndarray:
     if not texts:
         return np.zeros((0, 1), dtype=np.float32)
     emb, _ = embed_texts(texts, cfg.embed, cfg.segment, kind=kind)
+    return unit_length(emb)
+
+
+def unit_length(emb: np.ndarray) -> np.ndarray:
+    """Rows scaled to length 1 (float32); a zero row stays zero."""
     emb = np.asarray(emb, dtype=np.float32)
     norms = np.linalg.norm(emb, axis=1, keepdims=True)
     return emb / np.where(norms == 0, 1, norms)
@@ -496,14 +501,20 @@ class _ZeroShot:
         return out
 
 
-@functools.lru_cache(maxsize=4)
-def _mapper_for(cfg_json: str) -> Mapper:
-    return Mapper(Config.model_validate_json(cfg_json))
+_MAPPERS: dict[tuple[str, str], Mapper] = {}
+_MAPPERS_KEPT = 4
 
 
-def get_mapper(cfg: Config) -> Mapper:
-    """One Mapper (framework embedded once) per distinct config in this process."""
-    return _mapper_for(cfg.model_dump_json())
+def get_mapper(cfg: Config, framework: Framework | None = None) -> Mapper:
+    """One Mapper (framework embedded once) per distinct config and framework in this
+    process; `framework` is the run's parsed framework (else the configured file is read)."""
+    fw = framework or load_framework(resolve_path(cfg.mapping.framework))
+    key = (cfg.model_dump_json(), f"{fw.path}:{fw.digest}")
+    if key not in _MAPPERS:
+        while len(_MAPPERS) >= _MAPPERS_KEPT:
+            _MAPPERS.pop(next(iter(_MAPPERS)))
+        _MAPPERS[key] = Mapper(cfg, fw)
+    return _MAPPERS[key]
 
 
 # --- units --------------------------------------------------------------------------------
@@ -538,13 +549,8 @@ def unit_contexts(units: pd.DataFrame) -> list[str]:
     return out
 
 
-def _analysed(units: pd.DataFrame) -> pd.DataFrame:
-    if "analysed" in units.columns:
-        units = units[units["analysed"].fillna(False).astype(bool)]
-    return units.reset_index(drop=True)
-
-
-def score_units(units: pd.DataFrame, cfg: Config, mapper: Mapper | None = None) -> pd.DataFrame:
+def score_units(units: pd.DataFrame, cfg: Config, mapper: Mapper | None = None,
+                vectors: np.ndarray | None = None) -> pd.DataFrame:
     """Score analysed units against every key area (NONE included), in long format.
 
     One row per (unit, area): unit_id, area_id, score (the probability of that area, rows of
@@ -552,12 +558,22 @@ def score_units(units: pd.DataFrame, cfg: Config, mapper: Mapper | None = None) 
     the unit's own decision repeated on each of its rows: key_area, key_area_score,
     confidence ("high"/"low"), jt_dimensions, focus, relevance (net-zero relevance).
     `unit_table()` reduces it to one row per unit.
+
+    `vectors`: the embed stage's query vectors, one row per analysed unit (`embeddings`);
+    without them the units are embedded here (same engine, model, kind and cache).
     """
     mapper = mapper or get_mapper(cfg)
-    units = _analysed(units)
+    units = analysed_units(units)
     texts = [str(t) for t in units["text"]]
     toks = _token_lists(units, mapper)
-    res = mapper.score(texts, toks, contexts=unit_contexts(units))
+    x = None
+    if vectors is not None and not mapper.joint:
+        # A corpus-fitted backend (tfidf) must embed the framework and the units together,
+        # so its stage vectors live in another space: those units are embedded again.
+        if len(vectors) != len(units):
+            raise ValueError(f"{len(vectors)} vectors for {len(units)} analysed units")
+        x = unit_length(vectors)
+    res = mapper.score(texts, toks, x=x, contexts=unit_contexts(units))
     n, k = len(texts), len(res.area_ids)
     rep = np.repeat(np.arange(n), k)
     rel_words = mapper.fw.relevance.keywords if mapper.fw.relevance else ()
