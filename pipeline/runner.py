@@ -140,27 +140,21 @@ def _themes_meta(ctx: Context) -> dict[str, Any]:
 
 
 def stage_mapping(ctx: Context, counts: dict[str, Any]) -> None:
-    from pipeline.mapping import stage as mapping
+    from pipeline.jsonio import to_json
+    from pipeline.mapping.stage import map_round
     from pipeline.themes import themes_json
 
     units, result = ctx.tables["units"], ctx.tables["themes"]
-    fw = _framework(ctx)
-    unit_areas = mapping.score_units(units, ctx.cfg, mapping.get_mapper(ctx.cfg, fw),
-                                     vectors=ctx.tables["embeddings"])
-    ctx.tables["unit_areas"] = unit_areas
-    write_parquet(unit_areas, ctx.out / rundir.UNIT_AREAS)
-    themes, curation = mapping.map_themes(
-        result.themes, result.unit_themes, unit_areas, ctx.cfg, framework=fw,
-        curation=_curation(ctx))
-    result.themes = themes
+    mapped = map_round(units, ctx.tables["embeddings"], result.themes, result.unit_themes,
+                       _framework(ctx), _curation(ctx), ctx.cfg)
+    ctx.tables["unit_areas"] = mapped.unit_areas
+    write_parquet(mapped.unit_areas, ctx.out / rundir.UNIT_AREAS)
+    result.themes = themes = mapped.themes
     write_atomic(ctx.out / rundir.THEMES, themes_json(result, _themes_meta(ctx)))
-    matrix = mapping.strategy_matrix(themes, result.unit_themes, unit_areas, ctx.cfg, fw)
-    write_atomic(ctx.out / rundir.STRATEGY_MATRIX, matrix.to_csv())
-    summary = mapping.area_summary(themes, result.unit_themes, unit_areas, units, ctx.cfg, fw)
-    write_atomic(ctx.out / rundir.AREA_SUMMARY, mapping.to_json(summary))
-    curation.pop("files", None)
-    _curation_applied(ctx, "themes", curation)
-    counts.update({"units_scored": int(unit_areas["unit_id"].nunique()),
+    write_atomic(ctx.out / rundir.STRATEGY_MATRIX, mapped.matrix.to_csv())
+    write_atomic(ctx.out / rundir.AREA_SUMMARY, to_json(mapped.areas))
+    _curation_applied(ctx, "themes", mapped.curation)
+    counts.update({"units_scored": int(mapped.unit_areas["unit_id"].nunique()),
                    "gap_themes": sum(1 for t in themes if t.get("gap")),
                    "curated_themes": sum(1 for t in themes if t.get("curated")),
                    "renamed_themes": sum(1 for t in themes if t.get("label_curated")),

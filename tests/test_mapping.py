@@ -14,15 +14,10 @@ import pytest
 
 from pipeline.config import Config
 from pipeline.mapping.framework import NONE_ID, FrameworkError, load_framework
-from pipeline.mapping.stage import (
-    MappingError,
-    area_summary,
-    get_mapper,
-    map_themes,
-    score_units,
-    strategy_matrix,
-    unit_table,
-)
+from pipeline.mapping.mapper import MappingError, get_mapper
+from pipeline.mapping.summaries import area_summary, strategy_matrix
+from pipeline.mapping.theme_mapping import map_themes
+from pipeline.mapping.unit_scores import score_units, unit_table
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_FRAMEWORK = ROOT / "configs" / "strategy_areas.yaml"
@@ -397,7 +392,7 @@ def test_learned_model_ships_and_loads_without_shared(cfg):
 
 @pytest.mark.skipif(not DEV_GOLD.exists(), reason="../shared is not available")
 def test_artefact_hashes_match_shared_inputs():
-    from pipeline.mapping.model import sha256_file
+    from pipeline.mapping.training_data import sha256_file
 
     meta = json.loads((ROOT / "configs/mapping_model.json").read_text(encoding="utf-8"))
     ins = meta["inputs"]
@@ -414,7 +409,7 @@ def test_artefact_hashes_match_shared_inputs():
 def test_pathway_text_is_labelled_by_its_headings():
     from collections import Counter
 
-    from pipeline.mapping.model import pathway_examples
+    from pipeline.mapping.pathway import pathway_examples
 
     ex = pathway_examples(SHARED / "corpora/ndc-2050-pathway/fulltext.txt")
     by = Counter(e.key_area for e in ex)
@@ -428,7 +423,7 @@ def test_pathway_text_is_labelled_by_its_headings():
 
 
 def test_grouped_folds_keep_meetings_whole():
-    from pipeline.mapping.model import grouped_folds
+    from pipeline.mapping.crossval import grouped_folds
 
     groups = ["a"] * 40 + [f"m{i % 9}" for i in range(60)]
     folds = grouped_folds(groups, 5, seed=7)
@@ -441,7 +436,7 @@ def test_grouped_folds_keep_meetings_whole():
 def test_left_out_meeting_is_no_information_not_far():
     import numpy as np
 
-    from pipeline.mapping.model import ProtoSet, proto_features
+    from pipeline.mapping.prototypes import ProtoSet, proto_features
 
     v = np.eye(3)
     ps = ProtoSet(v, np.array(["A", "B", "B"], dtype=object),
@@ -526,7 +521,7 @@ def test_focus_view_counts_by_session_type_and_area(cfg):
 def test_em_recovers_a_known_prior_shift():
     import numpy as np
 
-    from pipeline.mapping.model import adapt_round, em_priors
+    from pipeline.mapping.prior import adapt_round, em_priors
 
     # Two classes with Gaussian likelihoods; posteriors computed exactly under a training
     # prior of 0.5/0.5, units drawn with a true prior of 0.2/0.8.
