@@ -17,7 +17,8 @@ from pipeline.mapping.framework import NONE_ID, FrameworkError, load_framework
 from pipeline.mapping.mapper import MappingError, get_mapper
 from pipeline.mapping.summaries import area_summary, strategy_matrix
 from pipeline.mapping.theme_mapping import map_themes
-from pipeline.mapping.unit_scores import score_units, unit_table
+from pipeline.mapping.unit_areas import unit_table
+from pipeline.mapping.unit_scores import score_units
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_FRAMEWORK = ROOT / "configs" / "strategy_areas.yaml"

@@ -12,7 +12,6 @@ threshold that is tuned on the evaluated file itself, so that baseline is optimi
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,9 +22,11 @@ import pandas as pd
 from sklearn.metrics import f1_score
 
 from pipeline.config import Config, resolve_path
+from pipeline.mapping.examples import read_gold
 from pipeline.mapping.framework import NONE_ID
 from pipeline.mapping.mapper import get_mapper
-from pipeline.mapping.unit_scores import score_units, unit_table
+from pipeline.mapping.unit_areas import unit_table
+from pipeline.mapping.unit_scores import score_units
 from pipeline.mapping.vectors import embed_unit_texts
 from pipeline.source import InputError
 
@@ -36,29 +37,6 @@ CV_FOLDS = 5
 # Round-level prior adaptations compared under the same folds (docs/mapping.md).
 PRIOR_VARIANTS = ("none", "em", "em_all")
 BOOTSTRAP = 1000
-
-REQUIRED = ("id", "text", "key_area")
-
-
-def read_gold(path: Path) -> list[dict[str, Any]]:
-    rows = []
-    for lineno, line in enumerate(Path(path).read_text(encoding="utf-8-sig").splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as e:
-            raise InputError(path, f"not valid JSON ({e.msg})", "one labelled unit per line",
-                             line=lineno) from e
-        missing = [k for k in REQUIRED if k not in row]
-        if missing:
-            raise InputError(path, f"missing field(s) {missing}",
-                             f"every line needs {', '.join(REQUIRED)}", line=lineno)
-        rows.append(row)
-    if not rows:
-        raise InputError(path, "no labelled units", "one JSON object per line")
-    return rows
-
 
 def facet_metrics(
     gold: list[dict[str, Any]],

@@ -17,7 +17,7 @@ import numpy as np
 
 from pipeline.mapping.bundle import Bundle, bundle, proto_set
 from pipeline.mapping.calibration import Calibration
-from pipeline.mapping.examples import framework_examples, gold_examples
+from pipeline.mapping.examples import framework_examples, gold_examples, read_gold
 from pipeline.mapping.learned import MapperModel, ModelParams, relevance_vectors, train
 from pipeline.mapping.prototypes import SIM_SCALE, TOPK, ProtoModel, ProtoSet
 from pipeline.mapping.training_data import sha256_file, weak_examples
@@ -112,8 +112,6 @@ def build_artefact(mapper: Any, shared: Path, gold_path: Path, out: Path, seed: 
                    params: ModelParams | None = None) -> dict[str, Any]:
     """Train the shipped model on everything (pathway, framework, off-topic meetings, all dev
     units), calibrate it on the dev units' leave-meeting-out outputs, write the artefact."""
-    from pipeline.evaluate.mapping import read_gold
-
     params = params or ModelParams()
     gold = read_gold(gold_path)
     focus_ids = [f.id for f in mapper.foci]

@@ -12,7 +12,6 @@ import numpy as np
 
 from pipeline.mapping.examples import Example
 from pipeline.mapping.prototypes import ProtoSet
-from pipeline.mapping.vectors import embed_unit_texts
 
 
 @dataclass
@@ -57,11 +56,11 @@ def bundle(mapper: Any, examples: list[Example],
         z = np.zeros((0, 1))
         return Bundle([], z, np.zeros((0, d)), np.zeros((0, len(mapper.foci))),
                       np.zeros((0, len(mapper.jt))))
-    x = embed_unit_texts([e.text for e in examples], mapper.cfg, "query").astype(np.float64)
+    x = mapper.embed_queries([e.text for e in examples]).astype(np.float64)
     xc = np.zeros_like(x)
     titled = [i for i, e in enumerate(examples) if e.context]
     if titled:
-        xc[titled] = embed_unit_texts([examples[i].context for i in titled], mapper.cfg, "query")
+        xc[titled] = mapper.embed_queries([examples[i].context for i in titled])
 
     def km(index: Any) -> np.ndarray:
         return np.stack([index.match(list(t))[0] for t in toks]).astype(np.float64)

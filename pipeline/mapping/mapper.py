@@ -158,6 +158,10 @@ class Mapper:
         self._set_vectors(self._embed_groups(both[: len(flat)]))
         return both[len(flat) :]
 
+    def embed_queries(self, texts: list[str]) -> np.ndarray:
+        """Texts as unit-length query vectors (the pipeline's engine and cache)."""
+        return embed_unit_texts(texts, self.cfg, "query")
+
     def _kw_tokens(self, word: str) -> list[str]:
         return self.seg.tokens(word)
 

@@ -12,7 +12,7 @@ import pandas as pd
 from pipeline.config import Config, resolve_path
 from pipeline.jsonio import plain
 from pipeline.mapping.framework import NONE_ID, Framework, load_framework
-from pipeline.mapping.unit_scores import unit_table
+from pipeline.mapping.unit_areas import unit_table
 
 
 def strategy_matrix(themes: list[dict[str, Any]], unit_themes: pd.DataFrame,

@@ -16,7 +16,7 @@ from pipeline.config import Config, resolve_path
 from pipeline.curation import Curation, apply_theme_curation, load_curation
 from pipeline.fingerprint import theme_fingerprint
 from pipeline.mapping.framework import NONE_ID, Framework, load_framework
-from pipeline.mapping.unit_scores import prob_matrix, unit_table
+from pipeline.mapping.unit_areas import prob_matrix, unit_table
 
 
 def _theme_members(unit_themes: pd.DataFrame, known: pd.Index) -> dict[str, pd.Series]:

@@ -4,8 +4,6 @@ one-row-per-unit view. Columns: docs/mapping.md.
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 import pandas as pd
 
@@ -14,9 +12,6 @@ from pipeline.mapping.examples import meeting_title
 from pipeline.mapping.mapper import Mapper, get_mapper
 from pipeline.mapping.vectors import unit_length
 from pipeline.units import analysed_units
-
-UNIT_COLUMNS = ["key_area", "key_area_score", "confidence", "jt_dimensions", "focus",
-                "focus_score", "focus_keywords", "relevance", "relevance_keywords", "method"]
 
 
 def _token_lists(units: pd.DataFrame, mapper: Mapper) -> list[list[str]]:
@@ -110,20 +105,3 @@ def score_units(units: pd.DataFrame, cfg: Config, mapper: Mapper | None = None,
     # it with `round_prior(unit_areas)`), not repeated on every row.
     out.attrs["prior_adaptation"] = res.prior_adaptation
     return out
-
-
-def round_prior(unit_areas: pd.DataFrame) -> dict[str, Any] | None:
-    """What the round-level prior adaptation did in `score_units` (None for the rules)."""
-    return unit_areas.attrs.get("prior_adaptation")
-
-
-def unit_table(unit_areas: pd.DataFrame) -> pd.DataFrame:
-    """One row per unit (its decision) from the long table of `score_units`."""
-    cols = ["unit_id", *[c for c in UNIT_COLUMNS if c in unit_areas.columns]]
-    return unit_areas.drop_duplicates("unit_id")[cols].reset_index(drop=True)
-
-
-def prob_matrix(unit_areas: pd.DataFrame, area_ids: list[str]) -> pd.DataFrame:
-    wide = unit_areas.pivot_table(index="unit_id", columns="area_id", values="score",
-                                  aggfunc="first")
-    return wide.reindex(columns=area_ids).fillna(0.0)
