@@ -153,6 +153,7 @@ def stage_mapping(ctx: Context, counts: dict[str, Any]) -> None:
     write_atomic(ctx.out / rundir.THEMES, themes_json(result, _themes_meta(ctx)))
     write_atomic(ctx.out / rundir.STRATEGY_MATRIX, mapped.matrix.to_csv())
     write_atomic(ctx.out / rundir.AREA_SUMMARY, to_json(mapped.areas))
+    write_atomic(ctx.out / rundir.FOCUS_SUMMARY, to_json(mapped.focus))
     _curation_applied(ctx, "themes", mapped.curation)
     counts.update({"units_scored": int(mapped.unit_areas["unit_id"].nunique()),
                    "gap_themes": sum(1 for t in themes if t.get("gap")),

@@ -15,7 +15,7 @@ import pytest
 from pipeline.config import Config
 from pipeline.mapping.framework import NONE_ID, FrameworkError, load_framework
 from pipeline.mapping.mapper import MappingError, get_mapper
-from pipeline.mapping.summaries import area_summary, strategy_matrix
+from pipeline.mapping.summaries import area_summary, focus_summary, strategy_matrix
 from pipeline.mapping.theme_mapping import map_themes
 from pipeline.mapping.unit_areas import unit_table
 from pipeline.mapping.unit_scores import score_units
@@ -514,6 +514,42 @@ def test_focus_view_counts_by_session_type_and_area(cfg):
     areas = [Area(a, a, None, None, None) for a in sorted(set(decided["key_area"]) - {NONE_ID})]
     fill_orphans(areas, ua, units.set_index("unit_id"), cfg)
     assert all(a.n_units and a.orphan_quotes for a in areas)
+
+
+def test_focus_summary_per_session_type_and_area_in_the_mapping_output(cfg):
+    """The mapping stage's own output (focus_summary.json) carries the focus distribution per
+    session type and per area, with participant quotes; NONE units count nowhere."""
+    units = pd.DataFrame({
+        "unit_id": ["u1", "u2", "u3", "u4", "u5"],
+        "text": ["補助的申請流程太複雜，小店家沒有人力處理，希望有人到現場協助。",
+                 "學校應該把淨零和能源的課程放進來，從小就讓孩子懂。",
+                 "謝謝大家，今天就到這裡。",
+                 "冰箱冷氣汰換的補助可以再提高，很多家庭捨不得換。",
+                 "冰箱冷氣汰換的補助可以再提高，很多家庭捨不得換。"],
+        "session_type": ["地方政府", "各類團體", "地方政府", "各類團體", "地方政府"],
+        "role": ["participant", "participant", "participant", "participant", "official"],
+        "analysed": True,
+    })
+    ua = score_units(units, cfg)
+    fs = focus_summary(ua, units, cfg)
+    decided = unit_table(ua).set_index("unit_id")
+    placed = decided[decided["key_area"] != NONE_ID]
+    # u5 repeats u4's words as an official: mapped alike, but not quoted as feedback.
+    assert "u3" not in placed.index and {"u4", "u5"} <= set(placed.index)
+    assert fs["total"]["n_units"] == len(placed)
+    assert [f["id"] for f in fs["focuses"]] == [f.id for f in get_mapper(cfg).foci]
+    for part in ("by_session_type", "by_area"):
+        assert sum(r["n_units"] for r in fs[part]) == len(placed)
+        for r in fs[part]:
+            assert sum(r["counts"].values()) == r["n_units"]
+    got = {r["area_id"]: r["counts"] for r in fs["by_area"]}
+    for area, grp in placed.groupby("key_area"):
+        for f, n in grp["focus"].fillna("").value_counts().items():
+            assert got[area][f] == n
+    quoted = [q["unit_id"] for qs in fs["quotes"].values() for q in qs]
+    assert quoted and "u5" not in quoted  # an official's words are context, not feedback
+    assert all(placed.at[q, "focus"] == f for f, qs in fs["quotes"].items()
+               for q in [x["unit_id"] for x in qs])
 
 
 # --- round-level prior adaptation (label shift) -------------------------------------------

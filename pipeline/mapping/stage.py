@@ -18,7 +18,7 @@ from pipeline.config import Config
 from pipeline.curation import Curation
 from pipeline.mapping.framework import Framework
 from pipeline.mapping.mapper import get_mapper
-from pipeline.mapping.summaries import area_summary, strategy_matrix
+from pipeline.mapping.summaries import area_summary, focus_summary, strategy_matrix
 from pipeline.mapping.theme_mapping import map_themes
 from pipeline.mapping.unit_scores import score_units
 
@@ -32,6 +32,7 @@ class RoundMapping:
     curation: dict[str, Any]  # what the `themes:` curation entries matched
     matrix: pd.DataFrame  # areas × themes (strategy_matrix.csv)
     areas: list[dict[str, Any]]  # per key area (area_summary.json)
+    focus: dict[str, Any]  # focus per session type and area (focus_summary.json)
 
 
 def map_round(units: pd.DataFrame, vectors: np.ndarray, themes: list[dict[str, Any]],
@@ -44,4 +45,5 @@ def map_round(units: pd.DataFrame, vectors: np.ndarray, themes: list[dict[str, A
     report.pop("files", None)
     matrix = strategy_matrix(mapped, unit_themes, unit_areas, cfg, framework)
     areas = area_summary(mapped, unit_themes, unit_areas, units, cfg, framework)
-    return RoundMapping(unit_areas, mapped, report, matrix, areas)
+    focus = focus_summary(unit_areas, units, cfg, framework)
+    return RoundMapping(unit_areas, mapped, report, matrix, areas, focus)

@@ -1,5 +1,6 @@
-"""Round-level summaries of the mapping: the areas × themes matrix and, per key area, its
-units, share, themes, sessions, session types, JT dimensions, focus distribution and quotes.
+"""Round-level summaries of the mapping: the areas × themes matrix; per key area its units,
+share, themes, sessions, session types, JT dimensions, focus distribution and quotes; and the
+consultation focus of the round's feedback per session type and per area (focus_summary).
 """
 
 from __future__ import annotations
@@ -46,9 +47,7 @@ def area_summary(themes: list[dict[str, Any]], unit_themes: pd.DataFrame,
     fw = framework or load_framework(resolve_path(m.framework))
     per_unit = unit_table(unit_areas).set_index("unit_id")
     score = unit_areas.set_index(["unit_id", "area_id"])["score"]
-    meta = units.copy()
-    meta["unit_id"] = meta["unit_id"].astype(str)
-    meta = meta.drop_duplicates("unit_id").set_index("unit_id")
+    meta = _unit_meta(units)
     n_total = len(per_unit)
     mapped = [t for t in themes if "key_area" in t]
     out = []
@@ -65,15 +64,7 @@ def area_summary(themes: list[dict[str, Any]], unit_themes: pd.DataFrame,
         quotes = []
         if len(ids):
             top = score.loc[[(u, aid) for u in ids]].sort_values(ascending=False)
-            for (uid, _), s in top.head(n_quotes).items():
-                row = meta.loc[uid] if uid in meta.index else pd.Series(dtype=object)
-                quotes.append({
-                    "unit_id": uid, "text": plain(row.get("text")), "score": round(float(s), 3),
-                    "speaker": plain(row.get("speaker")),
-                    "session_id": plain(row.get("session_id")), "file": plain(row.get("file")),
-                    "line_start": plain(row.get("line_start")),
-                    "line_end": plain(row.get("line_end")),
-                })
+            quotes = [_quote(uid, s, meta) for (uid, _), s in top.head(n_quotes).items()]
         gaps = []
         if area is not None:
             for t in mapped:
@@ -103,6 +94,68 @@ def area_summary(themes: list[dict[str, Any]], unit_themes: pd.DataFrame,
             "gaps": gaps,
         })
     return out
+
+
+def _quote(uid: str, score: float, meta: pd.DataFrame) -> dict[str, Any]:
+    """A unit as a traceable quote: its text, score, speaker, session, file and lines."""
+    row = meta.loc[uid] if uid in meta.index else pd.Series(dtype=object)
+    return {
+        "unit_id": uid, "text": plain(row.get("text")), "score": round(float(score), 3),
+        "speaker": plain(row.get("speaker")),
+        "session_id": plain(row.get("session_id")), "file": plain(row.get("file")),
+        "line_start": plain(row.get("line_start")),
+        "line_end": plain(row.get("line_end")),
+    }
+
+
+def _unit_meta(units: pd.DataFrame) -> pd.DataFrame:
+    meta = units.copy()
+    meta["unit_id"] = meta["unit_id"].astype(str)
+    return meta.drop_duplicates("unit_id").set_index("unit_id")
+
+
+def focus_summary(unit_areas: pd.DataFrame, units: pd.DataFrame, cfg: Config,
+                  framework: Framework | None = None, n_quotes: int = 3) -> dict[str, Any]:
+    """Which consultation focus the round's feedback concerned: over the analysed units that
+    have a key area (the others carry no focus), the units per focus ("" = no focus) in
+    total, per session type and per key area, and each focus's clearest participant quotes
+    (highest focus probability) with their evidence. Codes only: names are the framework's."""
+    fw = framework or load_framework(resolve_path(cfg.mapping.framework))
+    fids = [f.id for f in fw.focuses]
+    per_unit = unit_table(unit_areas).set_index("unit_id")
+    per_unit = per_unit[per_unit["key_area"] != NONE_ID]
+    meta = _unit_meta(units).reindex(per_unit.index)
+    focus = per_unit["focus"].map(lambda f: f if isinstance(f, str) and f in fids else "")
+
+    def counts(sel: pd.Series) -> dict[str, Any]:
+        c = Counter(focus[sel])
+        n = int(sel.sum())
+        return {"n_units": n, "counts": {f: int(c.get(f, 0)) for f in [*fids, ""]},
+                "shares": {f: round(c.get(f, 0) / n, 3) if n else 0.0 for f in [*fids, ""]}}
+
+    stype = (meta["session_type"] if "session_type" in meta.columns
+             else pd.Series(None, index=meta.index)).map(plain)
+    by_type = [{"session_type": t, **counts(stype == t)}
+               for t, _ in Counter(stype.dropna()).most_common()]
+    if stype.isna().any():
+        by_type.append({"session_type": None, **counts(stype.isna())})
+    by_area = [{"area_id": a.id, **counts(per_unit["key_area"] == a.id)}
+               for a in fw.key_areas if (per_unit["key_area"] == a.id).any()]
+    score = pd.to_numeric(per_unit.get("focus_score"), errors="coerce").fillna(0.0)
+    role = meta["role"] if "role" in meta.columns else pd.Series(None, index=meta.index)
+    # Feedback is participants' words; officials' and moderators' are context.
+    speaks = role.isna() | (role == "participant")
+    quotes = {}
+    for f in fids:
+        top = score[(focus == f) & speaks].sort_values(ascending=False, kind="stable")
+        quotes[f] = [{**_quote(uid, s, meta), "focus_keywords": [
+            str(w) for w in per_unit.at[uid, "focus_keywords"]]
+            if "focus_keywords" in per_unit.columns else []}
+            for uid, s in top.head(n_quotes).items()]
+    return {"focuses": [{"id": f.id, "name": f.name} for f in fw.focuses],
+            "basis": "analysed units with a key area",
+            "total": counts(pd.Series(True, index=per_unit.index)),
+            "by_session_type": by_type, "by_area": by_area, "quotes": quotes}
 
 
 def _focus_shares(focus: pd.Series, fw: Framework) -> dict[str, float]:
