@@ -49,8 +49,7 @@ def test_run_prints_report_and_writes_every_output(runs):
     run_dir = html.parent
     for name in ["units.parquet", "themes.json", "unit_themes.parquet", "unit_areas.parquet",
                  "strategy_matrix.csv", "area_summary.json", "focus_summary.json", "report.md",
-                 "themes.xlsx",
-                 "run.json", "config.yaml"]:
+                 "themes.xlsx", "run.json", "config.yaml"]:
         assert (run_dir / name).is_file(), name
     assert set(record["stages"]) == {"ingest", "embed", "themes", "mapping", "compare",
                                      "report"}
