@@ -125,29 +125,45 @@ def train(fw: Bundle, weak: Bundle, dev: Bundle, classes: list[str], jt_ids: lis
     fw = fw if "framework" in use else fw.take([])
     weak = weak.where(lambda e: e.source in use)
     dev_used = dev if "dev" in use else dev.take([])
-    kw = params.keyword_scale > 0
+    key = _train_key(fw, weak, dev_used, classes, params)
+    focus = _train_focus(fw, dev_used, focus_ids, params)
+    jt_models = _train_jt(fw, weak, dev_used, jt_ids, params)
+    model = MapperModel(key, jt_models, focus, list(jt_ids))
+    cb = calib if calib is not None else dev
+    if len(cb.examples):
+        model.cal = calibrate(model.raw(cb, cb.groups()), cb.examples, list(classes),
+                              list(jt_ids), focus.classes)
+    return model
 
-    def weights(ex: list[Example], y: list[str]) -> np.ndarray:
-        return _balanced_weights(np.array(y, dtype=object),
-                                 np.array([e.source for e in ex], dtype=object), params)
 
-    # Key area.
+def _weights(ex: list[Example], y: list[str], params: ModelParams) -> np.ndarray:
+    return _balanced_weights(np.array(y, dtype=object),
+                             np.array([e.source for e in ex], dtype=object), params)
+
+
+def _train_key(fw: Bundle, weak: Bundle, dev: Bundle, classes: list[str],
+               params: ModelParams) -> ProtoModel:
+    """Key area (NONE included) from every source's area-labelled texts."""
     ksrc = {"framework": proto_set(fw, lambda e: e.key_area or None),
             "weak": proto_set(weak, lambda e: e.key_area or None),
-            "dev": proto_set(dev_used, lambda e: e.key_area)}
+            "dev": proto_set(dev, lambda e: e.key_area)}
     ksrc = {k: v for k, v in ksrc.items() if len(v.labels)}
     tr = (fw.where(lambda e: bool(e.key_area)) + weak.where(lambda e: bool(e.key_area))
-          + dev_used)
-    key = ProtoModel(list(classes), ksrc, kw, params.context,
+          + dev)
+    key = ProtoModel(list(classes), ksrc, params.keyword_scale > 0, params.context,
                      relevance=relevance_vectors(fw) if params.relevance else None)
     ys = [e.key_area for e in tr.examples]
-    key.fit(tr.x, tr.kw_key, ys, weights(tr.examples, ys),
-            tr.groups(), xc=tr.ctx())
+    return key.fit(tr.x, tr.kw_key, ys, _weights(tr.examples, ys, params), tr.groups(),
+                   xc=tr.ctx())
 
-    # Focus ("" = none) on area-bearing texts.
+
+def _train_focus(fw: Bundle, dev: Bundle, focus_ids: list[str], params: ModelParams
+                 ) -> ProtoModel:
+    """Focus ("" = none) on area-bearing texts with a focus label."""
+    kw = params.keyword_scale > 0
     fcls = ["", *focus_ids]
     ffw = fw.where(lambda e: e.has_focus)
-    fdev = dev_used.where(lambda e: e.has_focus)
+    fdev = dev.where(lambda e: e.has_focus)
     fsrc = {"framework": proto_set(ffw, lambda e: e.focus or ""),
             "dev": proto_set(fdev, lambda e: e.focus or "")}
     fsrc = {k: v for k, v in fsrc.items() if len(v.labels)}
@@ -156,36 +172,34 @@ def train(fw: Bundle, weak: Bundle, dev: Bundle, classes: list[str], jt_ids: lis
     if len(ftr.examples):
         yf = [e.focus or "" for e in ftr.examples]
         focus.fit(ftr.x, np.hstack([np.zeros((len(yf), 1)), ftr.kw_focus]), yf,
-                  weights(ftr.examples, yf), ftr.groups())
+                  _weights(ftr.examples, yf, params), ftr.groups())
     else:
         focus.theta, focus.bias = np.zeros(2 * len(fsrc) + kw), np.zeros(len(fcls))
+    return focus
 
-    # JT dimensions: yes/no per dimension on area-bearing texts with JT labels.
+
+def _train_jt(fw: Bundle, weak: Bundle, dev: Bundle, jt_ids: list[str], params: ModelParams
+              ) -> list[ProtoModel]:
+    """JT dimensions: yes/no per dimension on area-bearing texts with JT labels."""
+    kw = params.keyword_scale > 0
     jt_models = []
     jfw = fw.where(lambda e: e.jt is not None)
     jweak = weak.where(lambda e: e.jt is not None and e.key_area != NONE_ID)
-    jdev = dev_used.where(lambda e: e.key_area != NONE_ID)
+    jdev = dev.where(lambda e: e.key_area != NONE_ID)
     jtr = jfw + jweak + jdev
     for k, dim in enumerate(jt_ids):
         def lab(e: Example, dim: str = dim) -> str:
             return "yes" if dim in (e.jt or []) else "no"
         src = {"framework": proto_set(jfw, lambda e, dim=dim: "yes" if dim in (e.jt or [])
-                                    else None),
+                                      else None),
                "weak": proto_set(jweak, lab), "dev": proto_set(jdev, lab)}
         src = {a: v for a, v in src.items() if len(v.labels)}
         m = ProtoModel(["no", "yes"], src, kw)
         yj = [lab(e) for e in jtr.examples]
         if len(set(yj)) == 2:
             m.fit(jtr.x, np.hstack([np.zeros((len(yj), 1)), jtr.kw_jt[:, [k]]]), yj,
-                  weights(jtr.examples, yj), jtr.groups())
+                  _weights(jtr.examples, yj, params), jtr.groups())
         else:
             m.theta, m.bias = np.zeros(2 * len(src) + kw), np.array([0.0, -30.0])
         jt_models.append(m)
-
-    model = MapperModel(key, jt_models, focus, list(jt_ids))
-    cb = calib if calib is not None else dev
-    if len(cb.examples):
-        groups = cb.groups()
-        model.cal = calibrate(model.raw(cb, groups), cb.examples, list(classes), list(jt_ids),
-                              fcls)
-    return model
+    return jt_models
