@@ -9,7 +9,7 @@ import pandas as pd
 
 from pipeline.config import Config
 from pipeline.mapping.examples import meeting_title
-from pipeline.mapping.mapper import Mapper, get_mapper
+from pipeline.mapping.mapper import Mapper, UnitScores, get_mapper
 from pipeline.mapping.vectors import unit_length
 from pipeline.units import analysed_units
 
@@ -70,19 +70,7 @@ def score_units(units: pd.DataFrame, cfg: Config, mapper: Mapper | None = None,
     rep = np.repeat(np.arange(n), k)
     rel_words = mapper.fw.relevance.keywords if mapper.fw.relevance else ()
     rel_found = [[w for w in rel_words if w in t] for t in texts]
-    # Focus evidence: its probability and the focus keywords the unit contains.
-    if res.focus_prob is not None:
-        focus_prob = res.focus_prob
-    else:
-        focus_prob = np.array([float(res.focus_score[i, res.focus_ids.index(f)])
-                               if f in res.focus_ids else 0.0
-                               for i, f in enumerate(res.focus)])
-    focus_words: list[list[str]] = []
-    for i, f in enumerate(res.focus):
-        if f in res.focus_ids:
-            focus_words.append(mapper.focus_kw.match(toks[i])[1][res.focus_ids.index(f)])
-        else:
-            focus_words.append([])
+    focus_prob, focus_words = _focus_evidence(res, toks, mapper)
     out = pd.DataFrame({
         "unit_id": units["unit_id"].astype(str).to_numpy()[rep],
         "area_id": res.area_ids * n,
@@ -105,3 +93,22 @@ def score_units(units: pd.DataFrame, cfg: Config, mapper: Mapper | None = None,
     # it with `round_prior(unit_areas)`), not repeated on every row.
     out.attrs["prior_adaptation"] = res.prior_adaptation
     return out
+
+
+def _focus_evidence(res: UnitScores, toks: list[list[str]], mapper: Mapper
+                    ) -> tuple[np.ndarray, list[list[str]]]:
+    """Each unit's focus evidence: the probability of its focus decision and the focus
+    keywords it contains."""
+    if res.focus_prob is not None:
+        focus_prob = res.focus_prob
+    else:
+        focus_prob = np.array([float(res.focus_score[i, res.focus_ids.index(f)])
+                               if f in res.focus_ids else 0.0
+                               for i, f in enumerate(res.focus)])
+    focus_words: list[list[str]] = []
+    for i, f in enumerate(res.focus):
+        if f in res.focus_ids:
+            focus_words.append(mapper.focus_kw.match(toks[i])[1][res.focus_ids.index(f)])
+        else:
+            focus_words.append([])
+    return focus_prob, focus_words
