@@ -51,8 +51,8 @@ def test_run_prints_report_and_writes_every_output(runs):
                  "strategy_matrix.csv", "area_summary.json", "focus_summary.json", "report.md",
                  "themes.xlsx", "run.json", "config.yaml"]:
         assert (run_dir / name).is_file(), name
-    assert set(record["stages"]) == {"ingest", "embed", "themes", "mapping", "compare",
-                                     "report"}
+    assert set(record["stages"]) == {"ingest", "embed", "themes", "mapping", "participation",
+                                     "compare", "report"}
     # Nothing to compare with: the stage records that and writes nothing.
     assert record["stages"]["compare"]["compared_with"] is None
     assert not (run_dir / "diff.json").exists()
