@@ -35,8 +35,37 @@ class CsvConfig(Section):
     metadata_columns: list[str] = Field(default_factory=list)
     # Other common names for the text column, tried when `text_column` is absent.
     text_column_fallbacks: list[str] = Field(
-        default_factory=lambda: ["comment_body", "comment", "reason", "內容", "意見", "發言"]
+        default_factory=lambda: ["comment_body", "comment-body", "comment", "reason", "內容",
+                                 "意見", "發言"]
     )
+    # Column mapping (docs/comments.md): a column that gives each row's session (one session
+    # per distinct value), date, location, session type or respondent organisation. Each
+    # mapped column becomes a breakdown in the report and in themes.xlsx. A manifest entry
+    # can set these per file (`columns: {location: county}`).
+    session_column: str | None = None
+    date_column: str | None = None
+    location_column: str | None = None
+    type_column: str | None = None
+    organisation_column: str | None = None
+    # Votes on each comment (Pol.is exports: comments.csv); found by name when present.
+    agree_column: str = "agrees"
+    disagree_column: str = "disagrees"
+    pass_column: str = "passes"
+    # The comment id the vote matrix refers to, and the matrix (one row per participant, one
+    # column per comment id: 1 agree, -1 disagree, 0 pass), read from beside the comments file.
+    id_column: str = "comment-id"
+    votes_file: str = "participants-votes.csv"
+    # Pol.is moderation: rows with this value (-1 = rejected by the moderators) are kept in
+    # the units table but not analysed (excluded_reason "moderated").
+    moderated_column: str = "moderated"
+
+
+class CommentsProfileConfig(Section):
+    # How short written comments are cut and kept (ingest.profile = comments): one unit per
+    # comment, and a lower minimum than for transcript sentences, so that 「我要乾淨的水」
+    # (6 characters) is analysed.
+    unit: Literal["turn", "sentence", "window"] = "turn"
+    min_cjk_chars: int = Field(4, ge=0)
 
 
 class IngestConfig(Section):
@@ -49,6 +78,11 @@ class IngestConfig(Section):
         ]
     )
     csv: CsvConfig = Field(default_factory=CsvConfig)
+    # "comments": every file is read as written comments (`ingest.comments`); "transcripts":
+    # segment.unit / segment.min_cjk_chars everywhere; "auto": comments for table inputs
+    # (.csv .xlsx .jsonl), transcripts for the rest.
+    profile: Literal["auto", "transcripts", "comments"] = "auto"
+    comments: CommentsProfileConfig = Field(default_factory=CommentsProfileConfig)
     jsonl_text_field: str = "text"
     jsonl_speaker_field: str = "speaker"
     # Longest label accepted as an inline speaker (`名字：發言`); longer prefixes are prose.
@@ -657,6 +691,23 @@ class RunConfig(Section):
     reports_root: str = "reports"
 
 
+class CampaignsConfig(Section):
+    # Template campaigns (pipeline/campaigns.py, docs/comments.md): groups of near-identical
+    # analysed units found with MinHash LSH over character shingles.
+    enabled: bool = True
+    # Estimated Jaccard similarity of two units' shingle sets for them to be grouped.
+    threshold: float = Field(0.6, gt=0.0, le=1.0)
+    # Character n-grams compared (punctuation and spaces removed first).
+    shingle: int = Field(3, ge=1, le=10)
+    num_perm: int = Field(128, ge=16, le=1024)
+    # The smallest group reported as a campaign, and the shortest unit considered (short
+    # slogans such as 「支持」 repeat by chance, not by template).
+    min_size: int = Field(3, ge=2)
+    min_chars: int = Field(15, ge=1)
+    # Themes are fitted on one representative per campaign; its members get its theme.
+    weight_themes: bool = True
+
+
 class Config(Section):
     run: RunConfig = Field(default_factory=RunConfig)
     ingest: IngestConfig = Field(default_factory=IngestConfig)
@@ -670,6 +721,7 @@ class Config(Section):
     mapping: MappingConfig = Field(default_factory=MappingConfig)
     compare: CompareConfig = Field(default_factory=CompareConfig)
     participation: ParticipationConfig = Field(default_factory=ParticipationConfig)
+    campaigns: CampaignsConfig = Field(default_factory=CampaignsConfig)
 
     @field_validator("*", mode="before")
     @classmethod

@@ -219,7 +219,8 @@ def round_name_of(round_dir: Path, cfg: Config) -> str:
                 return str(data["round"])
         except yaml.YAMLError:
             pass  # reported properly by ingest, with the line
-    return round_dir.resolve().name
+    # A single file given as the round (a petition's export) is named without its extension.
+    return round_dir.resolve().stem if round_dir.is_file() else round_dir.resolve().name
 
 
 def compare_target(round_dir: Path, name: str, cfg: Config, root: Path) -> Path | None:

@@ -14,7 +14,10 @@ from pipeline.yamlerrors import yaml_problem
 
 _DATE = re.compile(r"(\d{4})[-_.]?(\d{2})[-_.]?(\d{2})")
 KNOWN = {"id", "file", "date", "type", "location", "participants", "title",
-         "officials", "moderators", "names"}
+         "officials", "moderators", "names", "columns"}
+# Keys of a session's `columns:` mapping (a table's columns): each sets ingest.csv.<key>_column.
+COLUMN_KEYS = ("text", "speaker", "session", "date", "location", "type", "organisation",
+               "agree", "disagree", "pass", "id", "moderated")
 
 
 @dataclass
@@ -30,6 +33,8 @@ class Session:
     moderators: list[str] = field(default_factory=list)
     names: list[str] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
+    # For a table: key in COLUMN_KEYS -> the column's name in this file (overrides ingest.csv).
+    columns: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -49,7 +54,7 @@ def _as_list(v: Any) -> list[str]:
     return [str(x) for x in v]
 
 
-def _safe_id(raw: str) -> str:
+def safe_id(raw: str) -> str:
     # ':' separates the parts of a unit id, so it cannot appear inside one.
     return re.sub(r"[:\s]+", "-", raw.strip())
 
@@ -74,6 +79,11 @@ def _line_of(nodes: list[Any], i: int, key: str | None = None) -> int | None:
 
 def load_round(folder: Path, manifest_name: str, extensions: list[str]) -> Round:
     folder = folder.resolve()
+    if folder.is_file():
+        # One file is a round of its own (a petition's export, a Pol.is comments.csv).
+        return Round(name=folder.stem, folder=folder.parent,
+                     sessions=[Session(id=safe_id(folder.stem), path=folder,
+                                       date=date_from_name(folder.name))])
     if not folder.is_dir():
         raise InputError(folder, "round folder not found",
                          "pass the folder that holds the transcripts")
@@ -90,7 +100,7 @@ def load_round(folder: Path, manifest_name: str, extensions: list[str]) -> Round
     sessions = []
     seen: dict[str, Path] = {}
     for p in files:
-        sid = _safe_id(p.relative_to(folder).with_suffix("").as_posix().replace("/", "-"))
+        sid = safe_id(p.relative_to(folder).with_suffix("").as_posix().replace("/", "-"))
         if sid in seen:
             raise InputError(p, f"session id '{sid}' is the same as for {seen[sid].name}",
                              f"rename one file or list sessions in {manifest_name}")
@@ -131,13 +141,14 @@ def _from_manifest(folder: Path, manifest: Path) -> Round:
             raise InputError(manifest, f"session file '{rel}' not found",
                              "check the path (relative to the round folder)",
                              line=_line_of(nodes, i, "file"))
-        sid = _safe_id(str(entry.get("id") or Path(rel).stem))
+        sid = safe_id(str(entry.get("id") or Path(rel).stem))
         id_line = _line_of(nodes, i, "id") or line
         if sid in seen:
             raise InputError(manifest, f"duplicate session id '{sid}' (first at line {seen[sid]})",
                              "give every session a unique id", line=id_line)
         seen[sid] = id_line
         date = entry.get("date")
+        columns = _columns(entry.get("columns"), manifest, _line_of(nodes, i, "columns") or line)
         sessions.append(Session(
             id=sid, path=target,
             date=str(date) if date is not None else date_from_name(target.name),
@@ -147,6 +158,7 @@ def _from_manifest(folder: Path, manifest: Path) -> Round:
             moderators=_as_list(entry.get("moderators")),
             names=_as_list(entry.get("names")),
             extra={k: v for k, v in entry.items() if k not in KNOWN},
+            columns=columns,
         ))
     name = str(data.get("round") or folder.name)
     return Round(name=name, folder=folder, sessions=sessions, manifest=manifest,
@@ -155,3 +167,17 @@ def _from_manifest(folder: Path, manifest: Path) -> Round:
 
 def _opt(v: Any) -> str | None:
     return None if v is None else str(v)
+
+
+def _columns(value: Any, manifest: Path, line: int | None) -> dict[str, str]:
+    """A session's `columns:` mapping, checked: only known keys, column names as text."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise InputError(manifest, "'columns:' must map keys to column names",
+                         "e.g. columns: {text: reason, location: county}", line=line)
+    unknown = [str(k) for k in value if k not in COLUMN_KEYS]
+    if unknown:
+        raise InputError(manifest, f"unknown key(s) in 'columns:': {', '.join(unknown)}",
+                         f"use {', '.join(COLUMN_KEYS)}", line=line)
+    return {str(k): str(v) for k, v in value.items() if v is not None}
