@@ -703,7 +703,7 @@ class CampaignsConfig(Section):
     # The smallest group reported as a campaign, and the shortest unit considered (short
     # slogans such as 「支持」 repeat by chance, not by template).
     min_size: int = Field(3, ge=2)
-    min_chars: int = Field(15, ge=1)
+    min_chars: int = Field(10, ge=1)
     # Themes are fitted on one representative per campaign; its members get its theme.
     weight_themes: bool = True
 

@@ -96,6 +96,16 @@ def stage_ingest(ctx: Context, counts: dict[str, Any]) -> None:
     counts.update(res.summary)
 
 
+def stage_campaigns(ctx: Context, counts: dict[str, Any]) -> None:
+    from pipeline.campaigns import find_campaigns
+    from pipeline.jsonio import to_json
+
+    found = find_campaigns(ctx.tables["units"], ctx.cfg.campaigns)
+    ctx.tables["campaigns"] = found
+    write_atomic(ctx.out / rundir.CAMPAIGNS, to_json(found))
+    counts.update(campaigns=len(found["campaigns"]), units_in_campaigns=found["units_in_campaigns"])
+
+
 def stage_embed(ctx: Context, counts: dict[str, Any]) -> None:
     from pipeline.embed import embed_texts
 
@@ -108,11 +118,13 @@ def stage_embed(ctx: Context, counts: dict[str, Any]) -> None:
 
 
 def stage_themes(ctx: Context, counts: dict[str, Any]) -> None:
+    from pipeline.campaigns import fit_with_campaigns
     from pipeline.curation import apply_merges
-    from pipeline.themes import courtesy_check, fit_themes, write_theme_files
+    from pipeline.themes import courtesy_check, write_theme_files
 
     units, emb = ctx.tables["units"], ctx.tables["embeddings"]
-    result = fit_themes(units, emb, ctx.cfg)
+    # A template campaign is fitted once, its members then take its theme (campaigns.py).
+    result = fit_with_campaigns(units, emb, ctx.cfg, ctx.tables["campaigns"])
     # Merged before anything is written, so themes.json, the centroids and the mapping all
     # describe the merged theme.
     merged = apply_merges(result, units, emb, _curation(ctx), ctx.cfg)
@@ -180,8 +192,10 @@ def stage_compare(ctx: Context, counts: dict[str, Any]) -> None:
 
 STAGES: dict[str, Stage] = {
     "ingest": Stage(stage_ingest, provides=("units",)),
+    "campaigns": Stage(stage_campaigns, requires=("units",), provides=("campaigns",)),
     "embed": Stage(stage_embed, requires=("units",), provides=("embeddings",)),
-    "themes": Stage(stage_themes, requires=("units", "embeddings"), provides=("themes",)),
+    "themes": Stage(stage_themes, requires=("units", "embeddings", "campaigns"),
+                    provides=("themes",)),
     "mapping": Stage(stage_mapping, requires=("units", "themes"), provides=("unit_areas",)),
     "compare": Stage(stage_compare, requires=("themes",)),
     # The report reads the run folder (so `consult report` re-renders any finished run).
@@ -190,8 +204,8 @@ STAGES: dict[str, Stage] = {
 
 COMMANDS: dict[str, list[str]] = {
     "ingest": ["ingest"],
-    "themes": ["ingest", "embed", "themes"],
-    "run": ["ingest", "embed", "themes", "mapping", "compare", "report"],
+    "themes": ["ingest", "campaigns", "embed", "themes"],
+    "run": ["ingest", "campaigns", "embed", "themes", "mapping", "compare", "report"],
 }
 
 

@@ -49,10 +49,10 @@ def test_run_prints_report_and_writes_every_output(runs):
     run_dir = html.parent
     for name in ["units.parquet", "themes.json", "unit_themes.parquet", "unit_areas.parquet",
                  "strategy_matrix.csv", "area_summary.json", "report.md", "themes.xlsx",
-                 "run.json", "config.yaml"]:
+                 "run.json", "config.yaml", "campaigns.json"]:
         assert (run_dir / name).is_file(), name
-    assert set(record["stages"]) == {"ingest", "embed", "themes", "mapping", "compare",
-                                     "report"}
+    assert set(record["stages"]) == {"ingest", "campaigns", "embed", "themes", "mapping",
+                                     "compare", "report"}
     # Nothing to compare with: the stage records that and writes nothing.
     assert record["stages"]["compare"]["compared_with"] is None
     assert not (run_dir / "diff.json").exists()
