@@ -118,6 +118,7 @@ def stage_embed(ctx: Context, counts: dict[str, Any]) -> None:
 
 
 def stage_themes(ctx: Context, counts: dict[str, Any]) -> None:
+    from pipeline.agreement import add_agreement
     from pipeline.campaigns import fit_with_campaigns
     from pipeline.curation import apply_merges
     from pipeline.themes import courtesy_check, write_theme_files
@@ -128,6 +129,9 @@ def stage_themes(ctx: Context, counts: dict[str, Any]) -> None:
     # Merged before anything is written, so themes.json, the centroids and the mapping all
     # describe the merged theme.
     merged = apply_merges(result, units, emb, _curation(ctx), ctx.cfg)
+    # Votes on the comments (Pol.is), per theme, beside how often its points were said.
+    if voted := add_agreement(result.themes, units, result.unit_themes):
+        result.stats["themes_with_votes"] = voted
     result.stats["courtesy"] = courtesy_check(result.themes, ctx.cfg.themes)
     ctx.tables["themes"] = result
     write_theme_files(result, _themes_meta(ctx), ctx.out)
