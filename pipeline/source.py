@@ -56,5 +56,8 @@ class Document:
     encoding: str | None = None
     # Table rows below the header with no text in the text column (counted, not analysed).
     blank_rows: int = 0
+    # The blank rows by mapped column and value: (role, value) -> rows (per-county counts
+    # of endorsements without a reason).
+    blank_by: dict[tuple[str, str], int] = field(default_factory=dict)
     # Which mapped columns the table had: role (session, location, ...) -> column name.
     mapped: dict[str, str] = field(default_factory=dict)

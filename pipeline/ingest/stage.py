@@ -265,14 +265,19 @@ def _row_counts(parsed: list[tuple[Session, str, Any, list]], units: pd.DataFram
             duplicate += key in seen
             seen.add(key)
     columns: dict[str, str] = {}
+    blank_by: dict[str, Counter[str]] = {}
     for doc in docs:
         for role, name in doc.mapped.items():
             columns.setdefault(BREAKDOWN_COLUMNS[role], name)
+        for (role, value), n in doc.blank_by.items():
+            blank_by.setdefault(BREAKDOWN_COLUMNS[role], Counter())[value] += n
     return {"rows": sum(len(d.records) for d in docs) + sum(d.blank_rows for d in docs),
             "rows_with_text": sum(len(d.records) for d in docs),
             "rows_blank": sum(d.blank_rows for d in docs),
             "rows_duplicate": duplicate,
-            "breakdowns": columns}
+            "breakdowns": columns,
+            # Blank rows per value of each mapped column ("" = no value).
+            "rows_blank_by": {c: dict(sorted(v.items())) for c, v in sorted(blank_by.items())}}
 
 
 # A mapped column's role -> the units column that holds it (the report's breakdowns).

@@ -27,6 +27,7 @@ from pipeline.report.areas import (
     link_themes,
     load_framework,
 )
+from pipeline.report.comments import build_comments
 from pipeline.report.model import (
     NO_AREA,
     Crosstab,
@@ -116,6 +117,7 @@ def load_run(run_dir: Path, cfg: Config, run_info: dict[str, Any] | None = None)
                                 key=lambda kv: -kv[1]),
         courtesy=stats.get("courtesy"),
         focus=focus,
+        comments=build_comments(run_dir, summary, units, unit_themes, themes, stats, themes_doc),
     )
 
 

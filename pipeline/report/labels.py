@@ -509,6 +509,73 @@ EN: dict[str, str] = {
     "shared_sessions": "Shared sessions",
 }
 
+# The written-comments section (report/comments.py): rows, campaigns, breakdowns, votes.
+ZH_TW.update({
+    "comments_section": "書面意見：重複範本、分項統計與贊同程度",
+    "comments_nav": "書面意見",
+    "comments_intro": "表格形式的意見（線上表單、連署附議、Pol.is 等）：每列一則意見。"
+                      "以下列出讀入的列數、近乎相同的範本意見（可能的集體動員），"
+                      "依對應欄位的分項統計，以及各主題意見的贊同程度。",
+    "comments_rows": "共讀入 {rows} 列：{text} 列有意見內容，{blank} 列空白（只有附議、沒有理由；"
+                     "計入此處、不納入分析），{dup} 列與先前某列文字完全相同（保留並納入分析，"
+                     "範本意見見下表）。",
+    "campaigns": "重複範本意見（可能的集體動員）",
+    "campaign_rule": "以 MinHash LSH 比對字元片段：至少 {min_chars} 字的意見中，"
+                     "相似度（Jaccard）達 {threshold} 即視為同一範本，至少 {min_size} 則成組。"
+                     "比對 {considered} 則，找到 {n} 組、共 {members} 則。主題只以每組的代表意見"
+                     "計算一次，組內其他意見歸入同一主題並計入主題大小。",
+    "no_campaigns": "沒有找到重複範本意見。",
+    "campaign_id": "組別", "campaign_size": "則數", "campaign_similarity": "平均相似度",
+    "campaign_example": "代表意見", "campaign_theme": "所屬主題",
+    "breakdown_by": "依「{column}」分項",
+    "in_campaigns": "屬範本意見",
+    "blank_rows": "空白列",
+    "analysed_units": "納入分析",
+    "breakdown_other": "另有 {n} 個值合併為最後一列（…）。",
+    "theme_key": "主題編號",
+    "agreement": "主題的贊同程度（投票）",
+    "agreement_intro": "「提出次數」是主題中的意見則數；投票為參與者對這些意見的贊成、反對、略過"
+                       "（Pol.is 投票矩陣）。「各群多數贊同」是各意見群都有過半數贊成的意見則數"
+                       "／有意見群投票的則數：代表跨立場的共識，而不只是一方的支持。",
+    "agreement_said": "提出次數", "agreement_votes": "投票（贊成／反對／略過）",
+    "agreement_share": "贊成比例", "agreement_broad": "各群多數贊同",
+    "agreement_counts": "{agree}／{disagree}／{passes}", "agreement_voted": "有投票的意見",
+})
+EN.update({
+    "comments_section": "Written comments: templates, breakdowns and agreement",
+    "comments_nav": "Written comments",
+    "comments_intro": "Comments from tables (online forms, petitions, Pol.is), one per row: "
+                      "rows read, near-identical template comments (possible coordinated "
+                      "campaigns), breakdowns by the mapped columns, and how widely each "
+                      "theme's points were agreed.",
+    "comments_rows": "{rows} rows read: {text} with a comment, {blank} blank (an endorsement "
+                     "without a reason: counted here, not analysed), {dup} repeating an "
+                     "earlier row's text word for word (kept and analysed; templates below).",
+    "campaigns": "Template comments (possible coordinated campaigns)",
+    "campaign_rule": "MinHash LSH over character n-grams: comments of at least {min_chars} "
+                     "characters with a Jaccard similarity of {threshold} or more are one "
+                     "template; groups of {min_size} or more are listed. {considered} compared, "
+                     "{n} groups with {members} comments. Themes count each group once (its "
+                     "representative); its other comments join that theme and its size.",
+    "no_campaigns": "No template comments found.",
+    "campaign_id": "Group", "campaign_size": "Comments", "campaign_similarity": "Mean similarity",
+    "campaign_example": "Representative comment", "campaign_theme": "Theme",
+    "breakdown_by": "By “{column}”",
+    "in_campaigns": "In templates",
+    "blank_rows": "Blank rows",
+    "analysed_units": "Analysed",
+    "breakdown_other": "{n} further values are summed in the last row (…).",
+    "theme_key": "Themes",
+    "agreement": "How widely each theme is agreed (votes)",
+    "agreement_intro": "“Said” is the number of comments in the theme; the votes are "
+                       "participants' agree / disagree / pass on them (the Pol.is vote matrix). "
+                       "“Agreed across groups” counts comments a majority of every opinion group "
+                       "agreed with, of those the groups voted on: common ground, not one side.",
+    "agreement_said": "Said", "agreement_votes": "Votes (agree / disagree / pass)",
+    "agreement_share": "Agree share", "agreement_broad": "Agreed across groups",
+    "agreement_counts": "{agree} / {disagree} / {passes}", "agreement_voted": "Comments voted on",
+})
+
 LANGUAGES = {"zh-TW": ZH_TW, "en": EN}
 
 

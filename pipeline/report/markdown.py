@@ -12,6 +12,7 @@ from typing import Any
 
 from pipeline.config import Config
 from pipeline.report.charts import pct
+from pipeline.report.comments import markdown_lines
 from pipeline.report.html import config_yaml, when
 from pipeline.report.model import NO_AREA, Quote, RunData, Theme, section_numbers, show_role
 
@@ -250,6 +251,9 @@ def render_markdown(run: RunData, cfg: Config, L: dict[str, str]) -> str:
     sec = section_numbers(run)
     if run.participation is not None:
         out += _participation(run, L, sec["participation"])
+
+    if run.comments is not None:
+        out += markdown_lines(run.comments, L, sec["comments"])
 
     if run.compare:
         out += _changes(run, L, sec["changes"])

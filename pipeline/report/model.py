@@ -268,6 +268,9 @@ class RunData:
     courtesy: dict[str, Any] | None = None
     # Consultation focus of the round's area units (areas.build_focus), None when unmapped.
     focus: FocusView | None = None
+    # Written comments: rows, campaigns, breakdowns, agreement (report/comments.py), None
+    # for a round of transcripts only.
+    comments: Any = None
 
     @property
     def inferred_speakers(self) -> list[dict[str, Any]]:
@@ -356,6 +359,7 @@ def section_numbers(run: RunData) -> dict[str, int]:
     """Sections 1-4 are always there; the optional ones are numbered only when present."""
     out, n = {}, 4
     for key, present in (("participation", run.participation is not None),
+                         ("comments", run.comments is not None),
                          ("changes", bool(run.compare)), ("method", True)):
         if present:
             n += 1

@@ -20,6 +20,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from pipeline.config import Config
+from pipeline.report.comments import xlsx_sheets
 from pipeline.report.model import RunData
 from pipeline.units import analysed_mask, best_theme_per_unit
 from pipeline.values import text_or_none
@@ -112,6 +113,11 @@ def render_xlsx(run: RunData, cfg: Config, L: dict[str, str]) -> bytes:
         widths={2: 24, 4: 14, 5: 70, 7: 24, 13: 28}, wrap={5})
 
     _units_sheet(wb, run, cfg, L, names)
+
+    if run.comments is not None:
+        # Template campaigns, one sheet per mapped column (by_county, ...), agreement.
+        for title, headers, rows in xlsx_sheets(run.comments, L):
+            _sheet(wb, title, headers, rows, widths={4: 60})
 
     m = run.matrix
     if m is not None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
@@ -123,6 +124,7 @@ def _records(
     header: list[str] = []
     records: list[Record] = []
     blank = 0
+    blank_by: Counter[tuple[str, str]] = Counter()
     no_header: InputError | None = None
     tried = 0
     for lineno, cells in rows:
@@ -147,6 +149,9 @@ def _records(
         if not text:
             # A row without text (an endorsement with no reason): counted, never silently lost.
             blank += 1
+            for role, i in columns.roles.items():
+                if role in MAPPED_ROLES:
+                    blank_by[role, _cell_text(cell(i))] += 1
             continue
         speaker = _cell_text(cell(columns.speaker)) or None
         meta = {header[i]: _meta_value(cell(i)) for i in columns.meta if _cell_text(cell(i))}
@@ -161,7 +166,8 @@ def _records(
             "check that the file holds comments below its header row",
         )
     mapped = {role: header[i] for role, i in columns.roles.items() if role in MAPPED_ROLES}
-    return Document(path=path, kind="records", records=records, blank_rows=blank, mapped=mapped)
+    return Document(path=path, kind="records", records=records, blank_rows=blank, mapped=mapped,
+                    blank_by=dict(blank_by))
 
 
 def _csv_delimiter(text: str) -> str:
