@@ -235,7 +235,9 @@ def _campaign_rule(view: CommentsView, L: dict[str, str]) -> str:
 
 
 def _pct(v: float | None) -> str:
-    return "" if v is None else f"{v:.0%}"
+    from pipeline.report.charts import pct
+
+    return "" if v is None else pct(v)
 
 
 def _votes(a: AgreementRow, L: dict[str, str]) -> str:
