@@ -117,3 +117,49 @@ def test_same_input_same_campaigns_and_disabled() -> None:
     assert c["sessions"] == ["a", "b"] and c["size"] == 12
     assert len(folded_members(first)) == 11
     assert find_campaigns(units, CampaignsConfig(enabled=False))["campaigns"] == []
+
+
+@needs_corpora
+def test_a_template_campaign_counts_once_in_the_themes() -> None:
+    """Real comments of four Pol.is conversations (30 each) and 40 edited copies of one
+    template: fitted as they are, the copies make a theme of their own; with the campaign
+    folded into its representative they join one topical theme, and its size counts them."""
+    import numpy as np
+
+    from pipeline.campaigns import fit_with_campaigns
+    from pipeline.config import load_config
+    from pipeline.embed import embed_texts
+
+    df = pd.read_csv(POLIS, dtype=str)
+    df = df[df["conversation"].isin(["6bsn3yezre", "talkto02-12-04", "talkto16-11-17",
+                                     "vtaiwan-uberx-08-09"])]
+    real = df.groupby("conversation", sort=True).head(30)
+    texts = real["comment_body"].tolist() + edited_copies(40, seed=7)
+    sessions = real["conversation"].tolist() + ["planted"] * 40
+    units = units_of(texts, sessions).assign(role="participant", session_type=None,
+                                             session_location=None)
+    cfg = load_config()
+    emb, _ = embed_texts(texts, cfg.embed, cfg.segment, kind="query")
+    found = find_campaigns(units, cfg.campaigns)
+    planted = set(units.loc[units.session_id == "planted", "unit_id"])
+
+    def planted_share(result) -> float:
+        ut = result.unit_themes
+        best = 0.0
+        for _tid, sub in ut[ut.theme_id >= 0].groupby("theme_id"):
+            best = max(best, sub.unit_id.isin(planted).mean())
+        return best
+
+    plain = fit_with_campaigns(units, emb, cfg, None)
+    folded = fit_with_campaigns(units, emb, cfg, found)
+    assert planted_share(plain) > 0.8  # the template is a theme of its own
+    assert planted_share(folded) < 0.6  # it counts once, inside a topical theme
+    ut = folded.unit_themes.set_index("unit_id")
+    assert len(ut) == len(units) and ut.loc[list(planted), "theme_id"].nunique() == 1
+    tid = int(ut.loc[sorted(planted)[0], "theme_id"])
+    theme = next(t for t in folded.themes if t["id"] == tid)
+    assert theme["size"] == int((ut["theme_id"] == tid).sum())
+    assert folded.stats["campaign_members_folded"] >= 38
+    sizes = [t["size"] for t in folded.themes]
+    assert sizes == sorted(sizes, reverse=True)
+    assert np.isclose(sum(t["share"] for t in folded.themes) + folded.stats["outlier_share"], 1)
