@@ -169,6 +169,18 @@ def stage_mapping(ctx: Context, counts: dict[str, Any]) -> None:
                    "reviewed_themes": sum(1 for t in themes if t.get("reviewed"))})
 
 
+def stage_participation(ctx: Context, counts: dict[str, Any]) -> None:
+    """The collaboration map (協力地圖): organisations × sessions × themes, over-mobilisation."""
+    from pipeline.participation import collaboration_map, participation_json
+
+    result = ctx.tables["themes"]
+    cmap = collaboration_map(ctx.tables["units"], result.unit_themes, result.themes,
+                             ctx.cfg.participation)
+    ctx.tables["participation"] = cmap
+    write_atomic(ctx.out / rundir.PARTICIPATION, participation_json(cmap))
+    counts.update({"organisations": len(cmap.org_summary), "flagged": len(cmap.flagged)})
+
+
 def stage_report(ctx: Context, counts: dict[str, Any]) -> None:
     from pipeline.report import render_report
 
@@ -201,6 +213,8 @@ STAGES: dict[str, Stage] = {
     "themes": Stage(stage_themes, requires=("units", "embeddings", "campaigns"),
                     provides=("themes",)),
     "mapping": Stage(stage_mapping, requires=("units", "themes"), provides=("unit_areas",)),
+    "participation": Stage(stage_participation, requires=("units", "themes"),
+                           provides=("participation",)),
     "compare": Stage(stage_compare, requires=("themes",)),
     # The report reads the run folder (so `consult report` re-renders any finished run).
     "report": Stage(stage_report, requires=("units",)),
@@ -209,7 +223,8 @@ STAGES: dict[str, Stage] = {
 COMMANDS: dict[str, list[str]] = {
     "ingest": ["ingest"],
     "themes": ["ingest", "campaigns", "embed", "themes"],
-    "run": ["ingest", "campaigns", "embed", "themes", "mapping", "compare", "report"],
+    "run": ["ingest", "campaigns", "embed", "themes", "mapping", "participation", "compare",
+            "report"],
 }
 
 

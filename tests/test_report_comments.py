@@ -50,14 +50,14 @@ def test_comments_section_in_every_format(report_run: Path) -> None:
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in section and "<script>alert" not in section
     assert 'id="breakdown-session_location"' in section and "依「縣市」分項" in section
     # A value with only blank rows (澎湖) is still a row: its endorsements count.
-    assert "<th scope=\"row\">澎湖</th><td>7</td><td>0</td>" in section
+    assert '<th scope="row">澎湖</th><td class="n">7</td><td class="n">0</td>' in section
     assert 'id="agreement-table"' in section and "30／6／4" in section and "75.0%" in section
     assert "2 / 5" in section
     assert 'href="#comments"' in html
 
     md = out["md"].read_text(encoding="utf-8")
-    assert "書面意見：重複範本、分項統計與贊同程度" in md and "| 縣市 | 空白列 |" in md
-    assert "<script>" not in md.split("書面意見")[1]
+    assert "書面意見：範本、分項與贊同" in md and "| 縣市 | 空白列 |" in md
+    assert "<script>" not in md.split("書面意見：")[1]
 
     wb = load_workbook(out["xlsx"])
     assert {"campaigns", "by_縣市", "agreement"} <= set(wb.sheetnames)

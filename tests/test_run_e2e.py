@@ -52,7 +52,7 @@ def test_run_prints_report_and_writes_every_output(runs):
                  "run.json", "config.yaml", "campaigns.json"]:
         assert (run_dir / name).is_file(), name
     assert set(record["stages"]) == {"ingest", "campaigns", "embed", "themes", "mapping",
-                                     "compare", "report"}
+                                     "participation", "compare", "report"}
     # Nothing to compare with: the stage records that and writes nothing.
     assert record["stages"]["compare"]["compared_with"] is None
     assert not (run_dir / "diff.json").exists()

@@ -1,11 +1,9 @@
-"""Report section 「書面意見」: written comments as a round (docs/comments.md).
+"""The written-comments view model (docs/comments.md), read from the run folder.
 
-Built from the run folder (ingest_summary.json, campaigns.json, themes.json's `agreement`,
-units and unit_themes): rows read, blank and repeated; template campaigns beside the
-over-mobilisation flags; a breakdown by every mapped column (county, date, ...) with the
-themes; how widely each theme's points were agreed (votes) next to how often they were said.
-One module builds the view and its Markdown; the HTML is `templates/comments.html.j2`; the
-spreadsheet sheets are `xlsx_sheets`.
+From ingest_summary.json (rows read, blank, repeated; mapped columns), campaigns.json,
+themes.json's `agreement`, units and unit_themes: the campaigns, a breakdown by every mapped
+column (county, date, ...) with the themes, and each theme's votes. `RunData.comments`;
+shown by `report/sections/comments.py`.
 """
 
 from __future__ import annotations
@@ -185,94 +183,3 @@ def _breakdown(units: pd.DataFrame, column: str, source: str, theme_of: dict[str
         total = [sum(acc[k][i] for k in rest) for i in range(4 + len(theme_ids))]
         rows.append(BreakdownRow("…", *total[:4], by_theme=total[4:]))
     return Breakdown(column, source, rows, other_values=len(rest))
-
-
-# --- Markdown --------------------------------------------------------------------------------
-
-
-def markdown_lines(view: CommentsView, L: dict[str, str], n: int) -> list[str]:
-    from pipeline.report.markdown import md, table
-
-    out = [f"## {n}. {L['comments_section']}", "", L["comments_intro"], ""]
-    if view.rows is not None:
-        out += [L["comments_rows"].format(rows=view.rows, text=view.rows_with_text,
-                                          blank=view.rows_blank, dup=view.rows_duplicate), ""]
-    out += [f"### {L['campaigns']}", "", _campaign_rule(view, L), ""]
-    if view.campaigns:
-        out += table([L["campaign_id"], L["campaign_size"], L["campaign_similarity"],
-                      L["campaign_example"], L["campaign_theme"], L["sessions"]],
-                     [[str(c.id), str(c.size), f"{c.similarity:.2f}", md(c.example),
-                       md(c.theme or ""), md("、".join(c.sessions[:5]))] for c in view.campaigns])
-    else:
-        out += [L["no_campaigns"], ""]
-    for b in view.breakdowns:
-        out += [f"### {L['breakdown_by'].format(column=b.source)}", ""]
-        heads = [md(b.source), L["blank_rows"], L["units"], L["analysed_units"],
-                 L["in_campaigns"], *(f"{tid}" for tid, _ in view.theme_cols)]
-        out += table(heads, [[md(r.value or L["unknown"]), str(r.blank), str(r.units),
-                              str(r.analysed), str(r.in_campaigns), *map(str, r.by_theme)]
-                             for r in b.rows])
-        if b.other_values:
-            out += [L["breakdown_other"].format(n=b.other_values), ""]
-    if view.theme_cols and view.breakdowns:
-        out += [L["theme_key"] + "：" + "；".join(f"{i} {md(lab)}" for i, lab in view.theme_cols),
-                ""]
-    if view.agreement:
-        out += [f"### {L['agreement']}", "", L["agreement_intro"], ""]
-        out += table([L["theme_no"], L["x_label"], L["agreement_said"], L["agreement_votes"],
-                      L["agreement_share"], L["agreement_broad"]],
-                     [[a.theme_id, md(a.label), str(a.size), _votes(a, L),
-                       _pct(a.agree_share), _broad(a)] for a in view.agreement])
-    return out
-
-
-def _campaign_rule(view: CommentsView, L: dict[str, str]) -> str:
-    s = view.campaign_settings
-    return L["campaign_rule"].format(
-        threshold=s.get("threshold", ""), min_size=s.get("min_size", ""),
-        min_chars=s.get("min_chars", ""), considered=view.units_considered,
-        members=view.units_in_campaigns, n=len(view.campaigns))
-
-
-def _pct(v: float | None) -> str:
-    from pipeline.report.charts import pct
-
-    return "" if v is None else pct(v)
-
-
-def _votes(a: AgreementRow, L: dict[str, str]) -> str:
-    return L["agreement_counts"].format(agree=a.agree, disagree=a.disagree, passes=a.passes)
-
-
-def _broad(a: AgreementRow) -> str:
-    if a.broadly_agreed is None:
-        return ""
-    return f"{a.broadly_agreed} / {a.comments_in_groups}"
-
-
-# --- spreadsheet ----------------------------------------------------------------------------
-
-
-def xlsx_sheets(view: CommentsView, L: dict[str, str]
-                ) -> list[tuple[str, list[str], list[list[Any]]]]:
-    """(sheet name, headers, rows) for themes.xlsx: campaigns, each breakdown, agreement."""
-    sheets = []
-    if view.campaigns:
-        sheets.append(("campaigns", [L["campaign_id"], L["campaign_size"],
-                                     L["campaign_similarity"], L["campaign_example"],
-                                     L["campaign_theme"], L["sessions"]],
-                       [[c.id, c.size, c.similarity, c.example, c.theme,
-                         "、".join(c.sessions)] for c in view.campaigns]))
-    for b in view.breakdowns:
-        heads = [b.source, L["blank_rows"], L["units"], L["analysed_units"], L["in_campaigns"],
-                 *(f"{tid} {lab}" for tid, lab in view.theme_cols)]
-        sheets.append((f"by_{b.source}"[:31], heads,
-                       [[r.value, r.blank, r.units, r.analysed, r.in_campaigns, *r.by_theme]
-                        for r in b.rows]))
-    if view.agreement:
-        sheets.append(("agreement", [L["theme_no"], L["x_label"], L["agreement_said"],
-                                     L["agreement_voted"], "agree", "disagree", "pass",
-                                     L["agreement_share"], L["agreement_broad"]],
-                       [[a.theme_id, a.label, a.size, a.comments_voted, a.agree, a.disagree,
-                         a.passes, a.agree_share, _broad(a)] for a in view.agreement]))
-    return sheets

@@ -511,8 +511,7 @@ EN: dict[str, str] = {
 
 # The written-comments section (report/comments.py): rows, campaigns, breakdowns, votes.
 ZH_TW.update({
-    "comments_section": "書面意見：重複範本、分項統計與贊同程度",
-    "comments_nav": "書面意見",
+    "comments": "書面意見：範本、分項與贊同",
     "comments_intro": "表格形式的意見（線上表單、連署附議、Pol.is 等）：每列一則意見。"
                       "以下列出讀入的列數、近乎相同的範本意見（可能的集體動員），"
                       "依對應欄位的分項統計，以及各主題意見的贊同程度。",
@@ -542,8 +541,7 @@ ZH_TW.update({
     "agreement_counts": "{agree}／{disagree}／{passes}", "agreement_voted": "有投票的意見",
 })
 EN.update({
-    "comments_section": "Written comments: templates, breakdowns and agreement",
-    "comments_nav": "Written comments",
+    "comments": "Written comments: templates, breakdowns, agreement",
     "comments_intro": "Comments from tables (online forms, petitions, Pol.is), one per row: "
                       "rows read, near-identical template comments (possible coordinated "
                       "campaigns), breakdowns by the mapped columns, and how widely each "
