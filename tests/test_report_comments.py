@@ -46,7 +46,7 @@ def test_comments_section_in_every_format(report_run: Path) -> None:
     html = out["html"].read_text(encoding="utf-8")
     section = html[html.index('<section id="comments">'):]
     section = section[:section.index("</section>")]
-    assert "共讀入 60 列：42 列有意見內容，18 列空白" in section
+    assert "共讀入 60 列：42 列有意見內容，18 列空白（沒有意見文字" in section
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in section and "<script>alert" not in section
     assert 'id="breakdown-session_location"' in section and "依「縣市」分項" in section
     # A value with only blank rows (澎湖) is still a row: its endorsements count.

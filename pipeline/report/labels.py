@@ -167,6 +167,7 @@ ZH_TW: dict[str, str] = {
     "reason_moderator": "主持人發言",
     "reason_procedural": "程序性發言（致謝、議程）",
     "reason_short": "過短（中文字數不足）",
+    "reason_moderated": "主持方未採用（Pol.is 審核拒絕）",
     "reason_official": "官員發言",
     "reason_participant": "與會者發言",
     "redact_name": "姓名",
@@ -414,6 +415,7 @@ EN: dict[str, str] = {
     "mapping_missing": "Themes carry no strategy mapping (the mapping stage did not run).",
     "reason_moderator": "moderator", "reason_procedural": "procedural (thanks, agenda)",
     "reason_short": "too short", "reason_official": "official",
+    "reason_moderated": "rejected by the moderators (Pol.is)",
     "reason_participant": "participant", "redact_name": "names", "redact_phone": "phones",
     "redact_name_title": "surname + title (〇 manager)",
     "redact_name_kinship": "surname + kinship form",
@@ -515,9 +517,9 @@ ZH_TW.update({
     "comments_intro": "表格形式的意見（線上表單、連署附議、Pol.is 等）：每列一則意見。"
                       "以下列出讀入的列數、近乎相同的範本意見（可能的集體動員），"
                       "依對應欄位的分項統計，以及各主題意見的贊同程度。",
-    "comments_rows": "共讀入 {rows} 列：{text} 列有意見內容，{blank} 列空白（只有附議、沒有理由；"
-                     "計入此處、不納入分析），{dup} 列與先前某列文字完全相同（保留並納入分析，"
-                     "範本意見見下表）。",
+    "comments_rows": "共讀入 {rows} 列：{text} 列有意見內容，{blank} 列空白（沒有意見文字，例如只附議"
+                     "未填理由；計入此處、不納入分析），{dup} 列與先前某列文字完全相同（保留並納入"
+                     "分析，範本意見見下表）。",
     "campaigns": "重複範本意見（可能的集體動員）",
     "campaign_rule": "以 MinHash LSH 比對字元片段：至少 {min_chars} 字的意見中，"
                      "相似度（Jaccard）達 {threshold} 即視為同一範本，至少 {min_size} 則成組。"
@@ -546,8 +548,9 @@ EN.update({
                       "rows read, near-identical template comments (possible coordinated "
                       "campaigns), breakdowns by the mapped columns, and how widely each "
                       "theme's points were agreed.",
-    "comments_rows": "{rows} rows read: {text} with a comment, {blank} blank (an endorsement "
-                     "without a reason: counted here, not analysed), {dup} repeating an "
+    "comments_rows": "{rows} rows read: {text} with a comment, {blank} blank (no comment text, "
+                     "e.g. an endorsement without a reason: counted here, not analysed), {dup} "
+                     "repeating an "
                      "earlier row's text word for word (kept and analysed; templates below).",
     "campaigns": "Template comments (possible coordinated campaigns)",
     "campaign_rule": "MinHash LSH over character n-grams: comments of at least {min_chars} "
