@@ -541,8 +541,8 @@ class ReportConfig(Section):
     title: str | None = None
     # Overrides of single interface labels by key (keys in pipeline/report/labels.py).
     labels: dict[str, str] = Field(default_factory=dict)
-    formats: list[Literal["html", "md", "xlsx"]] = Field(
-        default_factory=lambda: ["html", "md", "xlsx"]
+    formats: list[Literal["html", "md", "xlsx", "docx"]] = Field(
+        default_factory=lambda: ["html", "md", "xlsx", "docx"]
     )
     # Quotes shown open on a theme page; the rest sit behind "show all".
     quotes_shown: int = Field(3, ge=0)

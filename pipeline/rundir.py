@@ -48,6 +48,7 @@ TRACKING_CHART = "theme_tracking.svg"
 REPORT_HTML = "report.html"
 REPORT_MD = "report.md"
 REPORT_XLSX = "themes.xlsx"
+REPORT_DOCX = "report.docx"
 
 TRACKED_PACKAGES = (
     "consult-pipeline", "numpy", "pandas", "pyarrow", "pydantic", "jieba",

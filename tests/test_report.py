@@ -92,7 +92,7 @@ def parse(html: str) -> Page:
 
 
 def test_writes_three_files_atomically(rendered):
-    assert set(rendered) == {"html", "md", "xlsx"}
+    assert set(rendered) == {"html", "md", "xlsx", "docx"}
     run_dir = rendered["html"].parent
     assert {p.name for p in rendered.values()} == {"report.html", "report.md", "themes.xlsx"}
     assert all(p.stat().st_size > 1000 for p in rendered.values())
@@ -268,22 +268,23 @@ def test_private_config_values_are_not_printed(report_run):
 
 def test_xlsx_rows_match_themes_json(rendered):
     wb = load_workbook(rendered["xlsx"])
-    # In section order (report/sections): overview, strategy, themes, participation.
-    assert wb.sheetnames == ["sessions", "strategy_matrix", "themes", "quotes", "units",
-                             "participation"]
+    # The README first, then in section order (report/sections), named in the report's language.
+    assert wb.sheetnames == ["說明", "場次", "戰略矩陣", "各類場次", "諮商過程回饋", "主題",
+                             "引言", "發言單元", "參與"]
     doc = themes_doc()
-    rows = list(wb["themes"].iter_rows(values_only=True))
+    rows = list(wb["主題"].iter_rows(values_only=True))
     header, body = rows[0], rows[1:]
     assert header[:5] == ("主題編號", "主題名稱", "關鍵詞", "單元數", "占比")
     assert len(body) == len(doc["themes"])
-    for row, t in zip(body, doc["themes"], strict=True):
-        assert row[0] == t["id"]
+    for n, (row, t) in enumerate(zip(body, doc["themes"], strict=True), 1):
+        assert row[0] == n  # the number the report's cards show (主題 n)
         assert row[1] == t["label"]
         assert row[3] == t["size"]
         assert row[4] == pytest.approx(t["share"])
-        assert row[5] == t["key_area"]
+        assert row[5] == (t["key_area"] if t["key_area"] != "NONE" else "無對應領域")
         assert row[11] == ("是" if t["gap"] else "否")
-    quotes = list(wb["quotes"].iter_rows(values_only=True))[1:]
+    assert wb["主題"].cell(2, 5).number_format == "0.0%"
+    quotes = list(wb["引言"].iter_rows(values_only=True))[1:]
     assert len(quotes) == sum(len(t["quotes"]) for t in doc["themes"])
     assert {q[3] for q in quotes} == {q["unit_id"] for t in doc["themes"] for q in t["quotes"]}
 
@@ -291,25 +292,28 @@ def test_xlsx_rows_match_themes_json(rendered):
 def test_xlsx_units_matrix_and_sessions(rendered):
     wb = load_workbook(rendered["xlsx"])
     units = pd.read_parquet(FIXTURE / "units.parquet")
-    rows = list(wb["units"].iter_rows(values_only=True))
+    rows = list(wb["發言單元"].iter_rows(values_only=True))
     header = rows[0]
     assert header[:3] == ("單元編號", "場次編號", "場次名稱")
     assert "S01 風電/光電" in header and "主題編號" in header
     assert [r[0] for r in rows[1:]] == units["unit_id"].tolist()
     by_id = {r[0]: dict(zip(header, r, strict=True)) for r in rows[1:]}
     ut = pd.read_parquet(FIXTURE / "unit_themes.parquet")
+    order = [str(t["id"]) for t in themes_doc()["themes"]]
     for u, t in zip(ut["unit_id"], ut["theme_id"], strict=True):
-        assert by_id[u]["主題編號"] == t
+        assert by_id[u]["主題編號"] == (order.index(str(t)) + 1 if str(t) in order else None)
     assert by_id["s01:0:0"]["排除原因"] == "主持人發言"
 
     matrix = pd.read_csv(FIXTURE / "strategy_matrix.csv", index_col=0)
-    mrows = list(wb["strategy_matrix"].iter_rows(values_only=True))
+    mrows = list(wb["戰略矩陣"].iter_rows(values_only=True))
     assert [r[0] for r in mrows[1:]] == matrix.index.tolist()
     for r in mrows[1:]:
         assert list(r[2:]) == matrix.loc[r[0]].tolist()
-    sessions = list(wb["sessions"].iter_rows(values_only=True))
+    sessions = list(wb["場次"].iter_rows(values_only=True))
     assert len(sessions) - 1 == units["session_id"].nunique()
-    assert "organiser" in sessions[0]
+    assert "主辦單位" in sessions[0]
+    # No JSON in cells: lists are written as names joined by 、.
+    assert not any(isinstance(v, str) and v.startswith("[") for r in sessions for v in r)
 
 
 def test_xlsx_guards_against_formula_injection(rendered):
@@ -321,16 +325,18 @@ def test_xlsx_guards_against_formula_injection(rendered):
                 assert c.data_type != "f", f"{ws.title}!{c.coordinate} is a formula"
                 if isinstance(c.value, str):
                     texts.append(c.value)
-                    assert not c.value.startswith(("=", "+", "-", "@")), c.value
-    assert any(t.startswith("'=HYPERLINK(") for t in texts)
-    assert any(t.startswith("'@SUM(1+1)") for t in texts)
-    assert any(t.startswith("'-5%") for t in texts)
-    assert "'=cmd|' /C calc'!A0" in texts
+                    if c.value.startswith(("=", "+", "-", "@")):
+                        assert c.data_type == "s" and c.quotePrefix, c.value
+    # Written as the text itself, not changed (no apostrophe added).
+    assert any(t.startswith("=HYPERLINK(") for t in texts)
+    assert any(t.startswith("@SUM(1+1)") for t in texts)
+    assert any(t.startswith("-5%") for t in texts)
+    assert "=cmd|' /C calc'!A0" in texts
 
 
 @pytest.mark.parametrize(("raw", "want"), [
-    ("=1+1", "'=1+1"), ("+886", "'+886"), ("-x", "'-x"), ("@SUM(A1)", "'@SUM(A1)"),
-    ("\t=1", "'\t=1"), ("中文", "中文"), (3, 3), (0.5, 0.5), (None, None),
+    ("=1+1", "=1+1"), ("+886", "+886"), ("-x", "-x"), ("@SUM(A1)", "@SUM(A1)"),
+    ("\t=1", "\t=1"), ("中文", "中文"), (3, 3), (0.5, 0.5), (None, None),
     (float("nan"), None), ("a\x00b", "ab"),
 ])
 def test_xlsx_safe(raw, want):
@@ -351,11 +357,11 @@ def test_run_without_mapping_still_renders(report_run):
     (run_dir / "themes.json").write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
     out = render_report(run_dir, load_config())
     html = out["html"].read_text(encoding="utf-8")
-    assert "mapping 階段未執行" in html
+    assert "未執行戰略對應分析" in html
     assert all(t["label"] in html for t in doc["themes"])
     assert 'id="chart-types"' in html
     wb = load_workbook(out["xlsx"])
-    assert len(list(wb["themes"].iter_rows())) == len(doc["themes"]) + 1
+    assert len(list(wb["主題"].iter_rows())) == len(doc["themes"]) + 1
 
 
 def test_ingest_only_run_renders_overview_and_provenance(tmp_path):
@@ -365,7 +371,7 @@ def test_ingest_only_run_renders_overview_and_provenance(tmp_path):
         shutil.copy(FIXTURE / name, run_dir / name)
     out = render_report(run_dir, load_config())
     html = out["html"].read_text(encoding="utf-8")
-    assert "themes 階段未執行" in html and "themes.json" in html
+    assert "未執行主題歸納" in html and "themes.json" in html
     assert "2023-示範輪次" in html
 
 

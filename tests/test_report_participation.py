@@ -43,7 +43,7 @@ def test_repeated_organisations_are_flagged_in_every_format(run_dir: Path):
     # The organiser attends more sessions than anyone but is there by design.
     assert manifest_sessions("國家發展委員會") == 5
     assert "國家發展委員會：出席" not in html
-    ws = load_workbook(run_dir / "themes.xlsx")["participation"]
+    ws = load_workbook(run_dir / "themes.xlsx")["參與"]
     rows = {r[0]: r for r in ws.iter_rows(min_row=2, values_only=True)}
     assert rows["國家發展委員會"][1] == 5 and rows["國家發展委員會"][6] is None
     for org in REPEATED:

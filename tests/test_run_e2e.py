@@ -81,8 +81,8 @@ def test_xlsx_rows_match_themes_json(runs):
     (html, _), _, _ = runs
     themes = json.loads((html.parent / "themes.json").read_text(encoding="utf-8"))["themes"]
     wb = openpyxl.load_workbook(html.parent / "themes.xlsx", read_only=True)
-    assert {"themes", "quotes", "units", "strategy_matrix", "sessions"} <= set(wb.sheetnames)
-    rows = list(wb["themes"].iter_rows(values_only=True))
+    assert {"說明", "主題", "引言", "發言單元", "戰略矩陣", "場次"} <= set(wb.sheetnames)
+    rows = list(wb["主題"].iter_rows(values_only=True))
     assert len(rows) - 1 == len(themes)
 
 

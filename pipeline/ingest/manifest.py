@@ -14,7 +14,7 @@ from pipeline.yamlerrors import yaml_problem
 
 _DATE = re.compile(r"(\d{4})[-_.]?(\d{2})[-_.]?(\d{2})")
 KNOWN = {"id", "file", "date", "type", "location", "participants", "title",
-         "officials", "moderators", "names"}
+         "officials", "moderators", "names", "speakers"}
 
 
 @dataclass
@@ -29,6 +29,9 @@ class Session:
     officials: list[str] = field(default_factory=list)
     moderators: list[str] = field(default_factory=list)
     names: list[str] = field(default_factory=list)
+    # `speakers:` speaker label -> the organisation the speaker speaks for. Labels are often
+    # names: they are used at ingest only and never written (the units carry the pseudonym).
+    speakers: dict[str, str] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -137,6 +140,10 @@ def _from_manifest(folder: Path, manifest: Path) -> Round:
             raise InputError(manifest, f"duplicate session id '{sid}' (first at line {seen[sid]})",
                              "give every session a unique id", line=id_line)
         seen[sid] = id_line
+        if entry.get("speakers") is not None and not isinstance(entry.get("speakers"), dict):
+            raise InputError(manifest, f"session '{sid}': speakers must map a speaker label to "
+                             "an organisation", "write e.g. speakers: {陳先生: 台灣淨零公民陣線}",
+                             line=_line_of(nodes, i, "speakers") or line)
         date = entry.get("date")
         sessions.append(Session(
             id=sid, path=target,
@@ -146,6 +153,10 @@ def _from_manifest(folder: Path, manifest: Path) -> Round:
             officials=_as_list(entry.get("officials")),
             moderators=_as_list(entry.get("moderators")),
             names=_as_list(entry.get("names")),
+            speakers={str(k).strip(): str(v).strip()
+                      for k, v in (entry.get("speakers") or {}).items()
+                      if str(k).strip() and v is not None and str(v).strip()}
+            if isinstance(entry.get("speakers"), dict) else {},
             extra={k: v for k, v in entry.items() if k not in KNOWN},
         ))
     name = str(data.get("round") or folder.name)

@@ -99,6 +99,9 @@ def ingest_round(
                     "line_start": piece.line_start, "line_end": piece.line_end,
                     "char_start": piece.char_start, "char_end": piece.char_end,
                     **{f"meta_{k}": _scalar(v) for k, v in turn.meta.items()},
+                    # The manifest's organisation of this speaker (participation uses it).
+                    **({"speaker_org": session.speakers.get(turn.speaker or "")}
+                       if session.speakers else {}),
                 })
     speakers = speaker_table(roles, redactor)
     if not rows and not skipped:
@@ -127,6 +130,8 @@ def ingest_round(
     check_unit_ids(units, "ingest")
     summary = {
         "round": rnd.name,
+        # The manifest's title of the round (shown in the report's heading), None without.
+        "title": rnd.title,
         "sessions": len(rnd.sessions) - len(skipped),
         "sessions_skipped": len(skipped),
         "turns": turns_total,

@@ -20,8 +20,11 @@ from pipeline.report.model import Quote, RunData, Theme, show_role
 # Characters that format or link anywhere in a line (tables split on `|`).
 _INLINE = re.compile(r"([\\`*_\[\]|~])")
 # At the start of a line these open a heading, list, quote or setext underline.
-_LEAD = re.compile(r"^([#+=-])")
+_LEAD = re.compile(r"^([#+=>-])")
 _LEAD_NUM = re.compile(r"^(\d+)([.)])")
+_AMP = re.compile(r"&(?=[A-Za-z#])")
+_LT = re.compile(r"<(?=[A-Za-z/!?])")
+_GT = re.compile(r"(?<=[A-Za-z0-9\"'/\-])>")
 # GFM turns bare URLs and www. names into links; a backslash keeps them text.
 _AUTOLINK = re.compile(r"(?i)(://|www\.)")
 
@@ -32,7 +35,11 @@ def md(value: Any) -> str:
     if value is None:
         return ""
     s = " ".join(str(value).split())
-    s = s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    # Only where they could open a tag or an entity: "碳費 < 碳稅" and "p < 0.5" stay as
+    # written, "<b>" and "&amp;" become text.
+    s = _AMP.sub("&amp;", s)
+    s = _LT.sub("&lt;", s)
+    s = _GT.sub("&gt;", s)
     s = _INLINE.sub(r"\\\1", s)
     s = _AUTOLINK.sub(lambda m: "\\" + m.group(1) if m.group(1) == "://"
                       else m.group(1)[:3] + "\\.", s)
@@ -78,10 +85,16 @@ def theme_facts(t: Theme, L: dict[str, str]) -> str:
     return s
 
 
+def render_markdown_head(run: RunData, L: dict[str, str]) -> list[str]:
+    """The title lines: the report's, then the manifest's title of the round (if any)."""
+    head = f"**{md(run.title)}**（{md(run.round)}）" if run.title else md(run.round)
+    return [f"# {md(L['title'])}", "", f"{head} · {L['subtitle']}", ""]
+
+
 def render_markdown(run: RunData, cfg: Config, L: dict[str, str]) -> str:
     from pipeline.report.sections import SECTIONS, numbered
 
-    out: list[str] = [f"# {md(L['title'])}", "", f"{md(run.round)} · {L['subtitle']}", ""]
+    out = render_markdown_head(run, L)
     for n, section in numbered(SECTIONS, run):
         out += section.markdown(run, cfg, L, n)
     return "\n".join(out)
