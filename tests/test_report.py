@@ -91,10 +91,11 @@ def parse(html: str) -> Page:
 # --- files -------------------------------------------------------------------------------
 
 
-def test_writes_three_files_atomically(rendered):
+def test_writes_four_files_atomically(rendered):
     assert set(rendered) == {"html", "md", "xlsx", "docx"}
     run_dir = rendered["html"].parent
-    assert {p.name for p in rendered.values()} == {"report.html", "report.md", "themes.xlsx"}
+    assert {p.name for p in rendered.values()} == {"report.html", "report.md", "themes.xlsx",
+                                                   "report.docx"}
     assert all(p.stat().st_size > 1000 for p in rendered.values())
     leftovers = [p.name for p in run_dir.iterdir() if p.name.startswith(".")]
     assert leftovers == [], "temp files of write_atomic were left behind"

@@ -57,6 +57,8 @@ def test_limit_is_a_report_setting(run_dir: Path, capsys: pytest.CaptureFixture[
     html = (run_dir / "report.html").read_text(encoding="utf-8")
     assert "沒有團體出席超過 4 場。" in html
     assert not any(f"{org}：出席" in html for org in REPEATED)
+    # The settings section shows the limit the report was drawn with, and says so.
+    assert "max_sessions: 4" in html and "重新產生" in html
     capsys.readouterr()
 
 

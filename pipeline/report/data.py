@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -62,13 +61,14 @@ def load_run(run_dir: Path, cfg: Config, run_info: dict[str, Any] | None = None)
 
     meta = (themes_doc or {}).get("meta") or {}
     config = run.get("config") or cfg.to_dict()
-    rerendered = None
+    rerendered = False
     if run_info is None and run.get("config"):
         # `consult report RUN_DIR [--set …]`: the settings the report is drawn with now are
         # shown, not the analysis run's (the analysis settings cannot change afterwards).
         now = cfg.to_dict()
-        config = {**config, **{k: now[k] for k in RENDER_SECTIONS if k in now}}
-        rerendered = datetime.now(UTC).isoformat(timespec="seconds")
+        drawn = {k: now[k] for k in RENDER_SECTIONS if k in now}
+        rerendered = any(config.get(k) != v for k, v in drawn.items())
+        config = {**config, **drawn}
     unit_by_id = units.drop_duplicates("unit_id").set_index("unit_id", drop=False)
     analysed = units[analysed_mask(units)]
     n_analysed = int_or(summary.get("units_analysed"), len(analysed))

@@ -319,8 +319,8 @@ ZH_TW: dict[str, str] = {
     "stage_ingest": "讀入與切分", "stage_embed": "語意向量", "stage_themes": "主題歸納",
     "stage_mapping": "戰略對應", "stage_participation": "參與分析", "stage_compare": "跨輪比較",
     "stage_report": "產生報告",
-    "rerendered": ("本報告於 {when} 依當時的報告設定重新產生；下方設定中的報告（report）與參與"
-                   "（participation）兩節為重新產生時的值，其餘為原分析的值。"),
+    "rerendered": ("本報告以不同於原分析的報告設定重新產生；下方設定中的報告（report）與參與"
+                   "（participation）兩節為重新產生時所用的值，其餘為原分析的值。"),
     "filter_none": "非淨零議題",
     "chart_left_out_outliers": "未歸入任何主題的 {n} 則（{share}）不在圖中。",
     "chart_left_out_none": "不涉及淨零議題（無對應領域）的 {n} 則（{share}）不在圖中。",
@@ -603,9 +603,9 @@ EN: dict[str, str] = {
     "stage_themes": "themes", "stage_mapping": "strategy mapping",
     "stage_participation": "participation", "stage_compare": "comparison",
     "stage_report": "reports",
-    "rerendered": ("This report was re-rendered on {when} with the report settings of that time; "
-                   "the report and participation sections of the settings below are those values, "
-                   "the rest are the analysis run's."),
+    "rerendered": ("This report was re-rendered with other report settings than the analysis "
+                   "run's; the report and participation sections of the settings below are the "
+                   "values used, the rest are the analysis run's."),
     "filter_none": "Not about net-zero",
     "chart_left_out_outliers": "The {n} units in no theme ({share}) are not in the chart.",
     "chart_left_out_none": ("The {n} units about no strategy area ({share}) are not in the "

@@ -313,8 +313,9 @@ class RunData:
     title: str | None = None
     # Analysed units the mapping placed in no strategy area (not about net-zero), if mapped.
     none_units: int | None = None
-    # When `consult report` re-rendered the run (UTC, ISO), None inside `consult run`.
-    rerendered: str | None = None
+    # `consult report` drew this report with other report/participation settings than the
+    # analysis run's (the settings section then shows the ones used).
+    rerendered: bool = False
 
     @property
     def inferred_speakers(self) -> list[dict[str, Any]]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from pipeline.config import Config
-from pipeline.report.html import config_yaml, hidden_label, when
+from pipeline.report.html import config_yaml, hidden_label
 from pipeline.report.markdown import code, lab, md, table
 from pipeline.report.model import RunData
 from pipeline.report.sections.base import Labels, Section
@@ -74,12 +74,12 @@ HTML = r"""<section id="method">
 {% if run.skipped %}
 <h3>{{ L.skipped }}</h3>
 <table class="small"><thead><tr><th scope="col">{{ L.file }}</th><th scope="col">{{ L.reason }}</th></tr></thead><tbody>
-{% for s in run.skipped %}<tr><td><code>{{ s.get("file", "") }}</code></td><td>{{ s.get("reason", "") }}</td></tr>{% endfor %}
+{% for s in run.skipped %}<tr><td><code>{{ s.get("file", "") }}</code></td><td><code>{{ s.get("reason", "") }}</code></td></tr>{% endfor %}
 </tbody></table>
 {% endif %}
 <details class="block">
 <summary>{{ L.config }}（{{ L.config_hash }} <code>{{ run.config_hash }}</code>）</summary>
-{% if run.rerendered %}<p class="note">{{ L.rerendered.format(when=run.rerendered|when(L.taiwan_time)) }}</p>{% endif %}
+{% if run.rerendered %}<p class="note">{{ L.rerendered }}</p>{% endif %}
 <pre class="config">{{ config_text }}</pre>
 </details>
 </section>
@@ -145,12 +145,13 @@ def markdown(run: RunData, cfg: Config, L: Labels, n: int) -> list[str]:
     if run.skipped:
         out += [f"### {L['skipped']}", ""]
         out += table([L["file"], L["reason"]],
-                     [[code(s.get("file")), md(s.get("reason"))] for s in run.skipped])
+                     # The reader's own message, verbatim (as the command line printed it).
+                     [[code(s.get("file")), code(s.get("reason"))] for s in run.skipped])
     out += _tables(run, cfg, L)
     fence = "~~~~~~~~"  # longer than any run of tildes YAML could hold, so the block closes
     out += [f"### {L['config']}", ""]
     if run.rerendered:
-        out += [L["rerendered"].format(when=when(run.rerendered, L["taiwan_time"])), ""]
+        out += [L["rerendered"], ""]
     out += [f"{fence}yaml",
             config_yaml(run.config, hidden_label(cfg)).replace("~~~~~~~~", "~ ~ ~ ~").rstrip(),
             fence, "", "---", "", f"{L['generated_by']} {L['run_id']} {code(run.run_id)}", ""]
