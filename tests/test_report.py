@@ -23,7 +23,7 @@ from pipeline.config import ConfigError, load_config
 from pipeline.report import render_report
 from pipeline.report.html import json_for_script
 from pipeline.report.labels import LANGUAGES
-from pipeline.report.markdown import md
+from pipeline.report.mdtext import md
 from pipeline.report.xlsx import safe
 
 FIXTURE = Path(__file__).parent / "fixtures" / "report" / "run"

@@ -10,7 +10,8 @@ so `consult report RUN_DIR` re-renders an old run without recomputing anything.
     areas.py     strategy areas: themes per area, shares, quotes, areas × themes matrix
     sections/    one module per report section (its view, HTML, Markdown, sheets), in order
     html.py      report.html: the page (templates/report.html.j2) around the sections
-    markdown.py  report.md: Markdown text helpers and the sections put together
+    markdown.py  report.md: the sections' Markdown put together (text pieces: mdtext.py)
+    display.py   shared display helpers: Taiwan time, the config listing, theme numbers
     xlsx.py      themes.xlsx: the sections' sheets, written safely
     docx.py      report.docx: the sections' Markdown as a Word document, charts as pictures
     chart_images.py  the charts as PNG (for report.docx)

@@ -37,9 +37,8 @@ from pipeline.report.model import (
     float_dict,
     quote_from,
 )
-from pipeline.themes import UNSPECIFIED
 from pipeline.units import analysed_mask, best_theme_per_unit
-from pipeline.values import float_or_none, int_or, text_or_none
+from pipeline.values import UNSPECIFIED, float_or_none, int_or, text_or_none
 
 # Config sections that act when a report is drawn (`consult report RUN_DIR --set …`).
 RENDER_SECTIONS = ("report", "participation")

@@ -21,7 +21,9 @@ from docx.shared import Cm, Pt
 from docx.text.paragraph import Paragraph
 
 from pipeline.config import Config
+from pipeline.report.mdtext import render_markdown_head
 from pipeline.report.model import RunData
+from pipeline.report.sections import SECTIONS, numbered
 
 # Word on a Taiwanese ministry desktop has 微軟正黑體; LibreOffice substitutes a CJK font.
 EAST_ASIAN_FONT = "Microsoft JhengHei"
@@ -161,9 +163,6 @@ def _style(doc: Document, lang: str) -> None:
 
 
 def render_docx(run: RunData, cfg: Config, L: dict[str, str]) -> bytes:
-    from pipeline.report.markdown import render_markdown_head
-    from pipeline.report.sections import SECTIONS, numbered
-
     doc = Document()
     _style(doc, cfg.report.language)
     doc.core_properties.title = f"{L['title']} {run.round}"

@@ -12,8 +12,7 @@ from __future__ import annotations
 
 import io
 import math
-import re
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pandas as pd
 from openpyxl import Workbook
@@ -23,9 +22,7 @@ from openpyxl.utils import get_column_letter
 
 from pipeline.config import Config
 from pipeline.report.model import RunData
-
-if TYPE_CHECKING:
-    from pipeline.report.sections.base import Sheet
+from pipeline.report.sections import SECTIONS, Sheet, numbered
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 MAX_CELL = 32767  # Excel's limit on characters in one cell
@@ -42,12 +39,6 @@ def safe(v: Any) -> Any:
     if isinstance(v, int | float):
         return None if isinstance(v, float) and math.isnan(v) else v
     return ILLEGAL_CHARACTERS_RE.sub("", str(v))[:MAX_CELL]
-
-
-def num_id(v: Any) -> Any:
-    """Theme ids as numbers where they are numbers (so -1 is not text guarded as a formula)."""
-    s = str(v) if v is not None else ""
-    return int(s) if re.fullmatch(r"-?\d+", s) else v
 
 
 def write_sheet(wb: Workbook, sheet: Sheet) -> None:
@@ -85,8 +76,6 @@ def write_sheet(wb: Workbook, sheet: Sheet) -> None:
 def readme(sheets: list[Sheet], L: dict[str, str]) -> Sheet:
     """The first sheet: what the workbook is and every sheet's columns (header row only, so
     the other sheets' rows are not consumed)."""
-    from pipeline.report.sections.base import Sheet
-
     key_of = {v: k[2:] for k, v in reversed(L.items()) if k.startswith("x_")}
     sheet_key = {v: k[6:] for k, v in L.items() if k.startswith("sheet_")}
     rows: list[list[Any]] = [["", "", L["readme_intro"]]]
@@ -99,8 +88,6 @@ def readme(sheets: list[Sheet], L: dict[str, str]) -> Sheet:
 
 def render_xlsx(run: RunData, cfg: Config, L: dict[str, str]) -> bytes:
     """One workbook, the sheets of each present section in section order."""
-    from pipeline.report.sections import SECTIONS, numbered
-
     wb = Workbook()
     wb.remove(wb.active)
     sheets = [sheet for _, section in numbered(SECTIONS, run) if section.sheets

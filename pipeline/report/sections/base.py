@@ -5,7 +5,7 @@ A section turns the run's view model (`RunData`) into
   `view()` returns, `n` (its number), `run`, `L` (labels), `rc` (report config), `show_role`
   and the shared macros of `templates/macros.html.j2` (quote_item, bar_chart, heatmap, lab,
   counts_inline);
-- `markdown(run, cfg, L, n)`: its lines of report.md (helpers in `report/markdown.py`);
+- `markdown(run, cfg, L, n)`: its lines of report.md (helpers in `report/mdtext.py`);
 - `sheets(run, cfg, L)`: the themes.xlsx sheets it owns (optional);
 - `data(run, L)`: what the page's script needs, merged into the `report-data` JSON (optional);
 - `figures(run, cfg, L)`: its charts as PNG pictures for report.docx (optional); the docx

@@ -12,7 +12,7 @@ import pandas as pd
 
 from pipeline.config import Config
 from pipeline.report.charts import pct
-from pipeline.report.markdown import md, quote
+from pipeline.report.mdtext import md, quote
 from pipeline.report.model import NO_AREA, Quote, RunData, Theme, quote_from
 from pipeline.report.sections.base import Labels, Section, Sheet
 from pipeline.units import analysed_mask, best_theme_per_unit

@@ -9,11 +9,11 @@ from markupsafe import Markup
 
 from pipeline.config import Config
 from pipeline.report.charts import pct
-from pipeline.report.markdown import code, md, table
+from pipeline.report.display import num_id
+from pipeline.report.mdtext import code, md, table
 from pipeline.report.model import RunData
 from pipeline.report.sections.base import Labels, Section, Sheet
 from pipeline.report.tracking_chart import status_names, tracking_svg
-from pipeline.report.xlsx import num_id
 
 HTML = r"""{% set d = run.compare %}
 <section id="changes">

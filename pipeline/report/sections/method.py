@@ -6,8 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from pipeline.config import Config
-from pipeline.report.html import config_yaml, hidden_label
-from pipeline.report.markdown import code, lab, md, table
+from pipeline.report.display import config_yaml, hidden_label
+from pipeline.report.mdtext import code, lab, md, table
 from pipeline.report.model import RunData
 from pipeline.report.sections.base import Labels, Section
 

@@ -7,8 +7,8 @@ from typing import Any
 from pipeline.config import Config
 from pipeline.participation import parse_names
 from pipeline.report import charts
-from pipeline.report.html import when
-from pipeline.report.markdown import code, md, table
+from pipeline.report.display import when
+from pipeline.report.mdtext import code, md, table
 from pipeline.report.model import RunData
 from pipeline.report.sections.base import Labels, Section, Sheet
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from pipeline.config import Config
 from pipeline.process_feedback import CATEGORIES, process_units
-from pipeline.report.markdown import md, quote
+from pipeline.report.mdtext import md, quote
 from pipeline.report.model import Quote, RunData, quote_from
 from pipeline.report.sections.base import Labels, Section, Sheet
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from pipeline.config import Config
 from pipeline.report.charts import pct
-from pipeline.report.markdown import md, quote, table, theme_facts
+from pipeline.report.mdtext import md, quote, table, theme_facts
 from pipeline.report.model import AreaEntry, RunData
 from pipeline.report.sections.base import Labels, Section, Sheet
 

@@ -10,7 +10,7 @@ import pandas as pd
 
 from pipeline.config import Config
 from pipeline.report.charts import pct
-from pipeline.report.markdown import counts_text, md, quote, table
+from pipeline.report.mdtext import counts_text, md, quote, table
 from pipeline.report.model import RunData, Theme
 from pipeline.report.sections.base import Labels, Section, Sheet
 from pipeline.units import analysed_mask, best_theme_per_unit
