@@ -200,12 +200,20 @@ def test_html_has_no_external_url(rendered):
         for name, value in attrs:
             if name in URL_ATTRS:
                 assert (value or "").startswith(("#", "data:")), (tag, name, value)
-    markup = " ".join(f"<{t} {attrs}>" for t, attrs in page.tags) + " ".join(page.code)
+    # The search index (a JSON data block, never run) holds transcript text: data, not markup.
+    code = [b for a, b in page.scripts if a.get("type") != "application/json"]
+    code += [c for c in page.code if c not in {b for _, b in page.scripts}]
+    markup = " ".join(f"<{t} {attrs}>" for t, attrs in page.tags) + " ".join(code)
     assert not re.search(r"https?://|//[a-z0-9.-]+\.[a-z]{2,}/", markup, re.I), \
         "a URL outside escaped text"
     assert "@import" not in markup and "url(" not in markup
-    # The only URL in the page is the one a participant said, shown as text.
+    # The only URL in the page is the one a participant said, shown as text (and searchable).
     assert "https://example.org/jobs" in "".join(page.text)
+    (_, data), = [(a, b) for a, b in page.scripts if a.get("type") == "application/json"]
+    texts = json.loads(data)["units"]["t"]
+    inside = "".join(texts)
+    urls = re.findall(r"https?://[^\s\"\\]+", data)
+    assert urls and all(u in inside for u in urls)
 
 
 def test_no_plotly_or_cdn(rendered):
@@ -244,10 +252,11 @@ def test_html_sections_and_theme_pages(rendered):
 def test_markdown_has_same_structure(rendered):
     text = rendered["md"].read_text(encoding="utf-8")
     heads = [ln for ln in text.splitlines() if ln.startswith("## ")]
-    # The fixture's sessions list participants, so the collaboration map is section 5.
-    assert heads == ["## 1. 總覽", "## 2. 反饋調整戰略", "## 3. 主題", "## 4. 圖表",
-                     "## 5. 協力地圖與參與負荷", "## 6. 方法與來源"]
-    assert text.count("### 主題 ") == len(themes_doc()["themes"])
+    # The fixture's sessions list participants, so the collaboration map is there.
+    assert heads == ["## 1. 總覽", "## 2. 反饋調整戰略", "## 3. 各類場次的意見",
+                     "## 4. 諮商過程回饋", "## 5. 主題", "## 6. 圖表",
+                     "## 7. 協力地圖與參與負荷", "## 8. 方法與來源"]
+    assert len(re.findall(r"^### 主題 \d+：", text, flags=re.M)) == len(themes_doc()["themes"])
     assert "### 未被任何戰略涵蓋的主題（1）" in text
 
 
@@ -282,7 +291,7 @@ def test_xlsx_rows_match_themes_json(rendered):
         assert row[1] == t["label"]
         assert row[3] == t["size"]
         assert row[4] == pytest.approx(t["share"])
-        assert row[5] == (t["key_area"] if t["key_area"] != "NONE" else "無對應領域")
+        assert row[5] == (t["key_area"] if t["key_area"] not in (None, "NONE") else "無對應領域")
         assert row[11] == ("是" if t["gap"] else "否")
     assert wb["主題"].cell(2, 5).number_format == "0.0%"
     quotes = list(wb["引言"].iter_rows(values_only=True))[1:]
