@@ -120,7 +120,9 @@ def test_theme_list_and_charts_present(page):
     themes = json.loads((FIXTURE / "themes.json").read_text(encoding="utf-8"))["themes"]
     assert len(_visible_cards(driver)) == len(themes)
     toc = driver.find_elements(By.CSS_SELECTOR, "#theme-list li")
-    assert [li.text.split()[0] for li in toc] == [t["label"] for t in themes]
+    # "n. label": numbered as the cards are (主題 n).
+    assert [li.text.split()[:2] for li in toc] == [[f"{i}.", t["label"]]
+                                                  for i, t in enumerate(themes, 1)]
     bars = driver.find_elements(By.CSS_SELECTOR, "#chart-sizes svg g.bar")
     assert len(bars) == len(themes)
     assert bars[0].find_element(By.TAG_NAME, "rect").size["width"] > 50

@@ -26,7 +26,7 @@ HTML = r"""<section id="by_type">
 <p class="intro">{{ L.session_types_intro }}</p>
 {% if not types %}<p class="note">{{ L.st_none }}</p>{% endif %}
 {% for ty in types %}
-<article class="area by-type" id="type-{{ loop.index }}">
+<article class="group by-type" id="type-{{ loop.index }}">
 <h3>{{ ty.name }} <span class="pill">{{ L.st_units.format(n=ty.n, sessions=ty.sessions) }}</span></h3>
 <div class="two">
 <div>

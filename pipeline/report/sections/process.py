@@ -24,7 +24,7 @@ HTML = r"""<section id="process">
 {% endif %}
 {% if not cats %}<p class="note">{{ L.process_none }}</p>{% endif %}
 {% for c in cats %}
-<article class="area process" id="process-{{ c.code }}">
+<article class="group process" id="process-{{ c.code }}">
 <h3>{{ L["process_" ~ c.code] }} <span class="pill">{{ L.process_count.format(n=c.n, sessions=c.sessions) }}</span></h3>
 <ul class="quotes">{% for q in c.quotes %}{{ quote_item(q) }}{% endfor %}</ul>
 </article>
