@@ -44,7 +44,9 @@ def main() -> None:
         box = driver.find_element(By.ID, "f-q")
         box.send_keys(args.query)
         path = args.out / f"{args.prefix}-search.png"
-        driver.find_element(By.ID, "themes").screenshot(str(path))
+        results = driver.find_element(By.ID, "search-results")
+        driver.execute_script("arguments[0].scrollIntoView()", results)
+        results.screenshot(str(path))
         print(path)
     finally:
         driver.quit()

@@ -134,7 +134,7 @@ ZH_TW: dict[str, str] = {
     "chart_types_note": "格內為單元數；顏色深淺為占該類型場次全部分析單元的比例，"
                         "類型之間可互相比較。",
     "chart_matrix": "戰略領域 × 主題",
-    "chart_matrix_counts": "格內為單元數（依 strategy_matrix.csv），顏色依該主題內的比例。",
+    "chart_matrix_counts": "格內為單元數（戰略對應分析的領域 × 主題計數），顏色依該主題內的比例。",
     "chart_matrix_shares": "格內為該領域占主題的比例（依主題的領域分布）。",
     "chart_area_share": "各戰略領域的意見占比",
     "no_chart_data": "沒有可繪製的資料。",
