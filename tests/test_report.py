@@ -185,6 +185,9 @@ def test_markdown_escapes_hostile_text(rendered):
     ("見 https://example.org", r"見 https\://example.org"),
     ("兩行\n文字", "兩行 文字"),
     ("一般的中文句子，沒有特殊符號。", "一般的中文句子，沒有特殊符號。"),
+    # Comparisons stay as written (no &lt; in the raw file); only tag-like text is escaped.
+    ("機率 < 0.5、碳費 > 碳稅 & 規費", "機率 < 0.5、碳費 > 碳稅 & 規費"),
+    ("> 引言", r"\> 引言"),
 ])
 def test_md_escape(raw, want):
     assert md(raw) == want
@@ -423,3 +426,23 @@ def test_label_keys_do_not_shadow_dict_methods():
     for lang, labels in LANGUAGES.items():
         assert not set(labels) & set(dir(dict)), lang
         assert set(labels) == set(LANGUAGES["zh-TW"]), lang
+
+
+def test_charts_say_what_they_leave_out_and_non_net_zero_filter(report_run):
+    """The theme-size chart names the units in no theme it leaves out; a theme about no
+    strategy area (and not a gap) is reachable through the 非淨零議題 filter."""
+    doc = json.loads((report_run / "themes.json").read_text(encoding="utf-8"))
+    t = doc["themes"][0]
+    t.update(key_area="NONE", area_distribution={}, gap=False)
+    (report_run / "themes.json").write_text(json.dumps(doc, ensure_ascii=False),
+                                            encoding="utf-8")
+    out = render_report(report_run, load_config())
+    html = out["html"].read_text(encoding="utf-8")
+    n = doc["stats"]["n_outliers"]
+    assert f"未歸入任何主題的 {n} 則" in html and "不在圖中" in html
+    assert '<option value="__none__">非淨零議題</option>' in html
+    page = parse(html)
+    (_, body), = [(a, b) for a, b in page.scripts if a.get("type") == "application/json"]
+    themes = json.loads(body)["themes"]
+    assert themes["t1"]["none"] is True
+    assert not any(v["none"] for k, v in themes.items() if k != "t1")
