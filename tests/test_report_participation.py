@@ -45,11 +45,13 @@ def test_repeated_organisations_are_flagged_in_every_format(run_dir: Path):
     assert "國家發展委員會：出席" not in html
     ws = load_workbook(run_dir / "themes.xlsx")["參與"]
     rows = {r[0]: r for r in ws.iter_rows(min_row=2, values_only=True)}
-    assert rows["國家發展委員會"][1] == 5 and rows["國家發展委員會"][6] is None
+    assert rows["國家發展委員會"][1] == 5 and rows["國家發展委員會"][7] is None
     for org in REPEATED:
-        assert rows[org][1] == 4 and rows[org][6] == "出席 4 場（上限 3）"
+        # Both introduce their speakers (「我是…」): themes by who said what.
+        assert rows[org][5] == "依發言者"
+        assert rows[org][1] == 4 and rows[org][7] == "出席 4 場（上限 3）"
         # Presence columns (one per session) add up to the session count.
-        assert sum(v for v in rows[org][7:]) == 4
+        assert sum(v for v in rows[org][8:]) == 4
 
 
 def test_limit_is_a_report_setting(run_dir: Path, capsys: pytest.CaptureFixture[str]):
