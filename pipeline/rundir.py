@@ -49,6 +49,8 @@ REPORT_HTML = "report.html"
 REPORT_MD = "report.md"
 REPORT_XLSX = "themes.xlsx"
 REPORT_DOCX = "report.docx"
+UNIT_STANCE = "unit_stance.parquet"
+QDPX = "round.qdpx"
 
 TRACKED_PACKAGES = (
     "consult-pipeline", "numpy", "pandas", "pyarrow", "pydantic", "jieba",

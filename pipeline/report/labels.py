@@ -388,6 +388,24 @@ ZH_TW: dict[str, str] = {
     "xd_top_area": "這則發言分數最高的戰略領域。",
     "xd_unit_focus_score": "這則發言屬於該諮商重點的機率。",
 
+    # export (consult export --format qdpx): code groups, codes and case variables
+    "qdpx_group_theme": "主題",
+    "qdpx_group_area": "戰略領域",
+    "qdpx_group_jt": "公正轉型面向",
+    "qdpx_group_focus": "諮商重點",
+    "qdpx_group_stance": "立場",
+    "qdpx_theme": "主題 {id}：{label}",
+    "qdpx_outlier_theme": "未歸入主題",
+    "qdpx_unit": "單元",
+    "qdpx_lines": "{file} 第 {lines} 行",
+    "qdpx_probability": "機率",
+    "qdpx_evidence": "依據",
+    "stance_proposal": "建議",
+    "stance_concern": "擔憂",
+    "stance_support": "支持",
+    "stance_opposition": "反對",
+    "stance_question": "提問",
+    "stance_statement": "陳述",
 }
 
 EN: dict[str, str] = {
@@ -672,6 +690,23 @@ EN: dict[str, str] = {
     "xd_top_area": "The unit's highest-scoring strategy area.",
     "xd_unit_focus_score": "Probability of the unit's consultation focus.",
 
+    "qdpx_group_theme": "Themes",
+    "qdpx_group_area": "Strategy areas",
+    "qdpx_group_jt": "Just-transition dimensions",
+    "qdpx_group_focus": "Consultation focus",
+    "qdpx_group_stance": "Stance",
+    "qdpx_theme": "Theme {id}: {label}",
+    "qdpx_outlier_theme": "In no theme",
+    "qdpx_unit": "Unit",
+    "qdpx_lines": "{file} line {lines}",
+    "qdpx_probability": "probability",
+    "qdpx_evidence": "evidence",
+    "stance_proposal": "Proposal",
+    "stance_concern": "Concern",
+    "stance_support": "Support",
+    "stance_opposition": "Opposition",
+    "stance_question": "Question",
+    "stance_statement": "Statement",
 }
 
 LANGUAGES = {"zh-TW": ZH_TW, "en": EN}
