@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from pipeline import safeyaml
 from pipeline.yamlerrors import yaml_problem
 
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
@@ -266,6 +268,32 @@ class RolesConfig(Section):
             r"|還有嗎|有嗎|對不對|是不是|知道了|收到)(了|啊|喔|呀|吧|耶|呢)?[。！!？?…,，、\s]*)+",
         ]
     )
+
+    @field_validator("procedural_patterns", "handoff_patterns", "mechanics_patterns",
+                     "logistics_patterns", "signpost_patterns", "fragment_patterns",
+                     "chair_address_patterns")
+    @classmethod
+    def _valid_regexes(cls, v: list[str]) -> list[str]:
+        return check_regexes(v)
+
+    @field_validator("courtesy_clauses")
+    @classmethod
+    def _valid_clause_regexes(cls, v: dict[str, list[str]]) -> dict[str, list[str]]:
+        for patterns in v.values():
+            check_regexes(patterns)
+        return v
+
+
+def check_regexes(patterns: list[str]) -> list[str]:
+    """Regular expressions from the config compile, or the config is refused naming the bad
+    one (instead of a re.error traceback when the first unit is judged)."""
+    for p in patterns:
+        try:
+            re.compile(p)
+        except re.error as e:
+            raise ValueError(f"invalid regular expression {p!r} ({e}); fix it or escape "
+                             "special characters such as ( [ * with a backslash") from e
+    return patterns
 
 
 class RedactConfig(Section):
@@ -653,7 +681,8 @@ class MappingConfig(Section):
 
 class RunConfig(Section):
     round_name: str | None = None
-    seed: int = 42
+    # numpy, UMAP and HDBSCAN take unsigned 32-bit seeds.
+    seed: int = Field(42, ge=0, le=2**32 - 1)
     reports_root: str = "reports"
 
 
@@ -701,9 +730,11 @@ def _deep_merge(base: dict[str, Any], over: dict[str, Any], where: str = "") -> 
 
 def _read_yaml(path: Path) -> dict[str, Any]:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = safeyaml.load(safeyaml.read_text(path, "config file"))
     except FileNotFoundError as e:
         raise ConfigError(f"{path}: config file not found") from e
+    except safeyaml.FileBudgetError as e:
+        raise ConfigError(str(e)) from e
     except yaml.YAMLError as e:
         problem, line = yaml_problem(e)
         where = f" line {line}" if line else ""
@@ -725,7 +756,7 @@ def parse_override(item: str) -> tuple[list[str], Any]:
     if not parts:
         raise ConfigError(f"--set {item!r}: empty key")
     try:
-        value = yaml.safe_load(raw) if raw.strip() else ""
+        value = safeyaml.load(raw) if raw.strip() else ""
     except yaml.YAMLError:
         value = raw
     return parts, value
