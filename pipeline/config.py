@@ -45,6 +45,9 @@ class IngestConfig(Section):
     manifest: str = "round.yaml"
     on_error: Literal["strict", "skip"] = "strict"
     max_file_mb: float = Field(50.0, gt=0)
+    # Zip-based formats (.docx, .xlsx): budgets checked before parsing (ingest/budgets.py).
+    max_unzipped_mb: float = Field(30.0, gt=0)
+    max_zip_entries: int = Field(10_000, ge=1)
     extensions: list[str] = Field(
         default_factory=lambda: [
             ".md", ".txt", ".docx", ".pdf", ".csv", ".xlsx", ".srt", ".vtt", ".jsonl",
