@@ -159,8 +159,8 @@ def _owner_alive(owner: dict[str, Any]) -> bool:
         return False
     except OSError:
         return True  # exists, owned by another user
-    started = _proc_start(pid)
-    return started is None or started == owner.get("started")
+    started, recorded = _proc_start(pid), owner.get("started")
+    return started is None or recorded is None or started == recorded
 
 
 def clean_stale(folder: Path) -> list[Path]:

@@ -11,8 +11,7 @@ import datetime as dt
 import re
 
 ROC_OFFSET = 1911  # 民國 1 = 1912
-_SEP = r"\s*[-/.年]\s*"
-_YMD = re.compile(rf"^(?:民國\s*)?(\d{{2,4}}){_SEP}(\d{{1,2}}){_SEP}(\d{{1,2}})\s*日?$")
+_YMD = re.compile(r"^(?:民國\s*)?(\d{2,4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$")
 _COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
 # Dates in file names: the 8 digits of an ISO date, with or without separators.
 _IN_NAME = re.compile(r"(\d{4})[-_.]?(\d{2})[-_.]?(\d{2})")

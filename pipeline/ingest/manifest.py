@@ -105,7 +105,8 @@ def _round_files(folder: Path, extensions: list[str]) -> tuple[list[Path], list[
     files: list[Path] = []
     skipped: list[dict[str, str]] = []
     seen: dict[Path, Path] = {}
-    for p in sorted(folder.rglob("*")):
+    # Real files before links, so a link beside its target is the one left out.
+    for p in sorted(folder.rglob("*"), key=lambda p: (p.is_symlink(), p)):
         if p.suffix.lower() not in extensions or p.name.startswith(".") or not p.is_file():
             continue
         rel = p.relative_to(folder).as_posix()
@@ -121,7 +122,7 @@ def _round_files(folder: Path, extensions: list[str]) -> tuple[list[Path], list[
             continue
         seen[target] = p
         files.append(p)
-    return files, skipped
+    return sorted(files), skipped
 
 
 def _check_name(p: Path, rel: str, folder: Path) -> None:
