@@ -197,6 +197,7 @@ def cases(tmp: Path) -> list[Case]:
                   ["config", "--config", str(tmp / "deep-block.yaml")], 2))
     c.append(Case("budget: --config /dev/zero", ["config", "--config", "/dev/zero"], 2))
     c.append(Case("--config a folder", ["config", "--config", str(tmp)], 2))
+    c.append(Case("budget: `consult segment /dev/zero`", ["segment", "/dev/zero"], 2))
     (tmp / "binary.yaml").write_bytes(Path(sys.executable).read_bytes()[:4096])
     c.append(Case("--config a binary file", ["config", "--config", str(tmp / "binary.yaml")], 2))
     (tmp / "big.yaml").write_text("# padding\n" * 700_000)

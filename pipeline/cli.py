@@ -92,6 +92,11 @@ def _segment(args: argparse.Namespace) -> int:
     if args.file:
         from pipeline.ingest.decode import decode_text
 
+        if not args.file.is_file():  # a folder, /dev/zero, a pipe: never read without end
+            raise InputError(args.file, "not a regular file", "give the path of a text file")
+        if args.file.stat().st_size > cfg.ingest.max_file_mb * 2**20:
+            raise InputError(args.file, f"larger than ingest.max_file_mb "
+                             f"({cfg.ingest.max_file_mb:g} MB)", "split the file")
         text, _ = decode_text(args.file, args.file.read_bytes())
         lines = text.split("\n")
         if lines and lines[-1] == "":

@@ -194,14 +194,14 @@ def _docx_with_body(path: Path, body_mb: float) -> Path:
 
 
 def test_a_docx_unpacking_over_the_budget_is_refused_before_parsing(tmp_path):
-    path = _docx_with_body(tmp_path / "bomb.docx", 3)
-    assert path.stat().st_size < 100_000
-    cfg = IngestConfig(max_unzipped_mb=2)
+    path = _docx_with_body(tmp_path / "bomb.docx", 1.5)
+    assert path.stat().st_size < 60_000
     t0 = time.perf_counter()
-    with pytest.raises(InputError, match=r"refused: the file unpacks to [34] MB \(limit 2 MB"):
-        read_document(path, cfg)
+    with pytest.raises(InputError, match=r"refused: the file unpacks to 2 MB \(limit 1 MB"):
+        read_document(path, IngestConfig(max_unzipped_mb=1))
     assert time.perf_counter() - t0 < 1
-    assert read_document(path, IngestConfig(max_unzipped_mb=5)).lines  # under it: read
+    small = _docx_with_body(tmp_path / "small.docx", 0.01)
+    assert read_document(small, IngestConfig(max_unzipped_mb=1)).lines  # under it: read
 
 
 def test_a_zip_with_too_many_entries_is_refused(tmp_path):
@@ -305,7 +305,7 @@ def test_a_bad_manifest_date_names_its_line(tmp_path):
 
 @pytest.mark.parametrize("item, message", [
     ("run.seed=-1", "run.seed"), (f"run.seed={2**32}", "run.seed"),
-    ("roles.procedural_patterns=['(未閉合']", "invalid regular expression '(未閉合'"),
+    ("roles.procedural_patterns=['(未閉合']", r"invalid regular expression '\(未閉合'"),
     ("roles.courtesy_clauses={greeting: ['[']}", "invalid regular expression '\\['"),
 ])
 def test_seed_and_regexes_are_checked_with_the_config(item, message):
@@ -354,6 +354,12 @@ def test_an_output_folder_that_cannot_be_created_is_one_line(tmp_path, capsys):
                            "--quiet")
     assert code == 2 and err.count("\n") == 1
     assert "a-file/x/r: Not a directory. a file is in the way" in err
+
+
+def test_segment_refuses_a_device(capsys):
+    code, _, err = run_cli(capsys, "segment", "/dev/zero")
+    assert (code, err) == (2, "consult segment: error: /dev/zero: not a regular file. give the "
+                               "path of a text file\n")
 
 
 def test_mixed_type_metadata_is_stored_as_text(tmp_path, capsys):

@@ -150,4 +150,9 @@ class _Tx:
         self.db.execute("BEGIN IMMEDIATE")
 
     def __exit__(self, exc_type: object, *exc: object) -> None:
-        self.db.execute("ROLLBACK" if exc_type else "COMMIT")
+        if not exc_type:
+            self.db.execute("COMMIT")
+        elif self.db.in_transaction:
+            # SQLite has already rolled back after some errors (SQLITE_FULL); a second
+            # ROLLBACK would raise and hide the error that matters.
+            self.db.execute("ROLLBACK")
