@@ -138,7 +138,12 @@ def cases(tmp: Path) -> list[Case]:
 
     d = one_file_round(tmp / "same-second", manifest=manifest())
     o = tmp / "same-second-out"
-    c.append(Case("two runs of one round started together", ["ingest", str(d), "--out", str(o)],
+    # Both wait until the same instant after their imports, so they claim the same run id.
+    together = ("import sys, time; from pipeline.cli import main; "
+                "time.sleep(max(0, float(sys.argv[1]) - time.time())); "
+                "sys.exit(main(sys.argv[2:]))")
+    c.append(Case("two runs of one round started in the same second",
+                  ["-c", together, "START", "ingest", str(d), "--out", str(o)],
                   0, lambda o=o: f"run folders: {run_dirs(o)}", concurrent=2))
 
     d = one_file_round(tmp / "stale", manifest=manifest())
@@ -278,8 +283,9 @@ def cases(tmp: Path) -> list[Case]:
 
 
 def run_case(case: Case) -> tuple[str, int, float, float]:
-    cmd = [sys.executable, *(case.argv if case.argv[0] == "-c" else ["-m", "pipeline",
-                                                                       *case.argv])]
+    # START: an instant both concurrent processes reach after their imports.
+    argv = [f"{time.time() + 20:.3f}" if a == "START" else a for a in case.argv]
+    cmd = [sys.executable, *(argv if argv[0] == "-c" else ["-m", "pipeline", *argv])]
     t0 = time.perf_counter()
     procs = [subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
              for _ in range(case.concurrent)]
@@ -299,6 +305,9 @@ def run_case(case: Case) -> tuple[str, int, float, float]:
     lines = [ln for ln in stderr.decode("utf-8", "backslashreplace").splitlines()
              if ln.strip() and not ln.startswith("[") and not ln.startswith("  ")]
     message = lines[-1] if lines else stdout.decode("utf-8", "backslashreplace").strip()
+    warned = [ln for ln in lines if "Warning:" in ln]
+    if warned:  # the warning is the message that matters (e.g. the cache's)
+        message = warned[0].split("Warning: ", 1)[1] + " … " + message
     code = max(codes, key=lambda x: x != case.expect)
     return message, code, seconds, peak
 
@@ -318,7 +327,9 @@ def main(argv: list[str]) -> int:
             if case.name.startswith("baseline"):
                 message = "(prints the resolved config)"
             shown = (message + (f" — {extra}" if extra else "")).replace(str(tmp), "$TMP")
-            cmd = " ".join(case.argv if case.argv[0] != "-c" else ["(patched)", *case.argv[2:]])
+            cmd = " ".join(case.argv if case.argv[0] != "-c" else
+                           ["(patched)" if "STAGES" in case.argv[1] else "(synchronised)",
+                            *[a for a in case.argv[2:] if a != "START"]])
             rows.append(f"| {case.name} | `consult {cmd.replace(str(tmp), '$TMP')}` "
                         f"| {shown.replace('|', '/')} | {code}{'' if code == case.expect else ' ✗'}"
                         f" | {seconds:.1f} | {peak:.0f} |")

@@ -216,7 +216,11 @@ class RunDir:
         self.path = tmp
         owner = {"pid": os.getpid(), "host": platform.node(),
                  "started": _proc_start(os.getpid())}
-        write_atomic(tmp / OWNER, json.dumps(owner))
+        try:
+            write_atomic(tmp / OWNER, json.dumps(owner))
+        except BaseException:
+            self.abort()  # e.g. a full disk: leave nothing behind
+            raise
 
     def commit(self, record: RunRecord) -> Path:
         record.finished = datetime.now(UTC).isoformat(timespec="seconds")

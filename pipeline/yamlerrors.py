@@ -19,3 +19,8 @@ def yaml_problem(e: yaml.YAMLError) -> tuple[str, int | None]:
     if isinstance(e, YamlBudgetError):
         return f"refused: {e.problem}", line
     return f"not valid YAML ({getattr(e, 'problem', e)})", line
+
+
+def yaml_hint(e: yaml.YAMLError) -> str:
+    """What to do: a budget's problem already says it; a syntax error is fixed in the file."""
+    return "" if isinstance(e, YamlBudgetError) else "fix the YAML syntax"

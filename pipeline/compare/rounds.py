@@ -24,7 +24,7 @@ import yaml
 from pipeline import safeyaml
 from pipeline.rundir import RUN_JSON, THEMES, finished_runs
 from pipeline.source import InputError
-from pipeline.yamlerrors import yaml_problem
+from pipeline.yamlerrors import yaml_hint, yaml_problem
 
 ROUNDS_FILE = "rounds.yaml"
 MAX_HISTORY = 12  # rounds shown in the tracking chart
@@ -37,7 +37,7 @@ def _yaml_rounds(path: Path) -> list[Path]:
         raise InputError(path, str(e).removeprefix(f"{path}: ")) from e
     except yaml.YAMLError as e:
         problem, line = yaml_problem(e)
-        raise InputError(path, problem, "fix the YAML syntax", line=line) from e
+        raise InputError(path, problem, yaml_hint(e), line=line) from e
     items = data.get("rounds") if isinstance(data, dict) else data
     if not isinstance(items, list) or not items:
         raise InputError(path, "expected `rounds:` with a list of round folders, oldest first",

@@ -13,7 +13,7 @@ from pipeline import safeyaml
 from pipeline.ingest.dates import HINT as DATE_HINT
 from pipeline.ingest.dates import DateError, date_from_name, parse_date
 from pipeline.source import InputError
-from pipeline.yamlerrors import yaml_problem
+from pipeline.yamlerrors import yaml_hint, yaml_problem
 
 KNOWN = {"id", "file", "date", "type", "location", "participants", "title",
          "officials", "moderators", "names"}
@@ -143,7 +143,7 @@ def _from_manifest(folder: Path, manifest: Path) -> Round:
         raise InputError(manifest, str(e).removeprefix(f"{manifest}: ")) from e
     except yaml.YAMLError as e:
         problem, line = yaml_problem(e)
-        raise InputError(manifest, problem, "fix the YAML syntax", line=line) from e
+        raise InputError(manifest, problem, yaml_hint(e), line=line) from e
     if not isinstance(data, dict) or not isinstance(data.get("sessions"), list):
         raise InputError(manifest, "a round manifest needs a 'sessions:' list",
                          "see corpora/sample-round/round.yaml for the format")
