@@ -221,17 +221,25 @@ def check_stages(command: str) -> None:
 
 
 def round_name_of(round_dir: Path, cfg: Config) -> str:
+    """The round's name as a folder name under the reports root (rundir.safe_component):
+    `run.round_name`, else the manifest's `round:`, else the round folder's name."""
+    return rundir.safe_component(_declared_round_name(round_dir, cfg))
+
+
+def _declared_round_name(round_dir: Path, cfg: Config) -> str:
     if cfg.run.round_name:
         return cfg.run.round_name
     manifest = round_dir / cfg.ingest.manifest
-    if manifest.exists():
+    if manifest.is_file():
         import yaml
 
+        from pipeline import safeyaml
+
         try:
-            data = yaml.safe_load(manifest.read_text(encoding="utf-8-sig")) or {}
+            data = safeyaml.load(safeyaml.read_text(manifest, "round manifest")) or {}
             if isinstance(data, dict) and data.get("round"):
                 return str(data["round"])
-        except yaml.YAMLError:
+        except (yaml.YAMLError, safeyaml.FileBudgetError, OSError):
             pass  # reported properly by ingest, with the line
     return round_dir.resolve().name
 
@@ -260,6 +268,9 @@ def run(command: str, round_dir: Path, cfg: Config, out_root: Path | None = None
     name = round_name_of(round_dir, cfg)
     if command == "run" and compare_with is None:
         compare_with = compare_target(round_dir, name, cfg, root)
+    if name != _declared_round_name(round_dir, cfg):
+        Progress(quiet=quiet).say(f"note: the round name is not a safe folder name; its runs "
+                                  f"go to {root / name}")
     run_id = make_run_id(cfg)
     record = RunRecord(command=command, round_name=name, round_dir=str(round_dir.resolve()),
                        run_id=run_id, config=cfg.to_dict(), config_hash=cfg.hash(),
@@ -267,6 +278,8 @@ def run(command: str, round_dir: Path, cfg: Config, out_root: Path | None = None
                        else None)
     rd = RunDir(root, name, run_id)
     progress = Progress(quiet=quiet)
+    for stale in rd.removed_stale:
+        progress.say(f"note: removed {stale.name}, left by a run that was killed")
     if command == "run" and compare_with is None and cfg.report.compare_with == "previous":
         progress.say(f"note: report.compare_with=previous: no finished run of an earlier round "
                      f"under {root}; this run is not compared")

@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import yaml
 
+from pipeline import safeyaml
 from pipeline.config import Config, resolve_path
 from pipeline.report.model import (
     AREA_FACETS,
@@ -58,7 +58,7 @@ def _framework_file(cfg: Config) -> Any:
     for c in [*candidates, "configs/strategy_areas.yaml"]:
         path = resolve_path(c)
         if path.is_file():
-            return yaml.safe_load(path.read_text(encoding="utf-8"))
+            return safeyaml.load(safeyaml.read_text(path, "framework file"))
     return None
 
 
