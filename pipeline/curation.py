@@ -407,12 +407,9 @@ def curation_paths(cfg: Config, round_dir: Path | None = None) -> list[Path]:
     return paths
 
 
-def load_for_run(cfg: Config, round_dir: Path | None) -> Curation:
-    """The curation of a run, validated against the configured framework."""
-    from pipeline.mapping.framework import load_framework
-
-    return load_curation(curation_paths(cfg, round_dir),
-                         load_framework(resolve_path(cfg.mapping.framework)))
+def load_for_run(cfg: Config, round_dir: Path | None, framework: Framework) -> Curation:
+    """The curation of a run, validated against the run's framework (parsed once)."""
+    return load_curation(curation_paths(cfg, round_dir), framework)
 
 
 # --- exclusions (after ingest) --------------------------------------------------------------

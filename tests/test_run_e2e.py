@@ -49,8 +49,8 @@ def test_run_prints_report_and_writes_every_output(runs):
     assert html.name == "report.html" and html.is_file()
     run_dir = html.parent
     for name in ["units.parquet", "themes.json", "unit_themes.parquet", "unit_areas.parquet",
-                 "strategy_matrix.csv", "area_summary.json", "report.md", "themes.xlsx",
-                 "run.json", "config.yaml"]:
+                 "strategy_matrix.csv", "area_summary.json", "focus_summary.json", "report.md",
+                 "themes.xlsx", "run.json", "config.yaml"]:
         assert (run_dir / name).is_file(), name
     # Every stage of the command recorded, in order (the list itself is runner.COMMANDS).
     assert list(record["stages"]) == COMMANDS["run"]
