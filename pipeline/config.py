@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from pipeline import safeyaml
 from pipeline.yamlerrors import yaml_problem
 
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
@@ -72,6 +74,9 @@ class IngestConfig(Section):
     manifest: str = "round.yaml"
     on_error: Literal["strict", "skip"] = "strict"
     max_file_mb: float = Field(50.0, gt=0)
+    # Zip-based formats (.docx, .xlsx): budgets checked before parsing (ingest/budgets.py).
+    max_unzipped_mb: float = Field(30.0, gt=0)
+    max_zip_entries: int = Field(10_000, ge=1)
     extensions: list[str] = Field(
         default_factory=lambda: [
             ".md", ".txt", ".docx", ".pdf", ".csv", ".xlsx", ".srt", ".vtt", ".jsonl",
@@ -300,6 +305,32 @@ class RolesConfig(Section):
             r"|還有嗎|有嗎|對不對|是不是|知道了|收到)(了|啊|喔|呀|吧|耶|呢)?[。！!？?…,，、\s]*)+",
         ]
     )
+
+    @field_validator("procedural_patterns", "handoff_patterns", "mechanics_patterns",
+                     "logistics_patterns", "signpost_patterns", "fragment_patterns",
+                     "chair_address_patterns")
+    @classmethod
+    def _valid_regexes(cls, v: list[str]) -> list[str]:
+        return check_regexes(v)
+
+    @field_validator("courtesy_clauses")
+    @classmethod
+    def _valid_clause_regexes(cls, v: dict[str, list[str]]) -> dict[str, list[str]]:
+        for patterns in v.values():
+            check_regexes(patterns)
+        return v
+
+
+def check_regexes(patterns: list[str]) -> list[str]:
+    """Regular expressions from the config compile, or the config is refused naming the bad
+    one (instead of a re.error traceback when the first unit is judged)."""
+    for p in patterns:
+        try:
+            re.compile(p)
+        except re.error as e:
+            raise ValueError(f"invalid regular expression {p!r} ({e}); fix it or escape "
+                             "special characters such as ( [ * with a backslash") from e
+    return patterns
 
 
 class RedactConfig(Section):
@@ -575,8 +606,8 @@ class ReportConfig(Section):
     title: str | None = None
     # Overrides of single interface labels by key (keys in pipeline/report/labels.py).
     labels: dict[str, str] = Field(default_factory=dict)
-    formats: list[Literal["html", "md", "xlsx"]] = Field(
-        default_factory=lambda: ["html", "md", "xlsx"]
+    formats: list[Literal["html", "md", "xlsx", "docx"]] = Field(
+        default_factory=lambda: ["html", "md", "xlsx", "docx"]
     )
     # Quotes shown open on a theme page; the rest sit behind "show all".
     quotes_shown: int = Field(3, ge=0)
@@ -687,7 +718,8 @@ class MappingConfig(Section):
 
 class RunConfig(Section):
     round_name: str | None = None
-    seed: int = 42
+    # numpy, UMAP and HDBSCAN take unsigned 32-bit seeds.
+    seed: int = Field(42, ge=0, le=2**32 - 1)
     reports_root: str = "reports"
 
 
@@ -753,9 +785,11 @@ def _deep_merge(base: dict[str, Any], over: dict[str, Any], where: str = "") -> 
 
 def _read_yaml(path: Path) -> dict[str, Any]:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = safeyaml.load(safeyaml.read_text(path, "config file"))
     except FileNotFoundError as e:
         raise ConfigError(f"{path}: config file not found") from e
+    except safeyaml.FileBudgetError as e:
+        raise ConfigError(str(e)) from e
     except yaml.YAMLError as e:
         problem, line = yaml_problem(e)
         where = f" line {line}" if line else ""
@@ -777,7 +811,7 @@ def parse_override(item: str) -> tuple[list[str], Any]:
     if not parts:
         raise ConfigError(f"--set {item!r}: empty key")
     try:
-        value = yaml.safe_load(raw) if raw.strip() else ""
+        value = safeyaml.load(raw) if raw.strip() else ""
     except yaml.YAMLError:
         value = raw
     return parts, value

@@ -107,6 +107,9 @@ def ingest_round(
                     "line_start": piece.line_start, "line_end": piece.line_end,
                     "char_start": piece.char_start, "char_end": piece.char_end,
                     **{f"meta_{k}": _scalar(v) for k, v in turn.meta.items()},
+                    # The manifest's organisation of this speaker (participation uses it).
+                    **({"speaker_org": session.speakers.get(turn.speaker or "")}
+                       if session.speakers else {}),
                 })
                 if mapped.get("session_id"):
                     rows[-1]["unit_id"] = f"{mapped['session_id']}:{turn.index}:{seq}"
@@ -135,10 +138,13 @@ def ingest_round(
         units["tokens"] = get_segmenter(cfg.segment).tokens_many(
             [blank.sub(" ", t) for t in units["text"].tolist()])
     extra = [c for c in units.columns if c not in UNIT_COLUMNS]
+    _one_type_per_column(units, extra)
     units = units[UNIT_COLUMNS + sorted(extra)]
     check_unit_ids(units, "ingest")
     summary = {
         "round": rnd.name,
+        # The manifest's title of the round (shown in the report's heading), None without.
+        "title": rnd.title,
         "sessions": len(rnd.sessions) - len(skipped),
         "sessions_skipped": len(skipped),
         "turns": turns_total,
@@ -151,7 +157,8 @@ def ingest_round(
         **_row_counts(parsed, units),
     }
     summary["speakers_by_role"] = dict(Counter(r["role"] for r in speakers))
-    return IngestResult(rnd, units, inputs, skipped, summary, speakers)
+    # Files the round folder holds but ingest did not read (links outside it) come first.
+    return IngestResult(rnd, units, inputs, rnd.skipped + skipped, summary, speakers)
 
 
 def speaker_table(roles: dict[tuple[str, str], SpeakerRole], redactor: Redactor
@@ -182,6 +189,16 @@ def _scalar(v: Any) -> Any:
     if v is None or isinstance(v, str | int | float | bool):
         return v
     return json.dumps(v, ensure_ascii=False, default=str)
+
+
+def _one_type_per_column(units: pd.DataFrame, columns: list[str]) -> None:
+    """Metadata whose values mix types (a field that is 3 on one line and "三" on the next)
+    is kept as text: a parquet column has one type, and refusing the file would lose the
+    comments for a column nobody analyses."""
+    for col in columns:
+        kinds = {type(v) for v in units[col] if v is not None and v == v}  # v != v: NaN
+        if len(kinds) > 1 and not kinds <= {int, float}:
+            units[col] = [None if v is None or v != v else str(v) for v in units[col]]
 
 
 def _set_exclusion(row: dict[str, Any], cfg: Config, blank: re.Pattern[str],

@@ -8,12 +8,14 @@ module below, e.g. participation.py), one line in `SECTIONS`, its words in `repo
 from __future__ import annotations
 
 from pipeline.report.sections import (
+    by_type,
     changes,
     charts,
     comments,
     method,
     overview,
     participation,
+    process,
     strategy,
     themes,
 )
@@ -22,6 +24,8 @@ from pipeline.report.sections.base import Section, Sheet, numbered
 SECTIONS: list[Section] = [
     overview.SECTION,
     strategy.SECTION,
+    by_type.SECTION,
+    process.SECTION,
     themes.SECTION,
     charts.SECTION,
     participation.SECTION,
