@@ -12,6 +12,7 @@ import pytest
 from rounds import MEETINGS, small_round
 
 from pipeline.config import load_config
+from pipeline.runner import COMMANDS
 
 pytestmark = [
     pytest.mark.slow,
@@ -49,10 +50,12 @@ def test_run_prints_report_and_writes_every_output(runs):
     run_dir = html.parent
     for name in ["units.parquet", "themes.json", "unit_themes.parquet", "unit_areas.parquet",
                  "strategy_matrix.csv", "area_summary.json", "focus_summary.json", "report.md",
-                 "themes.xlsx", "run.json", "config.yaml"]:
+                 "themes.xlsx", "run.json", "config.yaml", "campaigns.json"]:
         assert (run_dir / name).is_file(), name
-    assert set(record["stages"]) == {"ingest", "embed", "themes", "mapping", "participation",
-                                     "compare", "report"}
+    # Every stage of the command recorded, in order (the list itself is runner.COMMANDS).
+    assert list(record["stages"]) == COMMANDS["run"]
+    assert {"ingest", "campaigns", "embed", "themes", "mapping", "participation", "compare",
+            "report"} <= set(record["stages"])
     # Nothing to compare with: the stage records that and writes nothing.
     assert record["stages"]["compare"]["compared_with"] is None
     assert not (run_dir / "diff.json").exists()
@@ -81,8 +84,8 @@ def test_xlsx_rows_match_themes_json(runs):
     (html, _), _, _ = runs
     themes = json.loads((html.parent / "themes.json").read_text(encoding="utf-8"))["themes"]
     wb = openpyxl.load_workbook(html.parent / "themes.xlsx", read_only=True)
-    assert {"themes", "quotes", "units", "strategy_matrix", "sessions"} <= set(wb.sheetnames)
-    rows = list(wb["themes"].iter_rows(values_only=True))
+    assert {"說明", "主題", "引言", "發言單元", "戰略矩陣", "場次"} <= set(wb.sheetnames)
+    rows = list(wb["主題"].iter_rows(values_only=True))
     assert len(rows) - 1 == len(themes)
 
 
