@@ -65,11 +65,11 @@ def test_sample_round_export_is_valid_and_reads_back(sample_run: Path, capsys):
     assert back["selections"]
     for sel in back["selections"]:
         assert sel["text"] == units.loc[sel["unit_id"], "text"], sel
-    # Every analysed unit is coded with its theme, named as in themes.json.
+    # Every analysed unit is coded with its theme, named as the report numbers it (主題 n).
     themes = json.loads((sample_run / "themes.json").read_text(encoding="utf-8"))
     ut = pd.read_parquet(sample_run / "unit_themes.parquet").set_index("unit_id")
-    theme_names = {f"主題 {t['id']}：{t['label'].split('｜')[0]}": t["id"]
-                   for t in themes["themes"]}
+    theme_names = {f"主題 {n}：{t['label'].split('｜')[0]}": t["id"]
+                   for n, t in enumerate(themes["themes"], start=1)}
     coded = {s["unit_id"]: theme_names[s["code"]] for s in back["selections"]
              if s["code"] in theme_names}
     assert set(coded) == set(analysed.index)

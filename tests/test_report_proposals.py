@@ -56,12 +56,12 @@ def test_proposals_section_in_every_format(report_run: Path,
     assert "依場次類型" in html and "依戰略領域" in md
     listed = sum(len(a["proposals"]) for a in data["areas"])
     wb = load_workbook(report_run / rundir.REPORT_XLSX)
-    rows = list(wb["proposals"].iter_rows(min_row=2, values_only=True))
+    rows = list(wb["具體建議"].iter_rows(min_row=2, values_only=True))
     assert len(rows) == listed
-    cell = next(c for row in wb["proposals"].iter_rows(min_row=2) for c in row
+    cell = next(c for row in wb["具體建議"].iter_rows(min_row=2) for c in row
                 if c.value == HOSTILE)
     assert cell.data_type == "s"  # text, not a formula
-    shares = list(wb["stance_shares"].iter_rows(min_row=2, values_only=True))
+    shares = list(wb["立場分布"].iter_rows(min_row=2, values_only=True))
     assert shares and all(abs(sum(r[3:]) - 1.0) < 0.01 for r in shares)
     # Every source of a listed proposal is a participant's unit of this run.
     units = pd.read_parquet(report_run / rundir.UNITS).set_index("unit_id")

@@ -49,13 +49,14 @@ def test_run_prints_report_and_writes_every_output(runs):
     assert html.name == "report.html" and html.is_file()
     run_dir = html.parent
     for name in ["units.parquet", "themes.json", "unit_themes.parquet", "unit_areas.parquet",
-                 "strategy_matrix.csv", "area_summary.json", "unit_stance.parquet",
-                 "proposals.json", "report.md", "themes.xlsx", "run.json", "config.yaml"]:
+                 "strategy_matrix.csv", "area_summary.json", "focus_summary.json", "report.md",
+                 "themes.xlsx", "run.json", "config.yaml", "campaigns.json",
+                 "unit_stance.parquet", "proposals.json"]:
         assert (run_dir / name).is_file(), name
     # Every stage of the command recorded, in order (the list itself is runner.COMMANDS).
     assert list(record["stages"]) == COMMANDS["run"]
-    assert {"ingest", "embed", "themes", "mapping", "participation", "stance", "proposals",
-            "compare", "report"} <= set(record["stages"])
+    assert {"ingest", "campaigns", "embed", "themes", "mapping", "participation", "stance",
+            "proposals", "compare", "report"} <= set(record["stages"])
     assert record["stages"]["stance"]["method"] == "model"
     # Nothing to compare with: the stage records that and writes nothing.
     assert record["stages"]["compare"]["compared_with"] is None
@@ -87,8 +88,8 @@ def test_xlsx_rows_match_themes_json(runs):
     (html, _), _, _ = runs
     themes = json.loads((html.parent / "themes.json").read_text(encoding="utf-8"))["themes"]
     wb = openpyxl.load_workbook(html.parent / "themes.xlsx", read_only=True)
-    assert {"themes", "quotes", "units", "strategy_matrix", "sessions"} <= set(wb.sheetnames)
-    rows = list(wb["themes"].iter_rows(values_only=True))
+    assert {"說明", "主題", "引言", "發言單元", "戰略矩陣", "場次"} <= set(wb.sheetnames)
+    rows = list(wb["主題"].iter_rows(values_only=True))
     assert len(rows) - 1 == len(themes)
 
 

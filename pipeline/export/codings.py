@@ -174,13 +174,16 @@ def _utc(stamp: Any) -> str:
 def _theme_codes(doc: Any, unit_themes: pd.DataFrame | None,
                  L: dict[str, str]) -> list[Code]:
     out = []
-    for t in (doc or {}).get("themes", []):
+    listed = [t for t in (doc or {}).get("themes", []) if str(t.get("id")) != "-1"]
+    # Named by the number the report gives the theme (主題 1 … N, themes.json order), so the
+    # QDA project and the report, workbook and Word document agree.
+    for number, t in enumerate(listed, start=1):
         label = text_or_none(t.get("label")) or ""
         # The label is "keywords｜quote": the keywords name the code, the whole is its memo.
         short = label.split("｜", 1)[0]
         words = "、".join(str(k.get("word")) for k in t.get("keywords", [])[:10]
                          if isinstance(k, dict))
-        out.append(Code(f"theme:{t['id']}", "theme", L["qdpx_theme"].format(id=t["id"],
+        out.append(Code(f"theme:{t['id']}", "theme", L["qdpx_theme"].format(id=number,
                                                                              label=short),
                         "\n".join(x for x in (label, words) if x)))
     if unit_themes is not None and (unit_themes["theme_id"] == -1).any():

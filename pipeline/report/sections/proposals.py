@@ -120,14 +120,14 @@ def markdown(run: RunData, cfg: Config, L: Labels, n: int) -> list[str]:
 
 
 def sheets(run: RunData, cfg: Config, L: Labels) -> list[Sheet]:
-    props = Sheet("proposals", [
+    props = Sheet(L["sheet_proposals"], [
         L["area_col"], L["proposal_rank"], L["proposal_text"], L["proposal_sessions"],
         L["proposal_speakers"], L["units"], L["proposal_sources"]],
         ([f"{a['area']} {a['name']}".strip(), p["rank"], p["text"], p["sessions"],
           p["speakers"], p["units"], p["source_text"]]
          for a in area_rows(run, L) for p in a["proposals"]),
         widths={1: 22, 3: 80, 7: 40}, wrap={3, 7})
-    shares = Sheet("stance_shares", [
+    shares = Sheet(L["sheet_stance_shares"], [
         L["stance_dimension"], L["stance_group"], L["units"],
         *(L[f"stance_{s}"] for s in STANCES)],
         ([title, r["group"], r["units"], *r["shares"]]
