@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from pipeline.config import Config
-from pipeline.report.markdown import md, table
+from pipeline.report.mdtext import md, table
 from pipeline.report.model import NO_AREA, RunData
 from pipeline.report.sections.base import Labels, Section, Sheet
 from pipeline.stance.cues import STANCES
