@@ -109,9 +109,13 @@ def ingest_round(
     for row in rows:
         redactor.learn(row["text"])
     blank = placeholder_pattern(cfg.redact)
+    session_extra = {f"session_{k}" for s in rnd.sessions for k in s.extra}
     for row in rows:
         row["text"] = redactor.text(row["text"])
         row["session_title"] = redactor.text(row["session_title"] or "") or None
+        # Every other text that reaches units.parquet: table metadata and manifest extras.
+        redactor.metadata(row, [k for k in list(row) if k.startswith("meta_")
+                                or k in session_extra])
         _set_exclusion(row, cfg, blank)
     units = pd.DataFrame(rows)
     for col in UNIT_COLUMNS:
