@@ -13,7 +13,14 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_serializer,
+    field_validator,
+)
 
 from pipeline.yamlerrors import yaml_problem
 
@@ -23,6 +30,16 @@ DEFAULT_CONFIG = PACKAGE_ROOT / "configs" / "default.yaml"
 
 class ConfigError(ValueError):
     """A configuration problem, phrased for the person who wrote the config."""
+
+
+DIGEST_PREFIX = "sha256:"
+
+
+def name_digest(name: str) -> str:
+    """A name as written to outputs: salted, so that it does not match a digest of the
+    bare name in another data set; a reloaded digest matches no text, so it redacts nothing."""
+    digest = hashlib.sha256(f"consult/redact.extra_names\0{name}".encode()).hexdigest()
+    return DIGEST_PREFIX + digest[:16]
 
 
 class Section(BaseModel):
@@ -297,6 +314,8 @@ class RedactConfig(Section):
     # 官員A（處長）: the title says which level of government spoke, which analysts need.
     keep_official_titles: bool = True
     # Extra private names to remove from text wherever they occur (besides speaker labels).
+    # Never written out in clear: config.yaml, run.json and the config hash hold a salted
+    # hash of each (`name_digest`), which shows whether two runs used the same list.
     extra_names: list[str] = Field(default_factory=list)
     # Speaker labels that are not personal names and stay as written.
     keep_labels: list[str] = Field(
@@ -348,6 +367,10 @@ class RedactConfig(Section):
     # Public figures named in their public role, kept wherever they are mentioned (a name
     # followed by a public title, 黃國昌委員, is kept without being listed).
     public_figures: list[str] = Field(default_factory=list)
+
+    @field_serializer("extra_names")
+    def _names_as_digests(self, names: list[str]) -> list[str]:
+        return [n if n.startswith(DIGEST_PREFIX) else name_digest(n) for n in names]
 
 
 class SegmentConfig(Section):

@@ -15,12 +15,22 @@ Three strata, each drawn with its own ``random.Random(seed)`` from the sorted li
   recogniser plays no part in this filter, so recall measured here is not biased towards
   what it finds; real names mentioned in passing are rare in the random stratum.
 - ``found`` (seed 1603, 80): uniform over the sentences where the recogniser finds a name,
-  among a uniform sample of 6,000 sentences (seed 1604); estimates precision.
+  among a uniform sample of 6,000 sentences (seed 1604); estimates precision. This stratum
+  depends on the recogniser: it was drawn with its first version (commit 9cba920's parent,
+  before the dictionary, place and firm checks), so a re-run today draws other sentences;
+  the committed labels file is the record.
 
-The labels (tests/data/person_names_labels.jsonl) were assigned by reading each sentence
-with the lines around it in the transcript; `names` lists every person name in the sentence
-that redaction should remove (private people and officials alike, except a name followed
-by a public office title, 唐鳳政委, which the rules keep), with a one-line reason.
+The labels (tests/data/person_names_labels.jsonl) were assigned by one reader (the
+developer), reading each sentence with its speaker label (not the surrounding lines);
+`names` lists every person's full name in the sentence that redaction should remove
+(private people and officials alike, except a name directly followed by a public office
+title of `redact.public_titles`, 唐鳳政委, which the rules keep); given names alone (宜芳)
+are noted in `reason` but not counted. Each item has a one-line reason.
+
+Honesty note: the recogniser's checks (dictionary words, places, firms, the 3rd character
+after a 2-character find) were added after reading the random stratum and the first draw's
+finds, so figures on this set are in-sample; the planted set (tests/test_person_names.py)
+was not used for tuning.
 """
 
 from __future__ import annotations

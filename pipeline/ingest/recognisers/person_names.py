@@ -98,6 +98,13 @@ class PassingNames:
                                                             and text[s] in SURNAMES))):
                 cand = (s, nxt[1])
                 i += 2
+            elif (e - s == 1 and text[s] in STRONG_SURNAMES and i + 2 < len(words)
+                  and self._given_morphemes(text, words[i + 1], words[i + 2])):
+                # 賴/宥/廷: a surname jieba read as a word (賴 "rely"), then two single
+                # characters that are bound morphemes (`g`), as rare given-name characters
+                # are; jieba's HMM never sees them, so no `nr` tag comes.
+                cand = (s, words[i + 2][1])
+                i += 3
             elif flag in ("nr", "nrfg"):
                 cand = (s, e)
                 i += 1
@@ -114,6 +121,12 @@ class PassingNames:
             if self._is_private_name(text, simplified, *cand):
                 out.append(cand)
         return out
+
+    @staticmethod
+    def _given_morphemes(text: str, a: tuple[int, int, str], b: tuple[int, int, str]) -> bool:
+        chars = [(text[w[0]:w[1]], w[2]) for w in (a, b)]
+        return (all(len(c) == 1 and _is_han(c) and c not in _NOT_GIVEN for c, _ in chars)
+                and any(f == "g" for _, f in chars))
 
     def _is_private_name(self, text: str, simplified: str, s: int, e: int) -> bool:
         name = text[s:e]
