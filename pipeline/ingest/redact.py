@@ -404,6 +404,8 @@ class Redactor:
                 del row[col]
                 self.counts["metadata_dropped"] += 1
             elif row[col] is not None:
+                # A name mentioned only here is learned here (the texts were learned first).
+                self.learn(str(row[col]))
                 row[col] = self.text(str(row[col]))
 
     def _patterns(self) -> list[recognisers.Recogniser]:
