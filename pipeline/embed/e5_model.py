@@ -344,8 +344,10 @@ def artefact_dir(models_dir: str | Path, precision: Literal["int8", "fp32"]) -> 
 
 
 def onnx_name(precision: str) -> str:
-    """Embedder id for cache keys: changes with the precision and the bundled weights."""
-    return f"e5-onnx:{MODEL_ID}:{precision}-{bundle().sha256[:8]}"
+    """Embedder id for cache keys: changes with the precision and the bundled weights.
+    `/1`: one window per call; vectors cached before, in batches, depended on their batch
+    neighbours and are not reused."""
+    return f"e5-onnx:{MODEL_ID}:{precision}-{bundle().sha256[:8]}/1"
 
 
 class E5Onnx:
