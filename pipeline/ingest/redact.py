@@ -36,6 +36,7 @@ from pipeline.ingest.recognisers.lexicon import (
     COMPOUND_SURNAMES,
     NOT_GIVEN,
     NOT_NAMES,
+    ORG_END,
     SURNAMES,
     WEAK_SURNAMES,
 )
@@ -414,8 +415,6 @@ class Redactor:
                 if getattr(self.cfg, switch) for r in group]
 
 
-# Characters that end an organisation's or a body's name, never a person's given name.
-_ORG_END = frozenset("會部局署處司科組室所院校館社團隊店廠場公司中心協盟聯站府")
 _LABEL_AFFILIATION = re.compile(r"^(?P<a>[^（(]+)[（(](?P<b>[^（）()]+)[）)]$")
 
 
@@ -427,7 +426,7 @@ _ADDRESS_FORMS = tuple({*_DEFAULTS.personal_titles, *_DEFAULTS.public_titles,
 
 def looks_like_name(text: str) -> bool:
     """A Chinese personal name: 2-4 characters starting with a (compound) surname."""
-    if not _CJK_NAME.match(text) or text[-1] in _ORG_END or text.endswith(_ADDRESS_FORMS):
+    if not _CJK_NAME.match(text) or text[-1] in ORG_END or text.endswith(_ADDRESS_FORMS):
         return False
     if text[:2] in COMPOUND_SURNAMES:
         return len(text) >= 3

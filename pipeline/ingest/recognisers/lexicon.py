@@ -42,3 +42,7 @@ NOT_GIVEN = frozenset(
     "給讓被把從以為到上下來去會要能可各每某該此其另全多少等些了着著過嗎呢吧啊呀喔哦〇今"
 )
 
+
+# Characters that end an organisation's or a body's name, never a person's given name
+# (林保署, 地球公民會); not 中/心/公, which given names hold (潘金心).
+ORG_END = frozenset("會部局署處司科組室所院校館社團隊店廠場盟站府")

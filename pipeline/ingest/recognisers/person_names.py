@@ -31,6 +31,7 @@ from pipeline.ingest.recognisers.lexicon import (
     COMPOUND_SURNAMES,
     NOT_GIVEN,
     NOT_NAMES,
+    ORG_END,
     STRONG_SURNAMES,
     SURNAMES,
 )
@@ -136,7 +137,7 @@ class PassingNames:
         # 顧忌 and 康德 as `nr`) is a common word or a famous person.
         if self._vocab.get(simplified[s:e]):
             return False
-        if name[-1] in _PLACE_END or text.startswith(_NOT_PERSON_AFTER, e):
+        if name[-1] in _PLACE_END | ORG_END or text.startswith(_NOT_PERSON_AFTER, e):
             return False
         surname = 2 if name[:2] in COMPOUND_SURNAMES else 1
         if surname == 1 and name[0] not in SURNAMES:
