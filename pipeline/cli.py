@@ -79,6 +79,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, help="where to write diff.json (default: RUN_B/diff.json)")
     _common(p)
 
+    p = sub.add_parser("export", help="write a finished run's coded units for QDA software "
+                                      "(REFI-QDA .qdpx: NVivo, ATLAS.ti, MAXQDA, QualCoder)")
+    p.add_argument("run_dir", type=Path)
+    p.add_argument("--format", dest="fmt", choices=["qdpx"], default="qdpx")
+    p.add_argument("--out", type=Path, help="file or folder to write (default: RUN_DIR/round.qdpx)")
+    p.add_argument("--offsets", choices=["utf16", "codepoints"], default="utf16",
+                   help="how selection positions count characters: utf16 for NVivo, ATLAS.ti "
+                        "and MAXQDA, codepoints for QualCoder (docs/export.md)")
+    _common(p)
+
     p = sub.add_parser("config", help="print the resolved config as YAML")
     _common(p)
     return parser
@@ -167,6 +177,20 @@ def main(argv: list[str] | None = None) -> int:
             return _report(args, cfg)
         if args.command == "diff":
             return _diff(args, cfg)
+        if args.command == "export":
+            from pipeline.export import export_run
+
+            # The run's own config (framework, report language), any --set on top.
+            run_cfg = args.run_dir / "config.yaml"
+            if not args.config and run_cfg.is_file():
+                cfg = load_config(run_cfg, args.overrides)
+            done = export_run(args.run_dir, cfg, args.fmt, args.out, args.offsets)
+            if not args.quiet:
+                print(f"{done.sources} sources, {done.codes} codes, {done.selections} coded "
+                      f"selections (offsets: {done.offsets}; characters outside the BMP: "
+                      f"{done.astral_chars})", file=sys.stderr)
+            print(done.path)
+            return 0
         if args.command == "config":
             import yaml
 

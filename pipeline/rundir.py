@@ -48,6 +48,8 @@ TRACKING_CHART = "theme_tracking.svg"
 REPORT_HTML = "report.html"
 REPORT_MD = "report.md"
 REPORT_XLSX = "themes.xlsx"
+UNIT_STANCE = "unit_stance.parquet"
+QDPX = "round.qdpx"
 
 TRACKED_PACKAGES = (
     "consult-pipeline", "numpy", "pandas", "pyarrow", "pydantic", "jieba",

@@ -12,6 +12,7 @@ import pytest
 from rounds import MEETINGS, small_round
 
 from pipeline.config import load_config
+from pipeline.runner import COMMANDS
 
 pytestmark = [
     pytest.mark.slow,
@@ -51,8 +52,10 @@ def test_run_prints_report_and_writes_every_output(runs):
                  "strategy_matrix.csv", "area_summary.json", "report.md", "themes.xlsx",
                  "run.json", "config.yaml"]:
         assert (run_dir / name).is_file(), name
-    assert set(record["stages"]) == {"ingest", "embed", "themes", "mapping", "compare",
-                                     "report"}
+    # Every stage of the command recorded, in order (the list itself is runner.COMMANDS).
+    assert list(record["stages"]) == COMMANDS["run"]
+    assert {"ingest", "embed", "themes", "mapping", "participation", "compare",
+            "report"} <= set(record["stages"])
     # Nothing to compare with: the stage records that and writes nothing.
     assert record["stages"]["compare"]["compared_with"] is None
     assert not (run_dir / "diff.json").exists()

@@ -306,6 +306,24 @@ ZH_TW: dict[str, str] = {
     "x_analysed_units": "納入分析單元數",
     "x_sha256": "SHA-256",
     "x_quote_no": "序號",
+    # export (consult export --format qdpx): code groups, codes and case variables
+    "qdpx_group_theme": "主題",
+    "qdpx_group_area": "戰略領域",
+    "qdpx_group_jt": "公正轉型面向",
+    "qdpx_group_focus": "諮商重點",
+    "qdpx_group_stance": "立場",
+    "qdpx_theme": "主題 {id}：{label}",
+    "qdpx_outlier_theme": "未歸入主題",
+    "qdpx_unit": "單元",
+    "qdpx_lines": "{file} 第 {lines} 行",
+    "qdpx_probability": "機率",
+    "qdpx_evidence": "依據",
+    "stance_proposal": "建議",
+    "stance_concern": "擔憂",
+    "stance_support": "支持",
+    "stance_opposition": "反對",
+    "stance_question": "提問",
+    "stance_statement": "陳述",
 }
 
 EN: dict[str, str] = {
@@ -507,6 +525,23 @@ EN: dict[str, str] = {
     "organiser": "organiser",
     "org_pairs": "Organisations often in the same sessions (2+)",
     "shared_sessions": "Shared sessions",
+    "qdpx_group_theme": "Themes",
+    "qdpx_group_area": "Strategy areas",
+    "qdpx_group_jt": "Just-transition dimensions",
+    "qdpx_group_focus": "Consultation focus",
+    "qdpx_group_stance": "Stance",
+    "qdpx_theme": "Theme {id}: {label}",
+    "qdpx_outlier_theme": "In no theme",
+    "qdpx_unit": "Unit",
+    "qdpx_lines": "{file} line {lines}",
+    "qdpx_probability": "probability",
+    "qdpx_evidence": "evidence",
+    "stance_proposal": "Proposal",
+    "stance_concern": "Concern",
+    "stance_support": "Support",
+    "stance_opposition": "Opposition",
+    "stance_question": "Question",
+    "stance_statement": "Statement",
 }
 
 LANGUAGES = {"zh-TW": ZH_TW, "en": EN}
