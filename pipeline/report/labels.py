@@ -783,6 +783,11 @@ ZH_TW.update({
     "breakdown_by": "依「{column}」分項",
     "in_campaigns": "屬範本意見",
     "blank_rows": "空白列",
+    "about_campaigns": "每組近乎相同的範本意見一列：則數、平均相似度、代表意見、所屬主題、場次。",
+    "about_breakdown": "依「{column}」欄位的每個值一列：空白列、意見數、納入分析、屬範本意見、"
+                       "各主題則數。",
+    "about_agreement": "每個有投票的主題一列：提出次數、贊成／反對／略過票數、贊成比例、"
+                       "各群多數贊同。",
     "analysed_units": "納入分析",
     "breakdown_other": "另有 {n} 個值合併為最後一列（…）。",
     "theme_key": "主題編號",
@@ -816,6 +821,12 @@ EN.update({
     "breakdown_by": "By “{column}”",
     "in_campaigns": "In templates",
     "blank_rows": "Blank rows",
+    "about_campaigns": "One row per group of near-identical template comments: size, mean "
+                       "similarity, representative comment, theme, sessions.",
+    "about_breakdown": "One row per value of “{column}”: blank rows, comments, analysed, in "
+                       "templates, comments per theme.",
+    "about_agreement": "One row per theme with votes: said, agree / disagree / pass, agree "
+                       "share, agreed across groups.",
     "analysed_units": "Analysed",
     "breakdown_other": "{n} further values are summed in the last row (…).",
     "theme_key": "Themes",
