@@ -405,6 +405,13 @@ class ThemesReducerConfig(Section):
     n_components: int = Field(10, ge=1)
     min_dist: float = Field(0.0, ge=0.0, le=1.0)
     metric: Literal["cosine", "euclidean"] = "cosine"
+    # Nearest neighbours for UMAP: "exact" (scikit-learn, brute force) or "nndescent"
+    # (UMAP's own pynndescent, approximate; its numba code compiles in every new process,
+    # ~45 s on a laptop). Exact is faster below ~50,000 units (bench/rerun.py).
+    knn: Literal["exact", "nndescent"] = "exact"
+    # Where numba keeps UMAP's compiled code between runs (themes.cache_compiled_umap);
+    # null compiles it again in every process.
+    jit_cache_dir: str | None = "~/.cache/consult/numba"
     # Subtract the corpus mean before reducing: e5 vectors share one big common direction
     # (every cosine is 0.7-0.95), which hides the differences between themes.
     center: bool = True
@@ -463,6 +470,10 @@ class ThemesOutliersConfig(Section):
     # theme when the similarity reaches `threshold` (0 = all of them).
     strategy: Literal["embeddings", "c-tf-idf", "distributions", "none"] = "embeddings"
     threshold: float = Field(0.0, ge=0.0, le=1.0)
+    # A reassigned unit "fits loosely" (unit_themes.fit = "loose", counted per theme in
+    # themes.json) when its cosine to the centroid of the theme's clustered members is below
+    # this quantile of the members' own cosines; 0 marks none.
+    loose_quantile: float = Field(0.1, ge=0.0, le=1.0)
 
 
 class ThemesLabelConfig(Section):
@@ -655,6 +666,9 @@ class RunConfig(Section):
     round_name: str | None = None
     seed: int = 42
     reports_root: str = "reports"
+    # Reuse the stages of an earlier finished run of the round whose inputs, code and config
+    # sections are unchanged (pipeline/reuse.py; run.json says `reused_from` per stage).
+    reuse: bool = True
 
 
 class Config(Section):
@@ -771,8 +785,13 @@ def load_config(
         base = Config.model_validate(data)
     except ValidationError as e:
         raise ConfigError(_format_validation(e, " + ".join(sources))) from e
-    full = base.to_dict()
-    for item in overrides or []:
+    return with_overrides(base, overrides or [])
+
+
+def with_overrides(cfg: Config, overrides: list[str]) -> Config:
+    """`cfg` with `--set`-style overrides (`a.b=value`) applied, validated."""
+    full = cfg.to_dict()
+    for item in overrides:
         parts, value = parse_override(item)
         _apply_override(full, parts, value, item)
     try:
