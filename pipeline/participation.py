@@ -504,3 +504,51 @@ def to_json(cmap: CollaborationMap) -> dict[str, Any]:
         "flagged": list(cmap.flagged),
         "unlisted": _records(cmap.unlisted),
     }
+
+
+def from_json(doc: Mapping[str, Any]) -> CollaborationMap:
+    """participation.json back into a map (the report reads the stage's file)."""
+    def matrix(m: Mapping[str, Any]) -> pd.DataFrame:
+        rows, cols = list(m.get("rows") or []), list(m.get("columns") or [])
+        values = np.asarray(m.get("values") or [], dtype=int).reshape(len(rows), len(cols))
+        return pd.DataFrame(values, index=pd.Index(rows, name="organisation"), columns=cols)
+
+    def records(key: str, columns: list[str]) -> pd.DataFrame:
+        return pd.DataFrame(list(doc.get(key) or []), columns=columns)
+
+    session_cols = [*SESSION_COLUMNS, "organisations", "org_source", "analysed_units"]
+    return CollaborationMap(
+        sessions=records("sessions", session_cols),
+        org_sessions=matrix(doc.get("org_sessions") or {}),
+        org_summary=_objects(records("organisations", SUMMARY_COLUMNS), ["reason"]),
+        org_themes=matrix(doc.get("org_themes") or {}),
+        org_themes_direct=matrix(doc.get("org_themes_direct") or {}),
+        pairs=records("pairs", PAIR_COLUMNS),
+        flagged=[str(o) for o in doc.get("flagged") or []],
+        unlisted=records("unlisted", UNLISTED_COLUMNS),
+        max_sessions=int(doc.get("max_sessions", 0)),
+        organisers=[str(o) for o in doc.get("organisers") or []],
+        min_shared=int(doc.get("min_shared", 2)),
+    )
+
+
+def with_limit(cmap: CollaborationMap, max_sessions: int) -> CollaborationMap:
+    """The same map flagged at another session limit (`consult report RUN --set
+    participation.max_sessions=N` re-renders without re-running the stage)."""
+    if cmap.empty or max_sessions == cmap.max_sessions:
+        return cmap
+    summary = cmap.org_summary.copy()
+    flags = [not org and n > max_sessions
+             for org, n in zip(summary["organiser"], summary["sessions"], strict=True)]
+    summary["flagged"] = flags
+    summary["reason"] = pd.Series([REASON_MAX_SESSIONS if f else None for f in flags],
+                                  index=summary.index, dtype=object)
+    flagged = [o for o, f in zip(summary["organisation"], flags, strict=True) if f]
+    return CollaborationMap(cmap.sessions, cmap.org_sessions, summary, cmap.org_themes,
+                            cmap.org_themes_direct, cmap.pairs, flagged, cmap.unlisted,
+                            max_sessions, cmap.organisers, cmap.min_shared)
+
+
+def participation_json(cmap: CollaborationMap) -> str:
+    """participation.json text: deterministic order, UTF-8, newline at the end."""
+    return json.dumps(to_json(cmap), ensure_ascii=False, indent=2) + "\n"

@@ -162,6 +162,18 @@ def stage_mapping(ctx: Context, counts: dict[str, Any]) -> None:
                    "reviewed_themes": sum(1 for t in themes if t.get("reviewed"))})
 
 
+def stage_participation(ctx: Context, counts: dict[str, Any]) -> None:
+    """The collaboration map (協力地圖): organisations × sessions × themes, over-mobilisation."""
+    from pipeline.participation import collaboration_map, participation_json
+
+    result = ctx.tables["themes"]
+    cmap = collaboration_map(ctx.tables["units"], result.unit_themes, result.themes,
+                             ctx.cfg.participation)
+    ctx.tables["participation"] = cmap
+    write_atomic(ctx.out / rundir.PARTICIPATION, participation_json(cmap))
+    counts.update({"organisations": len(cmap.org_summary), "flagged": len(cmap.flagged)})
+
+
 def stage_report(ctx: Context, counts: dict[str, Any]) -> None:
     from pipeline.report import render_report
 
@@ -192,6 +204,8 @@ STAGES: dict[str, Stage] = {
     "embed": Stage(stage_embed, requires=("units",), provides=("embeddings",)),
     "themes": Stage(stage_themes, requires=("units", "embeddings"), provides=("themes",)),
     "mapping": Stage(stage_mapping, requires=("units", "themes"), provides=("unit_areas",)),
+    "participation": Stage(stage_participation, requires=("units", "themes"),
+                           provides=("participation",)),
     "compare": Stage(stage_compare, requires=("themes",)),
     # The report reads the run folder (so `consult report` re-renders any finished run).
     "report": Stage(stage_report, requires=("units",)),
@@ -200,7 +214,7 @@ STAGES: dict[str, Stage] = {
 COMMANDS: dict[str, list[str]] = {
     "ingest": ["ingest"],
     "themes": ["ingest", "embed", "themes"],
-    "run": ["ingest", "embed", "themes", "mapping", "compare", "report"],
+    "run": ["ingest", "embed", "themes", "mapping", "participation", "compare", "report"],
 }
 
 

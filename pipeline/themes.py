@@ -51,8 +51,8 @@ SCHEMA_VERSION = 1
 # Units table columns that themes are broken down by (absent columns are skipped).
 COUNT_COLUMNS = ("session_id", "session_type", "session_location", "role")
 QUOTE_COLUMNS = ("unit_id", "text", "session_id", "speaker", "file", "line_start", "line_end")
-# Shown for a missing metadata value, in the language of the report.
-MISSING = "未註明"
+# A unit without the session field: a code in themes.json, worded by the report (labels).
+UNSPECIFIED = "unspecified"
 FLOAT_DIGITS = 6
 
 # Theme id -> [(word, weight)], best first.
@@ -550,9 +550,9 @@ def stable_ids(labels: np.ndarray, unit_ids: list[str]) -> dict[int, int]:
 
 def _value(v: Any) -> str:
     if is_missing(v):
-        return MISSING
+        return UNSPECIFIED
     s = str(v).strip()
-    return s or MISSING
+    return s or UNSPECIFIED
 
 
 def _counts(rows: pd.DataFrame, col: str) -> dict[str, int]:

@@ -311,3 +311,20 @@ def test_json_is_deterministic_and_independent_of_row_order(units, themed):
     assert data["flagged"] == CIVIC
     assert data["org_sessions"]["columns"] == ["s01", "s02", "s03", "s04", "s05", "s06"]
     assert isinstance(data["organisations"][0]["sessions"], int)
+
+
+def test_participation_json_round_trips_and_limit_reapplies(units, themed):
+    """participation.json (the stage's file) reads back into the same map, and the report's
+    session limit re-flags it without re-running the stage."""
+    from pipeline.participation import from_json, participation_json, to_json, with_limit
+
+    cmap = collaboration_map(units, *themed, ParticipationConfig(max_sessions=1, organisers=[]))
+    doc = json.loads(participation_json(cmap))
+    back = from_json(doc)
+    assert to_json(back) == doc
+    assert back.flagged, "with a limit of 1 some organisation attends more sessions"
+    relaxed = with_limit(back, 99)
+    assert relaxed.flagged == [] and not relaxed.org_summary["flagged"].any()
+    assert relaxed.org_summary["reason"].isna().all()
+    strict = with_limit(relaxed, 1)
+    assert strict.flagged == back.flagged

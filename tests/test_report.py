@@ -268,7 +268,8 @@ def test_private_config_values_are_not_printed(report_run):
 
 def test_xlsx_rows_match_themes_json(rendered):
     wb = load_workbook(rendered["xlsx"])
-    assert wb.sheetnames == ["themes", "quotes", "units", "strategy_matrix", "sessions",
+    # In section order (report/sections): overview, strategy, themes, participation.
+    assert wb.sheetnames == ["sessions", "strategy_matrix", "themes", "quotes", "units",
                              "participation"]
     doc = themes_doc()
     rows = list(wb["themes"].iter_rows(values_only=True))

@@ -58,3 +58,31 @@ def test_limit_is_a_report_setting(run_dir: Path, capsys: pytest.CaptureFixture[
     assert "沒有團體出席超過 4 場。" in html
     assert not any(f"{org}：出席" in html for org in REPEATED)
     capsys.readouterr()
+
+
+def test_participation_is_a_stage_file_and_older_runs_still_render(run_dir: Path,
+                                                                    tmp_path: Path):
+    """`consult run` writes participation.json (codes, no words); the report reads it, and
+    renders the same section for a run folder made before that stage (no file: computed)."""
+    import json
+    import shutil
+
+    from pipeline.report import render_report
+
+    doc = json.loads((run_dir / "participation.json").read_text(encoding="utf-8"))
+    reasons = {o["organisation"]: o["reason"] for o in doc["organisations"]}
+    assert all(reasons[org] == "max_sessions" for org in REPEATED)
+    assert doc["max_sessions"] == 3 and set(REPEATED) <= set(doc["flagged"])
+    cfg = load_config(None, ["participation.max_sessions=3"])
+    with_file = Path(shutil.copytree(run_dir, tmp_path / "with"))
+    older = Path(shutil.copytree(run_dir, tmp_path / "older"))
+    (older / "participation.json").unlink()
+    render_report(with_file, cfg)
+    render_report(older, cfg)
+
+    def section(d: Path) -> str:
+        md = (d / "report.md").read_text(encoding="utf-8")
+        return md[md.index("協力地圖與參與負荷"):]
+
+    assert section(with_file) == section(older)
+    assert f"- {REPEATED[0]}：出席 4 場（上限 3）" in section(older)

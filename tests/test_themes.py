@@ -139,7 +139,7 @@ def test_counts_and_shares_add_up(units, default_fit):
     for t in default_fit.themes:
         assert sum(t["counts"]["session_id"].values()) == t["size"]
         assert sum(t["counts"]["role"].values()) == t["size"]
-        assert t["counts"]["session_location"] == {"未註明": t["size"]}
+        assert t["counts"]["session_location"] == {"unspecified": t["size"]}
         assert t["share"] == pytest.approx(t["size"] / n)
 
 

@@ -33,6 +33,7 @@ import numpy as np
 from pipeline.compare.match import match_themes
 from pipeline.compare.runs import RunThemes, load_run
 from pipeline.config import Config
+from pipeline.report.labels import ZH_TW  # status words, defined once (labels), for the CLI
 
 SCHEMA_VERSION = 1
 DIGITS = 4
@@ -206,7 +207,6 @@ def diff_json(diff: Mapping[str, Any]) -> str:
 
 # --- plain-text summary ----------------------------------------------------------------------
 
-STATUS_ZH = {"continuing": "持平", "growing": "擴大", "shrinking": "縮小"}
 
 
 def _pct(x: float) -> str:
@@ -253,7 +253,8 @@ def format_summary(diff: Mapping[str, Any]) -> str:
     section("延續 matched", c["matched"],
             [f"  {_name('A', x['a'])}\n    → {_name('B', x['b'])}\n"
              f"    相似 {x['similarity']:.2f}, 佔比 {_pct(x['a']['share'])} → "
-             f"{_pct(x['b']['share'])} ({STATUS_ZH[x['status']]})" for x in diff["matched"]],
+             f"{_pct(x['b']['share'])} ({ZH_TW['status_' + x['status']]})"
+             for x in diff["matched"]],
             f": 擴大 {c['growing']}, 縮小 {c['shrinking']}, 持平 {c['continuing']}")
     section("新出現 new", c["new"],
             [f"  {_name('B', x)}  佔比 {_pct(x['share'])}"

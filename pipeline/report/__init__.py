@@ -5,11 +5,12 @@ Reads only the run folder's files (run.json, units.parquet, themes.json, mapping
 so `consult report RUN_DIR` re-renders an old run without recomputing anything.
 
     model.py     the view model (dataclasses) shared by all three writers
-    data.py      run folder -> view model: run record, sessions, themes
+    data.py      run folder -> view model: run record, sessions, themes, participation
     areas.py     strategy areas: themes per area, shares, quotes, areas × themes matrix
-    html.py      report.html (jinja2 template in pipeline/templates/, inline CSS/JS/SVG)
-    markdown.py  report.md
-    xlsx.py      themes.xlsx
+    sections/    one module per report section (its view, HTML, Markdown, sheets), in order
+    html.py      report.html: the page (templates/report.html.j2) around the sections
+    markdown.py  report.md: Markdown text helpers and the sections put together
+    xlsx.py      themes.xlsx: the sections' sheets, written safely
     charts.py    chart layouts (inline SVG bars, heatmap tables)
     labels.py    interface text per language
 """

@@ -27,6 +27,7 @@ from pipeline.report.areas import (
     link_themes,
     load_framework,
 )
+from pipeline.report.labels import labels_for
 from pipeline.report.model import (
     NO_AREA,
     Crosstab,
@@ -36,6 +37,7 @@ from pipeline.report.model import (
     float_dict,
     quote_from,
 )
+from pipeline.themes import UNSPECIFIED
 from pipeline.units import analysed_mask, best_theme_per_unit
 from pipeline.values import float_or_none, int_or, text_or_none
 
@@ -61,12 +63,14 @@ def load_run(run_dir: Path, cfg: Config, run_info: dict[str, Any] | None = None)
     n_analysed = int_or(summary.get("units_analysed"), len(analysed))
 
     sessions = _sessions(units, run)
-    type_totals = {str(k): int(v) for k, v in
-                   Counter(text_or_none(v) for v in analysed.get("session_type", [])).items()}
+    unknown = labels_for(cfg.report)["unknown"]
+    type_totals = dict(Counter(text_or_none(v) or unknown
+                               for v in analysed.get("session_type", [])))
 
     raw_themes = [t for t in (themes_doc or {}).get("themes") or [] if not _is_outlier(t)]
     theme_units = _theme_units(unit_themes)
-    themes = [_theme(i, t, unit_by_id, theme_units, cfg) for i, t in enumerate(raw_themes)]
+    themes = [_theme(i, t, unit_by_id, theme_units, cfg, unknown)
+              for i, t in enumerate(raw_themes)]
     stats = (themes_doc or {}).get("stats") or {}
     n_out, out_share = _outliers(stats, unit_themes)
 
@@ -90,7 +94,7 @@ def load_run(run_dir: Path, cfg: Config, run_info: dict[str, Any] | None = None)
                            if r).most_common()
     redactions = [(str(k), int_or(v, 0)) for k, v in (summary.get("redactions") or {}).items()]
 
-    participation = _participation(units, unit_themes, themes_doc, cfg)
+    participation = _participation(run_dir, units, unit_themes, themes_doc, cfg)
     compare = _json(run_dir / rundir.DIFF, notes, required=False)
     tracking = _json(run_dir / rundir.TRACKING, notes, required=False)
 
@@ -119,25 +123,20 @@ def load_run(run_dir: Path, cfg: Config, run_info: dict[str, Any] | None = None)
     )
 
 
-def _participation(units: pd.DataFrame, unit_themes: pd.DataFrame | None,
+def _participation(run_dir: Path, units: pd.DataFrame, unit_themes: pd.DataFrame | None,
                    themes_doc: dict[str, Any] | None, cfg: Config) -> Any:
-    from pipeline.participation import REASON_MAX_SESSIONS, collaboration_map
-    from pipeline.report.labels import labels_for
+    """The participation stage's map (participation.json); computed here for a run folder
+    made before that stage existed. The session limit is applied at render time, so
+    `consult report RUN_DIR --set participation.max_sessions=4` re-renders with another."""
+    from pipeline import participation
 
-    # Presentation only (flags are a threshold on counts), so `consult report RUN_DIR --set
-    # participation.max_sessions=4` re-renders with another limit.
-    cmap = collaboration_map(units, unit_themes, themes_doc, cfg.participation)
-    if cmap.empty:
-        return None
-    # The analysis gives a reason code; the report words it in its language.
-    said = labels_for(cfg.report)["reason_max_sessions"]
-    summary = cmap.org_summary
-    # object dtype: a plain list would turn "no reason" (None) into NaN.
-    summary["reason"] = pd.Series(
-        [said.format(n=n, limit=cmap.max_sessions) if reason == REASON_MAX_SESSIONS else None
-         for n, reason in zip(summary["sessions"], summary["reason"], strict=True)],
-        index=summary.index, dtype=object)
-    return cmap
+    path = run_dir / rundir.PARTICIPATION
+    if path.exists():
+        cmap = participation.from_json(json.loads(path.read_text(encoding="utf-8")))
+    else:
+        cmap = participation.collaboration_map(units, unit_themes, themes_doc, cfg.participation)
+    cmap = participation.with_limit(cmap, cfg.participation.max_sessions)
+    return None if cmap.empty else cmap
 
 
 # --- reading files ------------------------------------------------------------------------
@@ -207,10 +206,15 @@ def _theme_units(unit_themes: pd.DataFrame | None) -> dict[str, list[str]]:
     return out
 
 
-def _counts(d: Any) -> list[tuple[str, int]]:
+# themes.json's code for a unit without the field (older runs wrote the words).
+_UNSPECIFIED = {UNSPECIFIED, "未註明"}
+
+
+def _counts(d: Any, unknown: str) -> list[tuple[str, int]]:
     if not isinstance(d, dict):
         return []
-    items = [(text_or_none(k) or "", int_or(v, 0)) for k, v in d.items()]
+    items = [(unknown if k in _UNSPECIFIED else text_or_none(k) or unknown, int_or(v, 0))
+             for k, v in d.items()]
     return sorted(items, key=lambda kv: -kv[1])
 
 
@@ -228,12 +232,12 @@ def _keywords(raw: Any, limit: int) -> list[tuple[str, float | None]]:
     return out[:limit]
 
 
-def _crosstab(ids: list[str], unit_by_id: pd.DataFrame) -> Crosstab | None:
+def _crosstab(ids: list[str], unit_by_id: pd.DataFrame, unknown: str) -> Crosstab | None:
     ids = [u for u in ids if u in unit_by_id.index]
     if not ids or "session_type" not in unit_by_id or "session_location" not in unit_by_id:
         return None
     sub = unit_by_id.loc[ids]
-    pairs = Counter((text_or_none(t) or "?", text_or_none(loc) or "?")
+    pairs = Counter((text_or_none(t) or unknown, text_or_none(loc) or unknown)
                     for t, loc in zip(sub["session_type"], sub["session_location"], strict=True))
     rows = [k for k, _ in Counter(t for t, _ in pairs.elements()).most_common()]
     cols = [k for k, _ in Counter(loc for _, loc in pairs.elements()).most_common()]
@@ -241,7 +245,7 @@ def _crosstab(ids: list[str], unit_by_id: pd.DataFrame) -> Crosstab | None:
 
 
 def _theme(i: int, t: dict[str, Any], unit_by_id: pd.DataFrame,
-           theme_units: dict[str, list[str]], cfg: Config) -> Theme:
+           theme_units: dict[str, list[str]], cfg: Config, unknown: str) -> Theme:
     tid = str(t.get("id", i))
     counts = t.get("counts") or {}
     quotes = [q for q in (quote_from(x, unit_by_id) for x in t.get("quotes") or []) if q]
@@ -255,10 +259,11 @@ def _theme(i: int, t: dict[str, Any], unit_by_id: pd.DataFrame,
         label=text_or_none(t.get("label")) or f"#{tid}",
         keywords=_keywords(t.get("keywords"), cfg.report.max_keywords),
         size=int_or(t.get("size"), len(ids)), share=float_or_none(t.get("share")),
-        by_type=_counts(counts.get("session_type")),
-        by_location=_counts(counts.get("session_location")),
-        by_session=_counts(counts.get("session_id")), by_role=_counts(counts.get("role")),
-        crosstab=_crosstab(ids, unit_by_id), quotes=quotes, official_quotes=official,
+        by_type=_counts(counts.get("session_type"), unknown),
+        by_location=_counts(counts.get("session_location"), unknown),
+        by_session=_counts(counts.get("session_id"), unknown),
+        by_role=_counts(counts.get("role"), unknown),
+        crosstab=_crosstab(ids, unit_by_id, unknown), quotes=quotes, official_quotes=official,
         mapped=mapped,
         key_area=None if key in NO_AREA else key,
         key_area_confidence=float_or_none(t.get("key_area_confidence")),

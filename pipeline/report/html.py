@@ -16,12 +16,12 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, FunctionLoader, StrictUndefined
 from markupsafe import Markup
 
 from pipeline.config import Config
 from pipeline.report import charts
-from pipeline.report.model import RunData, section_numbers, show_role
+from pipeline.report.model import RunData, show_role
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
@@ -59,7 +59,8 @@ def config_yaml(config: dict[str, Any], hidden_label: str) -> str:
 
 
 def environment() -> Environment:
-    env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=True,
+    loader = ChoiceLoader([FileSystemLoader(TEMPLATES), FunctionLoader(_section_source)])
+    env = Environment(loader=loader, autoescape=True,
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.filters["pct"] = charts.pct
     env.filters["num"] = lambda n: "–" if n is None else f"{n:,}"
@@ -78,90 +79,45 @@ def when(iso: str, zone_label: str) -> str:
     return t.astimezone(TAIWAN).strftime("%Y-%m-%d %H:%M") + f"（{zone_label}）"
 
 
-def filter_data(run: RunData, labels: dict[str, str]) -> dict[str, Any]:
-    return {
-        "themes": {t.anchor: {"areas": t.bears_on, "gap": t.gap,
-                              "types": [k for k, n in t.by_type if n],
-                              "locations": [k for k, n in t.by_location if n]}
-                   for t in run.themes},
-        "labels": {k: labels[k] for k in ("showing_themes", "matching_quotes", "expand_all",
-                                          "collapse_all")},
-    }
+def hidden_label(cfg: Config) -> str:
+    """What the config listing shows instead of private values (names to redact etc.)."""
+    return "[hidden: {n}]" if cfg.report.language == "en" else "［已隱藏 {n} 項］"
 
 
-def options(run: RunData) -> dict[str, list[tuple[str, str]]]:
-    """Filter choices: only values some theme has, so no choice empties the page."""
-    types: list[str] = []
-    locs: list[str] = []
-    for t in run.themes:
-        types += [k for k, n in t.by_type if n and k not in types]
-        locs += [k for k, n in t.by_location if n and k not in locs]
-    names = {a.id: a.name for a in run.areas}
-    used = [a.id for a in run.areas if any(a.id in t.bears_on for t in run.themes)]
-    return {"areas": [(a, f"{a} {names[a]}" if names.get(a, a) != a else a) for a in used],
-            "types": [(k, k) for k in types], "locations": [(k, k) for k in locs]}
+def _section_source(name: str) -> str | None:
+    # "section/<key>": the HTML of a section module, with the shared macros imported.
+    from pipeline.report.sections import SECTIONS
+
+    key = name.removeprefix("section/")
+    for s in SECTIONS:
+        if name.startswith("section/") and s.key == key:
+            return ('{% from "macros.html.j2" import lab, counts_inline, quote_item, bar_chart, '
+                    'heatmap with context %}\n' + s.html)
+    return None
 
 
 def render_html(run: RunData, cfg: Config, labels: dict[str, str]) -> str:
+    from pipeline.report.sections import SECTIONS, numbered
+
     css = (TEMPLATES / "report.css").read_text(encoding="utf-8")
     js = (TEMPLATES / "report.js").read_text(encoding="utf-8")
     digest = base64.b64encode(hashlib.sha256(js.encode("utf-8")).digest()).decode("ascii")
-    hidden = "[hidden: {n}]" if cfg.report.language == "en" else "［已隱藏 {n} 項］"
-    embed = (run.config.get("embed") or {})
+    env = environment()
+    common = {"run": run, "rc": cfg.report, "L": labels, "show_role": show_role}
+    present = numbered(SECTIONS, run)
+    parts, script_data = [], {}
+    for n, section in present:
+        tpl = env.get_template(f"section/{section.key}")
+        parts.append(Markup(tpl.render(**common, **section.view(run, cfg, labels), n=n)))
+        if section.data is not None:
+            script_data.update(section.data(run, labels))
     ctx = {
-        "run": run, "rc": cfg.report, "L": labels, "show_role": show_role,
-        "cfg_themes": cfg.themes,
+        **common,
         "lang": "zh-Hant-TW" if cfg.report.language == "zh-TW" else "en",
         "css": Markup(css), "js": Markup(js),
         "csp": CSP.format(script_hash=f"sha256-{digest}"),
-        "data_json": json_for_script(filter_data(run, labels)),
-        "options": options(run),
-        "chart_sizes": charts.theme_sizes(run),
-        "chart_types": charts.types_heatmap(run, labels["unknown"]),
-        "chart_matrix": charts.matrix_heatmap(run, labels["none_share"]),
-        "chart_areas": charts.area_shares(run, labels["none_share"]),
-        "config_text": config_yaml(run.config, hidden),
-        "embedding": " / ".join(str(embed[k]) for k in ("backend", "model") if embed.get(k)),
-        "uncovered": [a for a in run.areas if not a.entries],
-        "sessions_by_type": _count_by(run, "type", labels["unknown"]),
-        "sessions_by_location": _count_by(run, "location", labels["unknown"]),
-        "sec": section_numbers(run),
-        "chart_org_sessions": charts.org_sessions_heatmap(run, "⚑"),
-        "chart_org_themes": charts.org_themes_heatmap(run),
-        "org_rows": _org_rows(run),
-        "org_pairs": _org_pairs(run),
-        "tracking_chart": _tracking_chart(run, labels),
+        "data_json": json_for_script(script_data),
+        "nav": [(n, s.key) for n, s in present],
+        "sections": parts,
     }
-    return environment().get_template("report.html.j2").render(**ctx)
-
-
-def _count_by(run: RunData, attr: str, unknown: str) -> list[tuple[str, int]]:
-    out: dict[str, int] = {}
-    for s in run.sessions:
-        key = getattr(s, attr) or unknown
-        out[key] = out.get(key, 0) + 1
-    return sorted(out.items(), key=lambda kv: -kv[1])
-
-
-def _org_rows(run: RunData) -> list[dict[str, Any]]:
-    if run.participation is None:
-        return []
-    return run.participation.org_summary.to_dict("records")
-
-
-def _org_pairs(run: RunData, limit: int = 20) -> list[dict[str, Any]]:
-    if run.participation is None:
-        return []
-    pairs = run.participation.pairs
-    return pairs[~pairs["organiser"]].head(limit).to_dict("records")
-
-
-def _tracking_chart(run: RunData, labels: dict[str, str]) -> Markup | None:
-    from pipeline.report.tracking_chart import status_names, tracking_svg
-
-    if not run.tracking:
-        return None
-    # Built by jinja2 with autoescaping (tracking_chart.py), so theme labels are text.
-    svg = tracking_svg(run.tracking, labels["tracking"], status_names(labels),
-                       standalone=False)
-    return Markup(svg) if svg else None
+    return env.get_template("report.html.j2").render(**ctx)

@@ -350,14 +350,3 @@ def float_dict(d: Any) -> dict[str, float]:
     if not isinstance(d, dict):
         return {}
     return {str(k): f for k, v in d.items() if (f := float_or_none(v)) is not None}
-
-
-def section_numbers(run: RunData) -> dict[str, int]:
-    """Sections 1-4 are always there; the optional ones are numbered only when present."""
-    out, n = {}, 4
-    for key, present in (("participation", run.participation is not None),
-                         ("changes", bool(run.compare)), ("method", True)):
-        if present:
-            n += 1
-            out[key] = n
-    return out
