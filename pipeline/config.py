@@ -512,8 +512,10 @@ class ThemesConfig(Section):
     # thousands of sentences does not splinter into dozens of ten-sentence themes.
     min_size: int = Field(10, ge=2)
     min_size_fraction: float = Field(0.01, ge=0.0, le=0.5)
-    # "auto": as many themes as HDBSCAN finds; a number merges them down to at most that
-    # many (BERTopic reduce_topics), or is k for k-means.
+    # "auto": as many themes as HDBSCAN finds. A number sets how many: more found are merged
+    # down (BERTopic reduce_topics); fewer found refit the clustering finer (leaf selection,
+    # smaller minimum sizes) and merge that down to the number (docs/themes_schema.md); with
+    # k-means it is k.
     n_themes: int | Literal["auto"] = "auto"
     # With n_themes auto: "auto" also merges similar themes (BERTopic nr_topics="auto").
     merge: Literal["none", "auto"] = "none"
