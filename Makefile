@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | sha256sum | cut -c1-12)
 SAMPLE := corpora/sample-round
 
-.PHONY: install browser demo test test-fast lint bench defaults clean
+.PHONY: install browser office demo test test-fast lint bench defaults clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,7 +29,14 @@ browser:
 	  (apt-get update -qq && apt-get install -y -qq chromium chromium-driver fonts-noto-cjk) \
 	  || echo "warning: could not install chromium; browser tests will be skipped"; fi
 
-test: install lint browser
+# LibreOffice (writer) converts report.docx to PDF in the Word-report test; skipped without it.
+office:
+	@if ! command -v soffice >/dev/null 2>&1; then \
+	  (apt-get update -qq && apt-get install -y -qq libreoffice-writer-nogui poppler-utils) \
+	  || (apt-get install -y -qq libreoffice-writer poppler-utils) \
+	  || echo "warning: could not install LibreOffice; the report.docx PDF test will be skipped"; fi
+
+test: install lint browser office
 	$(BIN)/python -m pytest -q -n 2 --dist loadfile
 
 test-fast: install

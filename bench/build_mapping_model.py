@@ -22,8 +22,8 @@ sys.path.insert(0, str(ROOT))
 
 def main(argv: list[str] | None = None) -> int:
     from pipeline.config import load_config
-    from pipeline.mapping.model import build_artefact
-    from pipeline.mapping.stage import Mapper
+    from pipeline.mapping.artefact import build_artefact
+    from pipeline.mapping.mapper import Mapper
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--shared", type=Path, default=ROOT.parent / "shared")

@@ -8,7 +8,7 @@ import json
 import sys
 from pathlib import Path
 
-from pipeline.config import ConfigError, load_config
+from pipeline.config import load_config, resolve_path
 from pipeline.source import InputError
 
 
@@ -81,6 +81,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, help="where to write diff.json (default: RUN_B/diff.json)")
     _common(p)
 
+    p = sub.add_parser("export", help="write a finished run's coded units for QDA software "
+                                      "(REFI-QDA .qdpx: NVivo, ATLAS.ti, MAXQDA, QualCoder)")
+    p.add_argument("run_dir", type=Path)
+    p.add_argument("--format", dest="fmt", choices=["qdpx"], default="qdpx")
+    p.add_argument("--out", type=Path, help="file or folder to write (default: RUN_DIR/round.qdpx)")
+    p.add_argument("--offsets", choices=["utf16", "codepoints"], default="utf16",
+                   help="how selection positions count characters: utf16 for NVivo, ATLAS.ti "
+                        "and MAXQDA, codepoints for QualCoder (docs/export.md)")
+    _common(p)
+
     p = sub.add_parser("config", help="print the resolved config as YAML")
     _common(p)
     return parser
@@ -94,6 +104,11 @@ def _segment(args: argparse.Namespace) -> int:
     if args.file:
         from pipeline.ingest.decode import decode_text
 
+        if not args.file.is_file():  # a folder, /dev/zero, a pipe: never read without end
+            raise InputError(args.file, "not a regular file", "give the path of a text file")
+        if args.file.stat().st_size > cfg.ingest.max_file_mb * 2**20:
+            raise InputError(args.file, f"larger than ingest.max_file_mb "
+                             f"({cfg.ingest.max_file_mb:g} MB)", "split the file")
         text, _ = decode_text(args.file, args.file.read_bytes())
         lines = text.split("\n")
         if lines and lines[-1] == "":
@@ -161,45 +176,79 @@ def _diff(args: argparse.Namespace, cfg) -> int:
     return 0
 
 
+def _dispatch(args: argparse.Namespace) -> int:
+    if args.command == "segment":
+        return _segment(args)
+    cfg = load_config(args.config, args.overrides)
+    args.out_root = getattr(args, "out", None) or resolve_path(cfg.run.reports_root)
+    if args.command == "eval":
+        return _eval(args, cfg)
+    if args.command == "report":
+        return _report(args, cfg)
+    if args.command == "diff":
+        return _diff(args, cfg)
+    if args.command == "export":
+        from pipeline.export import export_run
+
+        # The run's own config (framework, report language), any --set on top.
+        run_cfg = args.run_dir / "config.yaml"
+        if not args.config and run_cfg.is_file():
+            cfg = load_config(run_cfg, args.overrides)
+        done = export_run(args.run_dir, cfg, args.fmt, args.out, args.offsets)
+        if not args.quiet:
+            print(f"{done.sources} sources, {done.codes} codes, {done.selections} coded "
+                  f"selections (offsets: {done.offsets}; characters outside the BMP: "
+                  f"{done.astral_chars})", file=sys.stderr)
+        print(done.path)
+        return 0
+    if args.command == "config":
+        import yaml
+
+        print(yaml.safe_dump(cfg.to_dict(), allow_unicode=True, sort_keys=False), end="")
+        return 0
+    from pipeline.runner import run
+
+    if args.command == "run":
+        from pipeline.compare.rounds import round_dirs
+        from pipeline.runner import run_rounds
+
+        # One line per round; the last is the newest round's report.
+        for final in run_rounds("run", round_dirs(args.round_dir), cfg, args.out,
+                                quiet=args.quiet):
+            print(final, flush=True)
+        return 0
+    final = run(args.command, args.round_dir, cfg, args.out, quiet=args.quiet)
+    print(final)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
+    """The error boundary: every failure is one line on stderr (pipeline/failures.py)."""
+    from pipeline import failures
+
+    # Paths are printed as the file system has them (a non-UTF-8 name stays usable in a
+    # shell); errors never fail to print.
+    for stream, errors in ((sys.stdout, "surrogateescape"), (sys.stderr, "backslashreplace")):
+        try:
+            stream.reconfigure(errors=errors)  # type: ignore[union-attr]
+        except (AttributeError, ValueError):
+            pass
     args = build_parser().parse_args(argv)
     try:
-        if args.command == "segment":
-            return _segment(args)
-        cfg = load_config(args.config, args.overrides)
-        if args.command == "eval":
-            return _eval(args, cfg)
-        if args.command == "report":
-            return _report(args, cfg)
-        if args.command == "diff":
-            return _diff(args, cfg)
-        if args.command == "config":
-            import yaml
-
-            print(yaml.safe_dump(cfg.to_dict(), allow_unicode=True, sort_keys=False), end="")
-            return 0
-        from pipeline.runner import run
-
-        if args.command == "run":
-            from pipeline.compare.rounds import round_dirs
-            from pipeline.runner import run_rounds
-
-            # One line per round; the last is the newest round's report.
-            for final in run_rounds("run", round_dirs(args.round_dir), cfg, args.out,
-                                    quiet=args.quiet):
-                print(final, flush=True)
-            return 0
-        final = run(args.command, args.round_dir, cfg, args.out, quiet=args.quiet)
-        print(final)
-        return 0
-    except (ConfigError, InputError) as e:
-        print(f"consult {args.command}: error: {e}", file=sys.stderr)
-        return 2
+        return _dispatch(args)
     except KeyboardInterrupt:
         print(f"consult {args.command}: interrupted; no run folder was written", file=sys.stderr)
         return 130
     except BrokenPipeError:
         return 0
+    except Exception as e:
+        message = failures.expected_message(e)
+        if message is not None:
+            print(f"consult {args.command}: error: {message}", file=sys.stderr)
+            return failures.EXIT_EXPECTED
+        out_root = getattr(args, "out_root", None) or getattr(args, "out", None)
+        print(f"consult {args.command}: {failures.bug_message(e, out_root)}", file=sys.stderr)
+        return failures.EXIT_BUG
 
 
 def _json_print(obj: object) -> None:

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from pipeline import safeyaml
 from pipeline.yamlerrors import yaml_problem
 
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
@@ -35,20 +37,57 @@ class CsvConfig(Section):
     metadata_columns: list[str] = Field(default_factory=list)
     # Other common names for the text column, tried when `text_column` is absent.
     text_column_fallbacks: list[str] = Field(
-        default_factory=lambda: ["comment_body", "comment", "reason", "內容", "意見", "發言"]
+        default_factory=lambda: ["comment_body", "comment-body", "comment", "reason", "內容",
+                                 "意見", "發言"]
     )
+    # Column mapping (docs/comments.md): a column that gives each row's session (one session
+    # per distinct value), date, location, session type or respondent organisation. Each
+    # mapped column becomes a breakdown in the report and in themes.xlsx. A manifest entry
+    # can set these per file (`columns: {location: county}`).
+    session_column: str | None = None
+    date_column: str | None = None
+    location_column: str | None = None
+    type_column: str | None = None
+    organisation_column: str | None = None
+    # Votes on each comment (Pol.is exports: comments.csv); found by name when present.
+    agree_column: str = "agrees"
+    disagree_column: str = "disagrees"
+    pass_column: str = "passes"
+    # The comment id the vote matrix refers to, and the matrix (one row per participant, one
+    # column per comment id: 1 agree, -1 disagree, 0 pass), read from beside the comments file.
+    id_column: str = "comment-id"
+    votes_file: str = "participants-votes.csv"
+    # Pol.is moderation: rows with this value (-1 = rejected by the moderators) are kept in
+    # the units table but not analysed (excluded_reason "moderated").
+    moderated_column: str = "moderated"
+
+
+class CommentsProfileConfig(Section):
+    # How short written comments are cut and kept (ingest.profile = comments): one unit per
+    # comment, and a lower minimum than for transcript sentences, so that 「我要乾淨的水」
+    # (6 characters) is analysed.
+    unit: Literal["turn", "sentence", "window"] = "turn"
+    min_cjk_chars: int = Field(4, ge=0)
 
 
 class IngestConfig(Section):
     manifest: str = "round.yaml"
     on_error: Literal["strict", "skip"] = "strict"
     max_file_mb: float = Field(50.0, gt=0)
+    # Zip-based formats (.docx, .xlsx): budgets checked before parsing (ingest/budgets.py).
+    max_unzipped_mb: float = Field(30.0, gt=0)
+    max_zip_entries: int = Field(10_000, ge=1)
     extensions: list[str] = Field(
         default_factory=lambda: [
             ".md", ".txt", ".docx", ".pdf", ".csv", ".xlsx", ".srt", ".vtt", ".jsonl",
         ]
     )
     csv: CsvConfig = Field(default_factory=CsvConfig)
+    # "comments": every file is read as written comments (`ingest.comments`); "transcripts":
+    # segment.unit / segment.min_cjk_chars everywhere; "auto": comments for table inputs
+    # (.csv .xlsx .jsonl), transcripts for the rest.
+    profile: Literal["auto", "transcripts", "comments"] = "auto"
+    comments: CommentsProfileConfig = Field(default_factory=CommentsProfileConfig)
     jsonl_text_field: str = "text"
     jsonl_speaker_field: str = "speaker"
     # Longest label accepted as an inline speaker (`名字：發言`); longer prefixes are prose.
@@ -266,6 +305,32 @@ class RolesConfig(Section):
             r"|還有嗎|有嗎|對不對|是不是|知道了|收到)(了|啊|喔|呀|吧|耶|呢)?[。！!？?…,，、\s]*)+",
         ]
     )
+
+    @field_validator("procedural_patterns", "handoff_patterns", "mechanics_patterns",
+                     "logistics_patterns", "signpost_patterns", "fragment_patterns",
+                     "chair_address_patterns")
+    @classmethod
+    def _valid_regexes(cls, v: list[str]) -> list[str]:
+        return check_regexes(v)
+
+    @field_validator("courtesy_clauses")
+    @classmethod
+    def _valid_clause_regexes(cls, v: dict[str, list[str]]) -> dict[str, list[str]]:
+        for patterns in v.values():
+            check_regexes(patterns)
+        return v
+
+
+def check_regexes(patterns: list[str]) -> list[str]:
+    """Regular expressions from the config compile, or the config is refused naming the bad
+    one (instead of a re.error traceback when the first unit is judged)."""
+    for p in patterns:
+        try:
+            re.compile(p)
+        except re.error as e:
+            raise ValueError(f"invalid regular expression {p!r} ({e}); fix it or escape "
+                             "special characters such as ( [ * with a backslash") from e
+    return patterns
 
 
 class RedactConfig(Section):
@@ -557,8 +622,8 @@ class ReportConfig(Section):
     title: str | None = None
     # Overrides of single interface labels by key (keys in pipeline/report/labels.py).
     labels: dict[str, str] = Field(default_factory=dict)
-    formats: list[Literal["html", "md", "xlsx"]] = Field(
-        default_factory=lambda: ["html", "md", "xlsx"]
+    formats: list[Literal["html", "md", "xlsx", "docx"]] = Field(
+        default_factory=lambda: ["html", "md", "xlsx", "docx"]
     )
     # Quotes shown open on a theme page; the rest sit behind "show all".
     quotes_shown: int = Field(3, ge=0)
@@ -669,11 +734,29 @@ class MappingConfig(Section):
 
 class RunConfig(Section):
     round_name: str | None = None
-    seed: int = 42
+    # numpy, UMAP and HDBSCAN take unsigned 32-bit seeds.
+    seed: int = Field(42, ge=0, le=2**32 - 1)
     reports_root: str = "reports"
     # Reuse the stages of an earlier finished run of the round whose inputs, code and config
     # sections are unchanged (pipeline/reuse.py; run.json says `reused_from` per stage).
     reuse: bool = True
+
+
+class CampaignsConfig(Section):
+    # Template campaigns (pipeline/campaigns.py, docs/comments.md): groups of near-identical
+    # analysed units found with MinHash LSH over character shingles.
+    enabled: bool = True
+    # Estimated Jaccard similarity of two units' shingle sets for them to be grouped.
+    threshold: float = Field(0.6, gt=0.0, le=1.0)
+    # Character n-grams compared (punctuation and spaces removed first).
+    shingle: int = Field(3, ge=1, le=10)
+    num_perm: int = Field(128, ge=16, le=1024)
+    # The smallest group reported as a campaign, and the shortest unit considered (short
+    # slogans such as 「支持」 repeat by chance, not by template).
+    min_size: int = Field(3, ge=2)
+    min_chars: int = Field(10, ge=1)
+    # Themes are fitted on one representative per campaign; its members get its theme.
+    weight_themes: bool = True
 
 
 class Config(Section):
@@ -689,6 +772,7 @@ class Config(Section):
     mapping: MappingConfig = Field(default_factory=MappingConfig)
     compare: CompareConfig = Field(default_factory=CompareConfig)
     participation: ParticipationConfig = Field(default_factory=ParticipationConfig)
+    campaigns: CampaignsConfig = Field(default_factory=CampaignsConfig)
 
     @field_validator("*", mode="before")
     @classmethod
@@ -720,9 +804,11 @@ def _deep_merge(base: dict[str, Any], over: dict[str, Any], where: str = "") -> 
 
 def _read_yaml(path: Path) -> dict[str, Any]:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = safeyaml.load(safeyaml.read_text(path, "config file"))
     except FileNotFoundError as e:
         raise ConfigError(f"{path}: config file not found") from e
+    except safeyaml.FileBudgetError as e:
+        raise ConfigError(str(e)) from e
     except yaml.YAMLError as e:
         problem, line = yaml_problem(e)
         where = f" line {line}" if line else ""
@@ -744,7 +830,7 @@ def parse_override(item: str) -> tuple[list[str], Any]:
     if not parts:
         raise ConfigError(f"--set {item!r}: empty key")
     try:
-        value = yaml.safe_load(raw) if raw.strip() else ""
+        value = safeyaml.load(raw) if raw.strip() else ""
     except yaml.YAMLError:
         value = raw
     return parts, value

@@ -35,6 +35,7 @@ import pandas as pd
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from pipeline import safeyaml
 from pipeline.config import Config, ConfigError, resolve_path
 from pipeline.fingerprint import keyword_similarity, theme_fingerprint
 from pipeline.jsonio import to_json
@@ -282,7 +283,7 @@ class _File:
     def __init__(self, path: Path, text: str):
         self.path = path
         try:
-            self.root: yaml.Node | None = yaml.compose(text, Loader=yaml.SafeLoader)
+            self.root: yaml.Node | None = safeyaml.compose(text)
         except yaml.YAMLError:
             self.root = None
 
@@ -331,9 +332,11 @@ def load_curation(paths: Sequence[Path], fw: Framework) -> Curation:
         path = Path(path)
         if not path.is_file():
             continue
-        text = path.read_text(encoding="utf-8-sig")
         try:
-            data = yaml.safe_load(text)
+            text = safeyaml.read_text(path, "curation file")
+            data = safeyaml.load(text)
+        except safeyaml.FileBudgetError as e:
+            raise CurationError(str(e)) from e
         except yaml.YAMLError as e:
             problem, line = yaml_problem(e)
             raise CurationError(f"{path}{f':{line}' if line else ''}: {problem}") from e
@@ -404,12 +407,9 @@ def curation_paths(cfg: Config, round_dir: Path | None = None) -> list[Path]:
     return paths
 
 
-def load_for_run(cfg: Config, round_dir: Path | None) -> Curation:
-    """The curation of a run, validated against the configured framework."""
-    from pipeline.mapping.framework import load_framework
-
-    return load_curation(curation_paths(cfg, round_dir),
-                         load_framework(resolve_path(cfg.mapping.framework)))
+def load_for_run(cfg: Config, round_dir: Path | None, framework: Framework) -> Curation:
+    """The curation of a run, validated against the run's framework (parsed once)."""
+    return load_curation(curation_paths(cfg, round_dir), framework)
 
 
 # --- exclusions (after ingest) --------------------------------------------------------------

@@ -49,11 +49,21 @@ LONG_COLUMNS = [*SESSION_COLUMNS, "organisation"]
 # Preferred first: `organisations:` lists hosts and agencies too, `participants:` only guests.
 ORG_SOURCES = ("session_organisations", "session_participants")
 # Per-unit organisation columns a reader may produce (CSV/JSONL headers become meta_<name>).
-UNIT_ORG_COLUMNS = ("meta_organisation", "meta_organization", "meta_單位", "meta_團體")
+# `speaker_org` is the manifest's `speakers:` mapping, set by ingest.
+UNIT_ORG_COLUMNS = ("speaker_org", "meta_organisation", "meta_organization", "meta_單位",
+                    "meta_團體")
+# A speaker naming where they come from: 「我是○○協會的…」「我們來自…」「代表…」.
+_INTRO = re.compile(r"我是|我們是|我來自|我們來自|來自|我代表|代表")
+INTRO_WINDOW = 30  # characters after the phrase in which the organisation's name must start
 SUMMARY_COLUMNS = [
     "organisation", "sessions", "session_ids", "session_types", "locations", "analysed_units",
-    "direct_units", "top_themes", "organiser", "flagged", "reason",
+    "direct_units", "top_themes", "organiser", "flagged", "reason", "attribution",
+    "said_themes",
 ]
+# How an organisation's themes are known: "speaker" (its own speakers' units: manifest
+# `speakers:`, a self-introduction, a speaker label or unit column naming it) or "presence"
+# (every unit of the sessions it attended, when none of its speakers is known).
+ATTRIBUTIONS = ("speaker", "presence")
 PAIR_COLUMNS = ["org_a", "org_b", "sessions", "session_ids", "organiser"]
 UNLISTED_COLUMNS = ["session_id", "organisation", "source", "units"]
 # Separators seen in hand-written participant lists; "、" is what ingest joins with.
@@ -212,7 +222,35 @@ def _unit_theme(unit_themes: pd.DataFrame | None) -> dict[str, Any]:
 # --- direct attribution -------------------------------------------------------------------
 
 
-def _direct(units: pd.DataFrame, known: list[str]) -> list[tuple[str, str, str, str]]:
+def self_introduced(units: pd.DataFrame, known: list[str]) -> dict[tuple[str, str], str]:
+    """(session_id, speaker) -> organisation the speaker introduced themself as from.
+
+    Any unit of the speaker counts (self-introductions are procedural and not analysed); the
+    name must be one of the round's organisations and start within INTRO_WINDOW characters
+    after 我是/來自/代表…; the longest name found wins, the first introduction per speaker."""
+    if units.empty or not {"session_id", "speaker", "text"} <= set(units.columns):
+        return {}
+    by_len = sorted(known, key=lambda n: (-len(n), n))
+    out: dict[tuple[str, str], str] = {}
+    for sid, speaker, text in zip(units["session_id"], units["speaker"], units["text"],
+                                  strict=True):
+        if not isinstance(speaker, str) or not isinstance(text, str):
+            continue
+        key = (str(sid), speaker)
+        if key in out:
+            continue
+        for m in _INTRO.finditer(text):
+            window = text[m.end():m.end() + INTRO_WINDOW + 20]
+            hit = next((n for n in by_len if 0 <= window.find(n) <= INTRO_WINDOW), None)
+            if hit:
+                out[key] = hit
+                break
+    return out
+
+
+def _direct(units: pd.DataFrame, known: list[str],
+            introduced: Mapping[tuple[str, str], str] | None = None
+            ) -> list[tuple[str, str, str, str]]:
     """(unit_id, session_id, organisation, source) for units that name their organisation.
 
     Speaker labels are matched against the round's organisation names (the longest name
@@ -233,6 +271,9 @@ def _direct(units: pd.DataFrame, known: list[str]) -> list[tuple[str, str, str, 
             hit = next((n for n in by_len if n in speaker), None)
             if hit:
                 found.append((hit, "speaker"))
+            said = (introduced or {}).get((str(sid), speaker))
+            if said and all(said != f for f, _ in found):
+                found.append((said, "self_intro"))
         for col in org_cols:
             for name in parse_names(units[col].iat[i]):
                 if all(name != f for f, _ in found):
@@ -309,8 +350,8 @@ def collaboration_map(
     analysed = units[analysed_mask(units)]
     per_session = _themes_per_session(analysed, sids, unit_theme)
     listed = {s["session_id"]: set(s["orgs"]) for s in srows}
-    direct_units, direct_themes, unlisted = _direct_attribution(analysed, orgs, listed,
-                                                                unit_theme)
+    direct_units, direct_themes, unlisted = _direct_attribution(
+        analysed, orgs, listed, unit_theme, self_introduced(units, orgs))
 
     organisers = {o.strip() for o in cfg.organisers}
     presence, theme_counts, direct_counts, summary, flagged = _per_organisation(
@@ -364,6 +405,7 @@ def _per_organisation(orgs: list[str], attended: dict[str, list[int]],
         for tid, n in direct_themes[org].items():
             direct_counts[i, col_of[tid]] = n
         top = sorted(counts.items(), key=lambda kv: (-kv[1], str(kv[0])))[:top_n]
+        top_rows = [{"theme_id": tid, "label": labels.get(tid), "units": n} for tid, n in top]
         is_organiser = org in organisers
         n_sessions = len(mine)
         is_flagged = not is_organiser and n_sessions > max_sessions
@@ -383,6 +425,13 @@ def _per_organisation(orgs: list[str], attended: dict[str, list[int]],
             "flagged": is_flagged,
             # A code: the report words it (report/labels: reason_max_sessions).
             "reason": REASON_MAX_SESSIONS if is_flagged else None,
+            "attribution": "speaker" if direct_units[org] else "presence",
+            # Its own speakers' themes when any is known (else the same as top_themes).
+            "said_themes": [{"theme_id": tid, "label": labels.get(tid), "units": n}
+                            for tid, n in sorted(direct_themes[org].items(),
+                                                 key=lambda kv: (-kv[1], str(kv[0])))[:top_n]]
+            if direct_units[org] else [{"theme_id": t["theme_id"], "label": t["label"],
+                                        "units": t["units"]} for t in top_rows],
         })
 
     return presence, theme_counts, direct_counts, summary, flagged
@@ -401,7 +450,8 @@ def _themes_per_session(analysed: pd.DataFrame, sids: list[str], unit_theme: dic
 
 
 def _direct_attribution(analysed: pd.DataFrame, orgs: list[str], listed: dict[str, set[str]],
-                        unit_theme: dict[str, Any]
+                        unit_theme: dict[str, Any],
+                        introduced: Mapping[tuple[str, str], str] | None = None
                         ) -> tuple[dict[str, set[str]], dict[str, Counter[Any]],
                                    Counter[tuple[str, str, str]]]:
     """Units each organisation raised itself (speaker label / unit organisation column), their
@@ -410,7 +460,7 @@ def _direct_attribution(analysed: pd.DataFrame, orgs: list[str], listed: dict[st
     direct_units: dict[str, set[str]] = {o: set() for o in orgs}
     direct_themes: dict[str, Counter[Any]] = {o: Counter() for o in orgs}
     unlisted: Counter[tuple[str, str, str]] = Counter()
-    for uid, sid, org, src in _direct(analysed, orgs):
+    for uid, sid, org, src in _direct(analysed, orgs, introduced):
         if org not in listed.get(sid, set()):
             unlisted[(sid, org, src)] += 1
             continue

@@ -38,6 +38,7 @@ PACKAGE = Path(__file__).resolve().parent
 # holds the key of the stage before it, so later stages inherit these.
 SECTIONS: dict[str, tuple[str, ...]] = {
     "ingest": ("ingest", "normalize", "roles", "redact", "segment"),
+    "campaigns": ("campaigns",),
     "embed": ("embed",),
     "themes": ("themes", "run.seed"),
     "mapping": ("mapping",),
@@ -178,6 +179,11 @@ def _load_units(ctx: Context, run: Path) -> None:
     ctx.record.skipped = rec.get("skipped", [])
 
 
+def _load_campaigns(ctx: Context, run: Path) -> None:
+    ctx.tables["campaigns"] = json.loads(
+        (ctx.out / rundir.CAMPAIGNS).read_text(encoding="utf-8"))
+
+
 def _load_themes(ctx: Context, run: Path) -> None:
     import numpy as np
     import pandas as pd
@@ -205,6 +211,7 @@ def _load_mapping(ctx: Context, run: Path) -> None:
 # Stage -> (tables it provides that can be loaded back, loader). Embeddings cannot.
 LOADERS: dict[str, tuple[frozenset[str], Callable[[Context, Path], None]]] = {
     "ingest": (frozenset({"units"}), _load_units),
+    "campaigns": (frozenset({"campaigns"}), _load_campaigns),
     "themes": (frozenset({"themes"}), _load_themes),
     "mapping": (frozenset({"unit_areas"}), _load_mapping),
 }

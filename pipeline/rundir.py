@@ -11,9 +11,9 @@ import hashlib
 import json
 import os
 import platform
+import re
 import shutil
 import sys
-import tempfile
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -43,14 +43,19 @@ CENTROIDS = "theme_centroids.npy"
 UNIT_AREAS = "unit_areas.parquet"
 STRATEGY_MATRIX = "strategy_matrix.csv"
 AREA_SUMMARY = "area_summary.json"
+FOCUS_SUMMARY = "focus_summary.json"
 PARTICIPATION = "participation.json"
 CURATION_REPORT = "curation_report.json"
+CAMPAIGNS = "campaigns.json"
 DIFF = "diff.json"
 TRACKING = "tracking.json"
 TRACKING_CHART = "theme_tracking.svg"
 REPORT_HTML = "report.html"
 REPORT_MD = "report.md"
 REPORT_XLSX = "themes.xlsx"
+REPORT_DOCX = "report.docx"
+UNIT_STANCE = "unit_stance.parquet"
+QDPX = "round.qdpx"
 
 TRACKED_PACKAGES = (
     "consult-pipeline", "numpy", "pandas", "pyarrow", "pydantic", "jieba",
@@ -116,24 +121,123 @@ class RunRecord:
         return json.dumps(self.__dict__, ensure_ascii=False, indent=2, default=str)
 
 
+# In a `.tmp-*` folder while its run is alive: who owns it (removed before the rename).
+OWNER = ".owner.json"
+TMP_PREFIX = ".tmp-"
+# Characters that cannot or should not be in a folder name on Linux, macOS or Windows.
+_UNSAFE = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]+')
+_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)),
+             *(f"LPT{i}" for i in range(1, 10))}
+_MAX_COMPONENT_BYTES = 120
+
+
+def safe_component(name: str, fallback: str = "round") -> str:
+    """`name` as one folder name that stays where it is put: no separators, no `..`, no
+    leading dot (hidden, and `.tmp-*` is ours), no control or Windows-reserved characters,
+    at most 120 UTF-8 bytes. A manifest's `round: ../../x` becomes `x`; ordinary names
+    (2024-北部場) are unchanged."""
+    text = name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    text = _UNSAFE.sub("_", text).strip(" ._")
+    while len(text.encode("utf-8")) > _MAX_COMPONENT_BYTES:
+        text = text[:-1]
+    text = text.rstrip(" ._")
+    if text.split(".")[0].upper() in _RESERVED:
+        text = f"_{text}"
+    return text or fallback
+
+
+def _proc_start(pid: int) -> str | None:
+    """When process `pid` started (Linux clock ticks since boot), to tell a live owner from
+    a new process that reuses a dead owner's id; None where /proc is not available."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return stat.rsplit(")", 1)[1].split()[19]
+
+
+def _owner_alive(owner: dict[str, Any]) -> bool:
+    if owner.get("host") != platform.node():
+        return True  # another machine sharing the folder: it cannot be checked from here
+    pid = owner.get("pid")
+    if not isinstance(pid, int):
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # exists, owned by another user
+    started, recorded = _proc_start(pid), owner.get("started")
+    return started is None or recorded is None or started == recorded
+
+
+def clean_stale(folder: Path) -> list[Path]:
+    """Remove the `.tmp-*` folders in `folder` left by runs that died (killed, power cut):
+    only those whose owner file names a process of this machine that no longer runs. A
+    folder without an owner file is left alone (it may be a run that is just starting)."""
+    removed = []
+    if not folder.is_dir():
+        return removed
+    for tmp in folder.glob(f"{TMP_PREFIX}*"):
+        try:
+            owner = json.loads((tmp / OWNER).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if isinstance(owner, dict) and not _owner_alive(owner):
+            shutil.rmtree(tmp, ignore_errors=True)
+            removed.append(tmp)
+    return removed
+
+
 class RunDir:
-    """A run folder under construction: write into `.path`, then `commit()`."""
+    """A run folder under construction: write into `.path`, then `commit()`.
+
+    The run id is claimed by creating `.tmp-<id>` exclusively (mkdir fails if another run
+    holds it), so two runs of the same round started in the same second get `<id>` and
+    `<id>-2`; only the holder of `.tmp-<id>` ever creates `<id>`. Every folder name is one
+    sanitised component under `reports_root`.
+    """
 
     def __init__(self, reports_root: Path, round_name: str, run_id: str):
-        self.final = reports_root / round_name / run_id
-        if self.final.exists():
-            # Same config within the same second: make the id unique rather than overwrite.
-            n = 2
-            while (self.final.parent / f"{run_id}-{n}").exists():
-                n += 1
-            self.final = self.final.parent / f"{run_id}-{n}"
-        self.final.parent.mkdir(parents=True, exist_ok=True)
-        self.path = Path(tempfile.mkdtemp(prefix=f".tmp-{run_id}-", dir=self.final.parent))
+        parent = Path(reports_root) / safe_component(round_name)
+        run_id = safe_component(run_id, "run")
+        if not parent.resolve().is_relative_to(Path(reports_root).resolve()):
+            raise RuntimeError(f"run folder {parent} would be outside {reports_root}")
+        parent.mkdir(parents=True, exist_ok=True)
+        self.removed_stale = clean_stale(parent)
+        n = 1
+        while True:
+            name = run_id if n == 1 else f"{run_id}-{n}"
+            n += 1
+            if (parent / name).exists():
+                continue
+            tmp = parent / f"{TMP_PREFIX}{name}"
+            try:
+                tmp.mkdir()
+            except FileExistsError:
+                continue
+            if (parent / name).exists():  # committed between the check and the mkdir
+                tmp.rmdir()
+                continue
+            break
+        self.final = parent / name
+        self.path = tmp
+        owner = {"pid": os.getpid(), "host": platform.node(),
+                 "started": _proc_start(os.getpid())}
+        try:
+            write_atomic(tmp / OWNER, json.dumps(owner))
+        except BaseException:
+            self.abort()  # e.g. a full disk: leave nothing behind
+            raise
 
     def commit(self, record: RunRecord) -> Path:
         record.finished = datetime.now(UTC).isoformat(timespec="seconds")
         write_atomic(self.path / RUN_JSON, record.to_json())
-        os.replace(self.path, self.final)
+        (self.path / OWNER).unlink()
+        # Plain rename, not replace: `final` cannot exist (we hold its `.tmp-` name), and if
+        # it somehow did, failing beats merging two runs.
+        os.rename(self.path, self.final)
         return self.final
 
     def abort(self) -> None:

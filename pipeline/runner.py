@@ -26,6 +26,7 @@ from pipeline.units import analysed_mask
 
 if TYPE_CHECKING:
     from pipeline.curation import Curation
+    from pipeline.mapping.framework import Framework
 
 
 @dataclass
@@ -50,13 +51,23 @@ class Stage:
     provides: tuple[str, ...] = ()
 
 
+def _framework(ctx: Context) -> Framework:
+    """The strategy framework (`mapping.framework`), parsed once per run: curation validates
+    against it and the mapping stage scores with it."""
+    from pipeline.mapping.framework import load_framework
+
+    if "framework" not in ctx.tables:
+        ctx.tables["framework"] = load_framework(resolve_path(ctx.cfg.mapping.framework))
+    return ctx.tables["framework"]
+
+
 def _curation(ctx: Context) -> Curation:
     """The run's curation files, read once: at the first stage, so that a malformed file
     stops the run before any work is done."""
     from pipeline.curation import load_for_run
 
     if "curation" not in ctx.tables:
-        ctx.tables["curation"] = load_for_run(ctx.cfg, ctx.round_dir)
+        ctx.tables["curation"] = load_for_run(ctx.cfg, ctx.round_dir, _framework(ctx))
     return ctx.tables["curation"]
 
 
@@ -96,6 +107,16 @@ def stage_ingest(ctx: Context, counts: dict[str, Any]) -> None:
     counts.update(res.summary)
 
 
+def stage_campaigns(ctx: Context, counts: dict[str, Any]) -> None:
+    from pipeline.campaigns import find_campaigns
+    from pipeline.jsonio import to_json
+
+    found = find_campaigns(ctx.tables["units"], ctx.cfg.campaigns)
+    ctx.tables["campaigns"] = found
+    write_atomic(ctx.out / rundir.CAMPAIGNS, to_json(found))
+    counts.update(campaigns=len(found["campaigns"]), units_in_campaigns=found["units_in_campaigns"])
+
+
 def stage_embed(ctx: Context, counts: dict[str, Any]) -> None:
     from pipeline.embed import embed_texts
 
@@ -108,16 +129,22 @@ def stage_embed(ctx: Context, counts: dict[str, Any]) -> None:
 
 
 def stage_themes(ctx: Context, counts: dict[str, Any]) -> None:
+    from pipeline.agreement import add_agreement
+    from pipeline.campaigns import fit_with_campaigns
     from pipeline.curation import apply_merges
-    from pipeline.themes import courtesy_check, fit_themes, write_theme_files
+    from pipeline.themes import courtesy_check, write_theme_files
 
     units, emb = ctx.tables["units"], ctx.tables["embeddings"]
+    # A template campaign is fitted once, its members then take its theme (campaigns.py).
     with ctx.progress.steps("themes", THEMES_STEPS) as clock:
-        result = fit_themes(units, emb, ctx.cfg, steps=clock)
+        result = fit_with_campaigns(units, emb, ctx.cfg, ctx.tables["campaigns"], steps=clock)
     counts["steps"] = clock.seconds
     # Merged before anything is written, so themes.json, the centroids and the mapping all
     # describe the merged theme.
     merged = apply_merges(result, units, emb, _curation(ctx), ctx.cfg)
+    # Votes on the comments (Pol.is), per theme, beside how often its points were said.
+    if voted := add_agreement(result.themes, units, result.unit_themes):
+        result.stats["themes_with_votes"] = voted
     result.stats["courtesy"] = courtesy_check(result.themes, ctx.cfg.themes)
     ctx.tables["themes"] = result
     write_theme_files(result, _themes_meta(ctx), ctx.out)
@@ -138,24 +165,22 @@ def _themes_meta(ctx: Context, upto: str = "themes") -> dict[str, Any]:
 
 
 def stage_mapping(ctx: Context, counts: dict[str, Any]) -> None:
-    from pipeline.mapping import stage as mapping
+    from pipeline.jsonio import to_json
+    from pipeline.mapping.stage import map_round
     from pipeline.themes import themes_json
 
     units, result = ctx.tables["units"], ctx.tables["themes"]
-    unit_areas = mapping.score_units(units, ctx.cfg)
-    ctx.tables["unit_areas"] = unit_areas
-    write_parquet(unit_areas, ctx.out / rundir.UNIT_AREAS)
-    themes, curation = mapping.map_themes(
-        result.themes, result.unit_themes, unit_areas, ctx.cfg, curation=_curation(ctx))
-    result.themes = themes
+    mapped = map_round(units, ctx.tables["embeddings"], result.themes, result.unit_themes,
+                       _framework(ctx), _curation(ctx), ctx.cfg)
+    ctx.tables["unit_areas"] = mapped.unit_areas
+    write_parquet(mapped.unit_areas, ctx.out / rundir.UNIT_AREAS)
+    result.themes = themes = mapped.themes
     write_atomic(ctx.out / rundir.THEMES, themes_json(result, _themes_meta(ctx, "mapping")))
-    matrix = mapping.strategy_matrix(themes, result.unit_themes, unit_areas, ctx.cfg)
-    write_atomic(ctx.out / rundir.STRATEGY_MATRIX, matrix.to_csv())
-    summary = mapping.area_summary(themes, result.unit_themes, unit_areas, units, ctx.cfg)
-    write_atomic(ctx.out / rundir.AREA_SUMMARY, mapping.to_json(summary))
-    curation.pop("files", None)
-    _curation_applied(ctx, "themes", curation)
-    counts.update({"units_scored": int(unit_areas["unit_id"].nunique()),
+    write_atomic(ctx.out / rundir.STRATEGY_MATRIX, mapped.matrix.to_csv())
+    write_atomic(ctx.out / rundir.AREA_SUMMARY, to_json(mapped.areas))
+    write_atomic(ctx.out / rundir.FOCUS_SUMMARY, to_json(mapped.focus))
+    _curation_applied(ctx, "themes", mapped.curation)
+    counts.update({"units_scored": int(mapped.unit_areas["unit_id"].nunique()),
                    "gap_themes": sum(1 for t in themes if t.get("gap")),
                    "curated_themes": sum(1 for t in themes if t.get("curated")),
                    "renamed_themes": sum(1 for t in themes if t.get("label_curated")),
@@ -201,9 +226,12 @@ def stage_compare(ctx: Context, counts: dict[str, Any]) -> None:
 
 STAGES: dict[str, Stage] = {
     "ingest": Stage(stage_ingest, provides=("units",)),
+    "campaigns": Stage(stage_campaigns, requires=("units",), provides=("campaigns",)),
     "embed": Stage(stage_embed, requires=("units",), provides=("embeddings",)),
-    "themes": Stage(stage_themes, requires=("units", "embeddings"), provides=("themes",)),
-    "mapping": Stage(stage_mapping, requires=("units", "themes"), provides=("unit_areas",)),
+    "themes": Stage(stage_themes, requires=("units", "embeddings", "campaigns"),
+                    provides=("themes",)),
+    "mapping": Stage(stage_mapping, requires=("units", "embeddings", "themes"),
+                     provides=("unit_areas",)),
     "participation": Stage(stage_participation, requires=("units", "themes"),
                            provides=("participation",)),
     "compare": Stage(stage_compare, requires=("themes",)),
@@ -213,8 +241,9 @@ STAGES: dict[str, Stage] = {
 
 COMMANDS: dict[str, list[str]] = {
     "ingest": ["ingest"],
-    "themes": ["ingest", "embed", "themes"],
-    "run": ["ingest", "embed", "themes", "mapping", "participation", "compare", "report"],
+    "themes": ["ingest", "campaigns", "embed", "themes"],
+    "run": ["ingest", "campaigns", "embed", "themes", "mapping", "participation", "compare",
+            "report"],
 }
 
 
@@ -230,19 +259,28 @@ def check_stages(command: str) -> None:
 
 
 def round_name_of(round_dir: Path, cfg: Config) -> str:
+    """The round's name as a folder name under the reports root (rundir.safe_component):
+    `run.round_name`, else the manifest's `round:`, else the round folder's name."""
+    return rundir.safe_component(_declared_round_name(round_dir, cfg))
+
+
+def _declared_round_name(round_dir: Path, cfg: Config) -> str:
     if cfg.run.round_name:
         return cfg.run.round_name
     manifest = round_dir / cfg.ingest.manifest
-    if manifest.exists():
+    if manifest.is_file():
         import yaml
 
+        from pipeline import safeyaml
+
         try:
-            data = yaml.safe_load(manifest.read_text(encoding="utf-8-sig")) or {}
+            data = safeyaml.load(safeyaml.read_text(manifest, "round manifest")) or {}
             if isinstance(data, dict) and data.get("round"):
                 return str(data["round"])
-        except yaml.YAMLError:
+        except (yaml.YAMLError, safeyaml.FileBudgetError, OSError):
             pass  # reported properly by ingest, with the line
-    return round_dir.resolve().name
+    # A single file given as the round (a petition's export) is named without its extension.
+    return round_dir.resolve().stem if round_dir.is_file() else round_dir.resolve().name
 
 
 def compare_target(round_dir: Path, name: str, cfg: Config, root: Path) -> Path | None:
@@ -269,6 +307,9 @@ def run(command: str, round_dir: Path, cfg: Config, out_root: Path | None = None
     name = round_name_of(round_dir, cfg)
     if command == "run" and compare_with is None:
         compare_with = compare_target(round_dir, name, cfg, root)
+    if name != _declared_round_name(round_dir, cfg):
+        Progress(quiet=quiet).say(f"note: the round name is not a safe folder name; its runs "
+                                  f"go to {root / name}")
     run_id = make_run_id(cfg)
     record = RunRecord(command=command, round_name=name, round_dir=str(round_dir.resolve()),
                        run_id=run_id, config=cfg.to_dict(), config_hash=cfg.hash(),
@@ -276,6 +317,8 @@ def run(command: str, round_dir: Path, cfg: Config, out_root: Path | None = None
                        else None)
     rd = RunDir(root, name, run_id)
     progress = Progress(quiet=quiet)
+    for stale in rd.removed_stale:
+        progress.say(f"note: removed {stale.name}, left by a run that was killed")
     if command == "run" and compare_with is None and cfg.report.compare_with == "previous":
         progress.say(f"note: report.compare_with=previous: no finished run of an earlier round "
                      f"under {root}; this run is not compared")

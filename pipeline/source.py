@@ -41,6 +41,9 @@ class Record:
     lineno: int
     speaker: str | None = None
     meta: dict[str, Any] = field(default_factory=dict)
+    # Values of the mapped columns (`ingest.csv.*_column`): session, date, location, type,
+    # organisation, and the vote counts agree/disagree/pass, moderated.
+    fields: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -51,3 +54,10 @@ class Document:
     records: list[Record] = field(default_factory=list)
     title: str | None = None
     encoding: str | None = None
+    # Table rows below the header with no text in the text column (counted, not analysed).
+    blank_rows: int = 0
+    # The blank rows by mapped column and value: (role, value) -> rows (per-county counts
+    # of endorsements without a reason).
+    blank_by: dict[tuple[str, str], int] = field(default_factory=dict)
+    # Which mapped columns the table had: role (session, location, ...) -> column name.
+    mapped: dict[str, str] = field(default_factory=dict)

@@ -44,15 +44,13 @@ from pipeline.jsonio import plain
 from pipeline.progress import StepClock
 from pipeline.rundir import CENTROIDS, THEMES, THEMES_FIT, UNIT_THEMES
 from pipeline.units import analysed_units
-from pipeline.values import is_missing
+from pipeline.values import UNSPECIFIED, is_missing
 
 OUTLIER = -1
 SCHEMA_VERSION = 1
 # Units table columns that themes are broken down by (absent columns are skipped).
 COUNT_COLUMNS = ("session_id", "session_type", "session_location", "role")
 QUOTE_COLUMNS = ("unit_id", "text", "session_id", "speaker", "file", "line_start", "line_end")
-# A unit without the session field: a code in themes.json, worded by the report (labels).
-UNSPECIFIED = "unspecified"
 FLOAT_DIGITS = 6
 
 # Theme id -> [(word, weight)], best first.

@@ -9,6 +9,8 @@ from typing import Any
 import pandas as pd
 
 # How a missing value reads once it has been through str() (a parquet or JSON round trip).
+# themes.json code for a unit without a session field (the report words it).
+UNSPECIFIED = "unspecified"
 MISSING_TEXT = frozenset({"", "nan", "NaN", "None", "<NA>"})
 
 

@@ -14,15 +14,11 @@ import pytest
 
 from pipeline.config import Config
 from pipeline.mapping.framework import NONE_ID, FrameworkError, load_framework
-from pipeline.mapping.stage import (
-    MappingError,
-    area_summary,
-    get_mapper,
-    map_themes,
-    score_units,
-    strategy_matrix,
-    unit_table,
-)
+from pipeline.mapping.mapper import MappingError, get_mapper
+from pipeline.mapping.summaries import area_summary, focus_summary, strategy_matrix
+from pipeline.mapping.theme_mapping import map_themes
+from pipeline.mapping.unit_areas import unit_table
+from pipeline.mapping.unit_scores import score_units
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_FRAMEWORK = ROOT / "configs" / "strategy_areas.yaml"
@@ -154,6 +150,22 @@ def test_unanalysed_units_are_not_scored(cfg):
     units.loc[1, "analysed"] = False
     long = score_units(units, cfg)
     assert set(long["unit_id"]) == {"u0"}
+
+
+def test_embed_stage_vectors_give_the_same_mapping(cfg):
+    """The mapping stage takes the embed stage's vectors (rows = analysed units) instead of
+    embedding the units again: the same engine, kind and texts, so the same table."""
+    from pipeline.embed import embed_texts
+
+    units = _units(["漁電共生的案場選址要先跟漁民溝通。", "好。", "碳費的費率太低了。"])
+    units.loc[1, "analysed"] = False
+    texts = units.loc[units["analysed"], "text"].tolist()
+    vectors, _ = embed_texts(texts, cfg.embed, cfg.segment, kind="query")
+    pd.testing.assert_frame_equal(score_units(units, cfg, vectors=vectors),
+                                  score_units(units, cfg))
+    with pytest.raises(ValueError, match="3 vectors for 2 analysed units"):
+        score_units(units, cfg, vectors=embed_texts(units["text"].tolist(), cfg.embed,
+                                                    cfg.segment, kind="query")[0])
 
 
 # --- themes and curation ------------------------------------------------------------------
@@ -381,7 +393,7 @@ def test_learned_model_ships_and_loads_without_shared(cfg):
 
 @pytest.mark.skipif(not DEV_GOLD.exists(), reason="../shared is not available")
 def test_artefact_hashes_match_shared_inputs():
-    from pipeline.mapping.model import sha256_file
+    from pipeline.mapping.training_data import sha256_file
 
     meta = json.loads((ROOT / "configs/mapping_model.json").read_text(encoding="utf-8"))
     ins = meta["inputs"]
@@ -398,7 +410,7 @@ def test_artefact_hashes_match_shared_inputs():
 def test_pathway_text_is_labelled_by_its_headings():
     from collections import Counter
 
-    from pipeline.mapping.model import pathway_examples
+    from pipeline.mapping.pathway import pathway_examples
 
     ex = pathway_examples(SHARED / "corpora/ndc-2050-pathway/fulltext.txt")
     by = Counter(e.key_area for e in ex)
@@ -412,7 +424,7 @@ def test_pathway_text_is_labelled_by_its_headings():
 
 
 def test_grouped_folds_keep_meetings_whole():
-    from pipeline.mapping.model import grouped_folds
+    from pipeline.mapping.crossval import grouped_folds
 
     groups = ["a"] * 40 + [f"m{i % 9}" for i in range(60)]
     folds = grouped_folds(groups, 5, seed=7)
@@ -425,7 +437,7 @@ def test_grouped_folds_keep_meetings_whole():
 def test_left_out_meeting_is_no_information_not_far():
     import numpy as np
 
-    from pipeline.mapping.model import ProtoSet, proto_features
+    from pipeline.mapping.prototypes import ProtoSet, proto_features
 
     v = np.eye(3)
     ps = ProtoSet(v, np.array(["A", "B", "B"], dtype=object),
@@ -504,13 +516,49 @@ def test_focus_view_counts_by_session_type_and_area(cfg):
     assert all(a.n_units and a.orphan_quotes for a in areas)
 
 
+def test_focus_summary_per_session_type_and_area_in_the_mapping_output(cfg):
+    """The mapping stage's own output (focus_summary.json) carries the focus distribution per
+    session type and per area, with participant quotes; NONE units count nowhere."""
+    units = pd.DataFrame({
+        "unit_id": ["u1", "u2", "u3", "u4", "u5"],
+        "text": ["補助的申請流程太複雜，小店家沒有人力處理，希望有人到現場協助。",
+                 "學校應該把淨零和能源的課程放進來，從小就讓孩子懂。",
+                 "謝謝大家，今天就到這裡。",
+                 "冰箱冷氣汰換的補助可以再提高，很多家庭捨不得換。",
+                 "冰箱冷氣汰換的補助可以再提高，很多家庭捨不得換。"],
+        "session_type": ["地方政府", "各類團體", "地方政府", "各類團體", "地方政府"],
+        "role": ["participant", "participant", "participant", "participant", "official"],
+        "analysed": True,
+    })
+    ua = score_units(units, cfg)
+    fs = focus_summary(ua, units, cfg)
+    decided = unit_table(ua).set_index("unit_id")
+    placed = decided[decided["key_area"] != NONE_ID]
+    # u5 repeats u4's words as an official: mapped alike, but not quoted as feedback.
+    assert "u3" not in placed.index and {"u4", "u5"} <= set(placed.index)
+    assert fs["total"]["n_units"] == len(placed)
+    assert [f["id"] for f in fs["focuses"]] == [f.id for f in get_mapper(cfg).foci]
+    for part in ("by_session_type", "by_area"):
+        assert sum(r["n_units"] for r in fs[part]) == len(placed)
+        for r in fs[part]:
+            assert sum(r["counts"].values()) == r["n_units"]
+    got = {r["area_id"]: r["counts"] for r in fs["by_area"]}
+    for area, grp in placed.groupby("key_area"):
+        for f, n in grp["focus"].fillna("").value_counts().items():
+            assert got[area][f] == n
+    quoted = [q["unit_id"] for qs in fs["quotes"].values() for q in qs]
+    assert quoted and "u5" not in quoted  # an official's words are context, not feedback
+    assert all(placed.at[q, "focus"] == f for f, qs in fs["quotes"].items()
+               for q in [x["unit_id"] for x in qs])
+
+
 # --- round-level prior adaptation (label shift) -------------------------------------------
 
 
 def test_em_recovers_a_known_prior_shift():
     import numpy as np
 
-    from pipeline.mapping.model import adapt_round, em_priors
+    from pipeline.mapping.prior import adapt_round, em_priors
 
     # Two classes with Gaussian likelihoods; posteriors computed exactly under a training
     # prior of 0.5/0.5, units drawn with a true prior of 0.2/0.8.

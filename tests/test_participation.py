@@ -18,6 +18,7 @@ from pipeline.participation import (
     CollaborationMap,
     collaboration_map,
     parse_names,
+    self_introduced,
     session_organisations,
     to_json,
 )
@@ -228,8 +229,19 @@ def test_direct_attribution_from_unit_organisation_column_and_speaker(units, the
     # s06 is a CSV with an organisation column: those units are directly attributed.
     said = analysed[analysed["meta_organisation"] == "台灣淨零公民陣線"]
     assert len(said) > 0
-    assert summary.loc["台灣淨零公民陣線", "direct_units"] == len(said)
-    assert cmap.org_themes_direct.loc["台灣淨零公民陣線", 5] == len(said)
+    # ... and so are the units of speakers who introduced themselves as from it (「我是台灣
+    # 淨零公民陣線的…」), in the sessions whose manifest lists it.
+    intro = self_introduced(units, list(summary.index))
+    assert intro[("s01", "與會者E")] == "台灣淨零公民陣線"
+    listed = {s for s, orgs in manifest.items() if "台灣淨零公民陣線" in orgs}
+    introduced = analysed[[intro.get((s, sp)) == "台灣淨零公民陣線" and s in listed
+                           for s, sp in zip(analysed["session_id"], analysed["speaker"],
+                                            strict=True)]]
+    assert len(introduced) > 0
+    own = set(said["unit_id"]) | set(introduced["unit_id"])
+    assert summary.loc["台灣淨零公民陣線", "direct_units"] == len(own)
+    assert summary.loc["台灣淨零公民陣線", "attribution"] == "speaker"
+    assert cmap.org_themes_direct.loc["台灣淨零公民陣線"].sum() == len(own)
     assert summary.loc["國家發展委員會", "direct_units"] == 0
     # An organisation the CSV names but the manifest does not list is reported, not counted.
     csv_orgs = set(analysed["meta_organisation"].dropna())

@@ -23,7 +23,7 @@ from pipeline.config import ConfigError, load_config
 from pipeline.report import render_report
 from pipeline.report.html import json_for_script
 from pipeline.report.labels import LANGUAGES
-from pipeline.report.markdown import md
+from pipeline.report.mdtext import md
 from pipeline.report.xlsx import safe
 
 FIXTURE = Path(__file__).parent / "fixtures" / "report" / "run"
@@ -91,10 +91,11 @@ def parse(html: str) -> Page:
 # --- files -------------------------------------------------------------------------------
 
 
-def test_writes_three_files_atomically(rendered):
-    assert set(rendered) == {"html", "md", "xlsx"}
+def test_writes_four_files_atomically(rendered):
+    assert set(rendered) == {"html", "md", "xlsx", "docx"}
     run_dir = rendered["html"].parent
-    assert {p.name for p in rendered.values()} == {"report.html", "report.md", "themes.xlsx"}
+    assert {p.name for p in rendered.values()} == {"report.html", "report.md", "themes.xlsx",
+                                                   "report.docx"}
     assert all(p.stat().st_size > 1000 for p in rendered.values())
     leftovers = [p.name for p in run_dir.iterdir() if p.name.startswith(".")]
     assert leftovers == [], "temp files of write_atomic were left behind"
@@ -184,6 +185,9 @@ def test_markdown_escapes_hostile_text(rendered):
     ("見 https://example.org", r"見 https\://example.org"),
     ("兩行\n文字", "兩行 文字"),
     ("一般的中文句子，沒有特殊符號。", "一般的中文句子，沒有特殊符號。"),
+    # Comparisons stay as written (no &lt; in the raw file); only tag-like text is escaped.
+    ("機率 < 0.5、碳費 > 碳稅 & 規費", "機率 < 0.5、碳費 > 碳稅 & 規費"),
+    ("> 引言", r"\> 引言"),
 ])
 def test_md_escape(raw, want):
     assert md(raw) == want
@@ -199,12 +203,20 @@ def test_html_has_no_external_url(rendered):
         for name, value in attrs:
             if name in URL_ATTRS:
                 assert (value or "").startswith(("#", "data:")), (tag, name, value)
-    markup = " ".join(f"<{t} {attrs}>" for t, attrs in page.tags) + " ".join(page.code)
+    # The search index (a JSON data block, never run) holds transcript text: data, not markup.
+    code = [b for a, b in page.scripts if a.get("type") != "application/json"]
+    code += [c for c in page.code if c not in {b for _, b in page.scripts}]
+    markup = " ".join(f"<{t} {attrs}>" for t, attrs in page.tags) + " ".join(code)
     assert not re.search(r"https?://|//[a-z0-9.-]+\.[a-z]{2,}/", markup, re.I), \
         "a URL outside escaped text"
     assert "@import" not in markup and "url(" not in markup
-    # The only URL in the page is the one a participant said, shown as text.
+    # The only URL in the page is the one a participant said, shown as text (and searchable).
     assert "https://example.org/jobs" in "".join(page.text)
+    (_, data), = [(a, b) for a, b in page.scripts if a.get("type") == "application/json"]
+    texts = json.loads(data)["units"]["t"]
+    inside = "".join(texts)
+    urls = re.findall(r"https?://[^\s\"\\]+", data)
+    assert urls and all(u in inside for u in urls)
 
 
 def test_no_plotly_or_cdn(rendered):
@@ -243,10 +255,11 @@ def test_html_sections_and_theme_pages(rendered):
 def test_markdown_has_same_structure(rendered):
     text = rendered["md"].read_text(encoding="utf-8")
     heads = [ln for ln in text.splitlines() if ln.startswith("## ")]
-    # The fixture's sessions list participants, so the collaboration map is section 5.
-    assert heads == ["## 1. 總覽", "## 2. 反饋調整戰略", "## 3. 主題", "## 4. 圖表",
-                     "## 5. 協力地圖與參與負荷", "## 6. 方法與來源"]
-    assert text.count("### 主題 ") == len(themes_doc()["themes"])
+    # The fixture's sessions list participants, so the collaboration map is there.
+    assert heads == ["## 1. 總覽", "## 2. 反饋調整戰略", "## 3. 各類場次的意見",
+                     "## 4. 諮商過程回饋", "## 5. 主題", "## 6. 圖表",
+                     "## 7. 協力地圖與參與負荷", "## 8. 方法與來源"]
+    assert len(re.findall(r"^### 主題 \d+：", text, flags=re.M)) == len(themes_doc()["themes"])
     assert "### 未被任何戰略涵蓋的主題（1）" in text
 
 
@@ -268,22 +281,23 @@ def test_private_config_values_are_not_printed(report_run):
 
 def test_xlsx_rows_match_themes_json(rendered):
     wb = load_workbook(rendered["xlsx"])
-    # In section order (report/sections): overview, strategy, themes, participation.
-    assert wb.sheetnames == ["sessions", "strategy_matrix", "themes", "quotes", "units",
-                             "participation"]
+    # The README first, then in section order (report/sections), named in the report's language.
+    assert wb.sheetnames == ["說明", "場次", "戰略矩陣", "各類場次", "諮商過程回饋", "主題",
+                             "引言", "發言單元", "參與"]
     doc = themes_doc()
-    rows = list(wb["themes"].iter_rows(values_only=True))
+    rows = list(wb["主題"].iter_rows(values_only=True))
     header, body = rows[0], rows[1:]
     assert header[:5] == ("主題編號", "主題名稱", "關鍵詞", "單元數", "占比")
     assert len(body) == len(doc["themes"])
-    for row, t in zip(body, doc["themes"], strict=True):
-        assert row[0] == t["id"]
+    for n, (row, t) in enumerate(zip(body, doc["themes"], strict=True), 1):
+        assert row[0] == n  # the number the report's cards show (主題 n)
         assert row[1] == t["label"]
         assert row[3] == t["size"]
         assert row[4] == pytest.approx(t["share"])
-        assert row[5] == t["key_area"]
+        assert row[5] == (t["key_area"] if t["key_area"] not in (None, "NONE") else "無對應領域")
         assert row[11] == ("是" if t["gap"] else "否")
-    quotes = list(wb["quotes"].iter_rows(values_only=True))[1:]
+    assert wb["主題"].cell(2, 5).number_format == "0.0%"
+    quotes = list(wb["引言"].iter_rows(values_only=True))[1:]
     assert len(quotes) == sum(len(t["quotes"]) for t in doc["themes"])
     assert {q[3] for q in quotes} == {q["unit_id"] for t in doc["themes"] for q in t["quotes"]}
 
@@ -291,25 +305,28 @@ def test_xlsx_rows_match_themes_json(rendered):
 def test_xlsx_units_matrix_and_sessions(rendered):
     wb = load_workbook(rendered["xlsx"])
     units = pd.read_parquet(FIXTURE / "units.parquet")
-    rows = list(wb["units"].iter_rows(values_only=True))
+    rows = list(wb["發言單元"].iter_rows(values_only=True))
     header = rows[0]
     assert header[:3] == ("單元編號", "場次編號", "場次名稱")
     assert "S01 風電/光電" in header and "主題編號" in header
     assert [r[0] for r in rows[1:]] == units["unit_id"].tolist()
     by_id = {r[0]: dict(zip(header, r, strict=True)) for r in rows[1:]}
     ut = pd.read_parquet(FIXTURE / "unit_themes.parquet")
+    order = [str(t["id"]) for t in themes_doc()["themes"]]
     for u, t in zip(ut["unit_id"], ut["theme_id"], strict=True):
-        assert by_id[u]["主題編號"] == t
+        assert by_id[u]["主題編號"] == (order.index(str(t)) + 1 if str(t) in order else None)
     assert by_id["s01:0:0"]["排除原因"] == "主持人發言"
 
     matrix = pd.read_csv(FIXTURE / "strategy_matrix.csv", index_col=0)
-    mrows = list(wb["strategy_matrix"].iter_rows(values_only=True))
+    mrows = list(wb["戰略矩陣"].iter_rows(values_only=True))
     assert [r[0] for r in mrows[1:]] == matrix.index.tolist()
     for r in mrows[1:]:
         assert list(r[2:]) == matrix.loc[r[0]].tolist()
-    sessions = list(wb["sessions"].iter_rows(values_only=True))
+    sessions = list(wb["場次"].iter_rows(values_only=True))
     assert len(sessions) - 1 == units["session_id"].nunique()
-    assert "organiser" in sessions[0]
+    assert "主辦單位" in sessions[0]
+    # No JSON in cells: lists are written as names joined by 、.
+    assert not any(isinstance(v, str) and v.startswith("[") for r in sessions for v in r)
 
 
 def test_xlsx_guards_against_formula_injection(rendered):
@@ -321,16 +338,18 @@ def test_xlsx_guards_against_formula_injection(rendered):
                 assert c.data_type != "f", f"{ws.title}!{c.coordinate} is a formula"
                 if isinstance(c.value, str):
                     texts.append(c.value)
-                    assert not c.value.startswith(("=", "+", "-", "@")), c.value
-    assert any(t.startswith("'=HYPERLINK(") for t in texts)
-    assert any(t.startswith("'@SUM(1+1)") for t in texts)
-    assert any(t.startswith("'-5%") for t in texts)
-    assert "'=cmd|' /C calc'!A0" in texts
+                    if c.value.startswith(("=", "+", "-", "@")):
+                        assert c.data_type == "s" and c.quotePrefix, c.value
+    # Written as the text itself, not changed (no apostrophe added).
+    assert any(t.startswith("=HYPERLINK(") for t in texts)
+    assert any(t.startswith("@SUM(1+1)") for t in texts)
+    assert any(t.startswith("-5%") for t in texts)
+    assert "=cmd|' /C calc'!A0" in texts
 
 
 @pytest.mark.parametrize(("raw", "want"), [
-    ("=1+1", "'=1+1"), ("+886", "'+886"), ("-x", "'-x"), ("@SUM(A1)", "'@SUM(A1)"),
-    ("\t=1", "'\t=1"), ("中文", "中文"), (3, 3), (0.5, 0.5), (None, None),
+    ("=1+1", "=1+1"), ("+886", "+886"), ("-x", "-x"), ("@SUM(A1)", "@SUM(A1)"),
+    ("\t=1", "\t=1"), ("中文", "中文"), (3, 3), (0.5, 0.5), (None, None),
     (float("nan"), None), ("a\x00b", "ab"),
 ])
 def test_xlsx_safe(raw, want):
@@ -351,11 +370,11 @@ def test_run_without_mapping_still_renders(report_run):
     (run_dir / "themes.json").write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
     out = render_report(run_dir, load_config())
     html = out["html"].read_text(encoding="utf-8")
-    assert "mapping 階段未執行" in html
+    assert "未執行戰略對應分析" in html
     assert all(t["label"] in html for t in doc["themes"])
     assert 'id="chart-types"' in html
     wb = load_workbook(out["xlsx"])
-    assert len(list(wb["themes"].iter_rows())) == len(doc["themes"]) + 1
+    assert len(list(wb["主題"].iter_rows())) == len(doc["themes"]) + 1
 
 
 def test_ingest_only_run_renders_overview_and_provenance(tmp_path):
@@ -365,7 +384,7 @@ def test_ingest_only_run_renders_overview_and_provenance(tmp_path):
         shutil.copy(FIXTURE / name, run_dir / name)
     out = render_report(run_dir, load_config())
     html = out["html"].read_text(encoding="utf-8")
-    assert "themes 階段未執行" in html and "themes.json" in html
+    assert "未執行主題歸納" in html and "themes.json" in html
     assert "2023-示範輪次" in html
 
 
@@ -407,3 +426,23 @@ def test_label_keys_do_not_shadow_dict_methods():
     for lang, labels in LANGUAGES.items():
         assert not set(labels) & set(dir(dict)), lang
         assert set(labels) == set(LANGUAGES["zh-TW"]), lang
+
+
+def test_charts_say_what_they_leave_out_and_non_net_zero_filter(report_run):
+    """The theme-size chart names the units in no theme it leaves out; a theme about no
+    strategy area (and not a gap) is reachable through the 非淨零議題 filter."""
+    doc = json.loads((report_run / "themes.json").read_text(encoding="utf-8"))
+    t = doc["themes"][0]
+    t.update(key_area="NONE", area_distribution={}, gap=False)
+    (report_run / "themes.json").write_text(json.dumps(doc, ensure_ascii=False),
+                                            encoding="utf-8")
+    out = render_report(report_run, load_config())
+    html = out["html"].read_text(encoding="utf-8")
+    n = doc["stats"]["n_outliers"]
+    assert f"未歸入任何主題的 {n} 則" in html and "不在圖中" in html
+    assert '<option value="__none__">非淨零議題</option>' in html
+    page = parse(html)
+    (_, body), = [(a, b) for a, b in page.scripts if a.get("type") == "application/json"]
+    themes = json.loads(body)["themes"]
+    assert themes["t1"]["none"] is True
+    assert not any(v["none"] for k, v in themes.items() if k != "t1")

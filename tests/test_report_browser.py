@@ -120,7 +120,9 @@ def test_theme_list_and_charts_present(page):
     themes = json.loads((FIXTURE / "themes.json").read_text(encoding="utf-8"))["themes"]
     assert len(_visible_cards(driver)) == len(themes)
     toc = driver.find_elements(By.CSS_SELECTOR, "#theme-list li")
-    assert [li.text.split()[0] for li in toc] == [t["label"] for t in themes]
+    # "n. label": numbered as the cards are (主題 n).
+    assert [li.text.split()[:2] for li in toc] == [[f"{i}.", t["label"]]
+                                                  for i, t in enumerate(themes, 1)]
     bars = driver.find_elements(By.CSS_SELECTOR, "#chart-sizes svg g.bar")
     assert len(bars) == len(themes)
     assert bars[0].find_element(By.TAG_NAME, "rect").size["width"] > 50
@@ -172,25 +174,53 @@ def test_type_and_location_filters(page):
         loc.select_by_value("")
 
 
-def test_search_quotes_filters_and_highlights(page):
+def _units_with(word: str) -> tuple[int, set[str]]:
+    """Analysed units of the fixture run holding `word`, and the cards of their themes."""
+    import pandas as pd
+
+    from pipeline.units import analysed_mask, best_theme_per_unit
+
+    units = pd.read_parquet(FIXTURE / "units.parquet")
+    units = units[analysed_mask(units)]
+    hit = units[units["text"].str.contains(word, regex=False)]
+    ut = best_theme_per_unit(pd.read_parquet(FIXTURE / "unit_themes.parquet"))
+    theme_of = dict(zip(ut["unit_id"].astype(str), ut["theme_id"].astype(str), strict=True))
+    doc = json.loads((FIXTURE / "themes.json").read_text(encoding="utf-8"))
+    order = [str(t["id"]) for t in doc["themes"] if str(t["id"]) != "-1"]
+    cards = {f"t{order.index(theme_of[u]) + 1}" for u in hit["unit_id"].astype(str)
+             if theme_of.get(u) in order}
+    return len(hit), cards
+
+
+def test_search_covers_every_analysed_unit(page):
+    """The quote search looks through every analysed unit, not only the quotes on the cards:
+    the result list counts them all, and a theme shows when any of its units matches."""
     from selenium.webdriver.common.by import By
 
     driver, _, _ = page
+    n, cards = _units_with("電價")
+    assert n > 1
     box = driver.find_element(By.ID, "f-q")
     box.send_keys("電價")
     try:
-        cards = [c for c in driver.find_elements(By.CSS_SELECTOR, "article.theme-card")
-                 if c.is_displayed()]
-        assert [c.get_attribute("id") for c in cards] == ["t3"]
-        shown = [q for q in cards[0].find_elements(By.CSS_SELECTOR, "li.quote")
-                 if q.is_displayed()]
-        assert shown and all("電價" in q.text for q in shown)
-        assert cards[0].find_elements(By.CSS_SELECTOR, "li.quote mark")
-        assert "符合的引言" in driver.find_element(By.ID, "f-status").text
+        assert _visible_cards(driver) == cards
+        for card in driver.find_elements(By.CSS_SELECTOR, "article.theme-card"):
+            if card.is_displayed():
+                shown = [q for q in card.find_elements(By.CSS_SELECTOR, "li.quote")
+                         if q.is_displayed()]
+                assert all("電價" in q.text for q in shown)
+        status = driver.find_element(By.ID, "sr-status").text
+        assert f"共 {n} 則發言相符" in status
+        results = driver.find_elements(By.CSS_SELECTOR, "#sr-list li.quote")
+        assert len(results) == min(n, 50)
+        assert all("電價" in r.find_element(By.CSS_SELECTOR, ".qt").text for r in results)
+        assert driver.find_elements(By.CSS_SELECTOR, "#sr-list mark")
+        assert "相符的發言" in driver.find_element(By.ID, "f-status").text
     finally:
         driver.find_element(By.ID, "f-clear").click()
     assert len(_visible_cards(driver)) == 5
     assert not driver.find_elements(By.CSS_SELECTOR, "mark")
+    assert not driver.find_element(By.ID, "search-results").is_displayed()
 
 
 def test_expand_quotes(page):

@@ -43,13 +43,15 @@ def test_repeated_organisations_are_flagged_in_every_format(run_dir: Path):
     # The organiser attends more sessions than anyone but is there by design.
     assert manifest_sessions("國家發展委員會") == 5
     assert "國家發展委員會：出席" not in html
-    ws = load_workbook(run_dir / "themes.xlsx")["participation"]
+    ws = load_workbook(run_dir / "themes.xlsx")["參與"]
     rows = {r[0]: r for r in ws.iter_rows(min_row=2, values_only=True)}
-    assert rows["國家發展委員會"][1] == 5 and rows["國家發展委員會"][6] is None
+    assert rows["國家發展委員會"][1] == 5 and rows["國家發展委員會"][7] is None
     for org in REPEATED:
-        assert rows[org][1] == 4 and rows[org][6] == "出席 4 場（上限 3）"
+        # Both introduce their speakers (「我是…」): themes by who said what.
+        assert rows[org][5] == "依發言者"
+        assert rows[org][1] == 4 and rows[org][7] == "出席 4 場（上限 3）"
         # Presence columns (one per session) add up to the session count.
-        assert sum(v for v in rows[org][7:]) == 4
+        assert sum(v for v in rows[org][8:]) == 4
 
 
 def test_limit_is_a_report_setting(run_dir: Path, capsys: pytest.CaptureFixture[str]):
@@ -57,6 +59,8 @@ def test_limit_is_a_report_setting(run_dir: Path, capsys: pytest.CaptureFixture[
     html = (run_dir / "report.html").read_text(encoding="utf-8")
     assert "沒有團體出席超過 4 場。" in html
     assert not any(f"{org}：出席" in html for org in REPEATED)
+    # The settings section shows the limit the report was drawn with, and says so.
+    assert "max_sessions: 4" in html and "重新產生" in html
     capsys.readouterr()
 
 

@@ -11,7 +11,8 @@ from pipeline.progress import Progress
 from pipeline.rundir import RunRecord
 from pipeline.runner import COMMANDS, STAGES, Context
 
-FILES = {"ingest": ["units.parquet"], "embed": [], "themes": ["themes_fit.json"],
+FILES = {"ingest": ["units.parquet"], "campaigns": ["campaigns.json"], "embed": [],
+         "themes": ["themes_fit.json"],
          "mapping": ["unit_areas.parquet", "themes.json"]}
 
 
@@ -43,13 +44,13 @@ def _finish(ctx: Context, keys: dict[str, str], name: str) -> Path:
 def test_unchanged_inputs_and_a_report_change_reuse_every_stage_before_compare(tmp_path):
     first = _ctx(tmp_path, Config(), "1")
     keys, reused = reuse.plan(first, COMMANDS["run"], STAGES)
-    assert set(keys) == {"ingest", "embed", "themes", "mapping"} and reused == {}
+    assert set(keys) == {"ingest", "campaigns", "embed", "themes", "mapping"} and reused == {}
     earlier = _finish(first, keys, "20260101T000000-a")
     later = _ctx(tmp_path, load_config(overrides=["report.quotes_shown=4"]), "2")
     keys2, reused2 = reuse.plan(later, COMMANDS["run"], STAGES)
     assert keys2 == keys
     assert {s: run for s, (run, _) in reused2.items()} == {
-        s: earlier for s in ("ingest", "embed", "themes", "mapping")}
+        s: earlier for s in ("ingest", "campaigns", "embed", "themes", "mapping")}
 
 
 def test_a_themes_change_reuses_the_units_and_runs_embed_for_the_themes(tmp_path):
@@ -61,7 +62,7 @@ def test_a_themes_change_reuses_the_units_and_runs_embed_for_the_themes(tmp_path
     assert keys2["ingest"] == keys["ingest"] and keys2["embed"] == keys["embed"]
     assert keys2["themes"] != keys["themes"] and keys2["mapping"] != keys["mapping"]
     # Embeddings are not in the run folder: the themes stage needs them, so embed runs.
-    assert set(reused) == {"ingest"}
+    assert set(reused) == {"ingest", "campaigns"}
 
 
 def test_a_mapping_change_keeps_the_themes(tmp_path):
@@ -70,7 +71,8 @@ def test_a_mapping_change_keeps_the_themes(tmp_path):
     _finish(first, keys, "20260101T000000-a")
     later = _ctx(tmp_path, load_config(overrides=["mapping.theme_min_share=0.5"]), "2")
     _, reused = reuse.plan(later, COMMANDS["run"], STAGES)
-    assert set(reused) == {"ingest", "embed", "themes"}
+    # Mapping runs and needs the vectors: embed runs too (from its cache).
+    assert set(reused) == {"ingest", "campaigns", "themes"}
 
 
 def test_changed_input_file_or_reuse_off_reuses_nothing(tmp_path):
@@ -92,7 +94,7 @@ def test_a_run_missing_a_stage_file_is_not_reused(tmp_path):
     (earlier / "themes_fit.json").unlink()
     later = _ctx(tmp_path, Config(), "2")
     _, reused = reuse.plan(later, COMMANDS["run"], STAGES)
-    assert set(reused) == {"ingest"}
+    assert set(reused) == {"ingest", "campaigns"}
 
 
 def test_themes_json_meta_hash_ignores_report_settings():

@@ -12,6 +12,7 @@ import pytest
 from rounds import MEETINGS, small_round
 
 from pipeline.config import load_config
+from pipeline.runner import COMMANDS
 
 pytestmark = [
     pytest.mark.slow,
@@ -59,11 +60,13 @@ def test_run_prints_report_and_writes_every_output(runs):
     assert html.name == "report.html" and html.is_file()
     run_dir = html.parent
     for name in ["units.parquet", "themes.json", "unit_themes.parquet", "unit_areas.parquet",
-                 "strategy_matrix.csv", "area_summary.json", "report.md", "themes.xlsx",
-                 "run.json", "config.yaml"]:
+                 "strategy_matrix.csv", "area_summary.json", "focus_summary.json", "report.md",
+                 "themes.xlsx", "run.json", "config.yaml", "campaigns.json"]:
         assert (run_dir / name).is_file(), name
-    assert set(record["stages"]) == {"ingest", "embed", "themes", "mapping", "compare",
-                                     "report"}
+    # Every stage of the command recorded, in order (the list itself is runner.COMMANDS).
+    assert list(record["stages"]) == COMMANDS["run"]
+    assert {"ingest", "campaigns", "embed", "themes", "mapping", "participation", "compare",
+            "report"} <= set(record["stages"])
     # Nothing to compare with: the stage records that and writes nothing.
     assert record["stages"]["compare"]["compared_with"] is None
     assert not (run_dir / "diff.json").exists()
@@ -95,12 +98,13 @@ def test_report_only_change_reuses_themes_and_gives_identical_themes_json(runs, 
     # from `again` (`changed` had other themes settings), the units maybe from `changed`.
     for stage in ("themes", "mapping"):
         assert st[stage]["reused_from"] == str(b.parent), stage
-    for stage in ("ingest", "embed"):
+    for stage in ("ingest", "campaigns", "embed"):
         assert st[stage]["reused_from"] in {str(b.parent), str(c.parent)}, stage
     assert "embedded" not in st["embed"]  # nothing embedded, nothing read from the cache
     assert "reused_from" not in st["report"] and "reused_from" not in st["compare"]
     for name in ["themes.json", "themes_fit.json", "unit_themes.parquet", "units.parquet",
-                 "unit_areas.parquet", "strategy_matrix.csv", "area_summary.json"]:
+                 "campaigns.json", "unit_areas.parquet", "strategy_matrix.csv",
+                 "area_summary.json", "focus_summary.json", "participation.json"]:
         f = run_dir / name
         # Copies, not links: the run folder stands on its own.
         assert f.is_file() and not f.is_symlink(), name
@@ -119,8 +123,8 @@ def test_xlsx_rows_match_themes_json(runs):
     (html, _), _, _ = runs
     themes = json.loads((html.parent / "themes.json").read_text(encoding="utf-8"))["themes"]
     wb = openpyxl.load_workbook(html.parent / "themes.xlsx", read_only=True)
-    assert {"themes", "quotes", "units", "strategy_matrix", "sessions"} <= set(wb.sheetnames)
-    rows = list(wb["themes"].iter_rows(values_only=True))
+    assert {"說明", "主題", "引言", "發言單元", "戰略矩陣", "場次"} <= set(wb.sheetnames)
+    rows = list(wb["主題"].iter_rows(values_only=True))
     assert len(rows) - 1 == len(themes)
 
 

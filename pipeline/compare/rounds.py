@@ -21,9 +21,10 @@ from pathlib import Path
 
 import yaml
 
+from pipeline import safeyaml
 from pipeline.rundir import RUN_JSON, THEMES, finished_runs
 from pipeline.source import InputError
-from pipeline.yamlerrors import yaml_problem
+from pipeline.yamlerrors import yaml_hint, yaml_problem
 
 ROUNDS_FILE = "rounds.yaml"
 MAX_HISTORY = 12  # rounds shown in the tracking chart
@@ -31,10 +32,12 @@ MAX_HISTORY = 12  # rounds shown in the tracking chart
 
 def _yaml_rounds(path: Path) -> list[Path]:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8-sig"))
+        data = safeyaml.load(safeyaml.read_text(path, "rounds file"))
+    except safeyaml.FileBudgetError as e:
+        raise InputError(path, str(e).removeprefix(f"{path}: ")) from e
     except yaml.YAMLError as e:
         problem, line = yaml_problem(e)
-        raise InputError(path, problem, "fix the YAML syntax", line=line) from e
+        raise InputError(path, problem, yaml_hint(e), line=line) from e
     items = data.get("rounds") if isinstance(data, dict) else data
     if not isinstance(items, list) or not items:
         raise InputError(path, "expected `rounds:` with a list of round folders, oldest first",
@@ -61,8 +64,8 @@ def _yaml_rounds(path: Path) -> list[Path]:
 def _item_lines(path: Path) -> list[int]:
     """1-based line of each entry of the round list, for error messages."""
     try:
-        root = yaml.compose(path.read_text(encoding="utf-8-sig"))
-    except yaml.YAMLError:
+        root = safeyaml.compose(safeyaml.read_text(path, "rounds file"))
+    except (yaml.YAMLError, safeyaml.FileBudgetError):
         return []
     node = root
     if isinstance(root, yaml.MappingNode):

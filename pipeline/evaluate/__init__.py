@@ -3,5 +3,6 @@
     clustering.py  NMI/ARI of themes against a label column
     procedural.py  the procedural-talk rules against labelled units
 
-mapping.py: the strategy-mapping evaluation (grouped CV, baselines, ablation).
+mapping.py: the strategy-mapping evaluation (grouped CV, ablation); baselines.py its keyword
+and embedding baselines.
 """

@@ -5,14 +5,15 @@ all units and for the annotator's high-confidence ones: key-area accuracy and ma
 the areas present in the evaluated units' gold labels, NONE included), NONE-vs-area F1 (area
 = positive), JT-dimension micro-F1, consultation-focus accuracy (no focus = a label) and the
 key-area confusion matrix. The same figures are given for two baselines that use the same
-framework file: `keyword` (keywords alone: the area with the most weighted hits, NONE when
-none hits) and `embedding` (the nearest area description alone, NONE below a similarity
-threshold that is tuned on the evaluated file itself, so that baseline is optimistic).
+framework file (pipeline/evaluate/baselines.py): `keyword` (keywords alone) and `embedding`
+(the nearest area description alone, thresholds tuned on the evaluated file itself, so that
+baseline is optimistic in-sample).
 """
 
 from __future__ import annotations
 
-import json
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,8 +22,13 @@ import pandas as pd
 from sklearn.metrics import f1_score
 
 from pipeline.config import Config, resolve_path
+from pipeline.evaluate.baselines import embedding_baseline, embedding_cv, keyword_baseline
+from pipeline.mapping.examples import read_gold
 from pipeline.mapping.framework import NONE_ID
-from pipeline.mapping.stage import embed_unit_texts, get_mapper, score_units, unit_table
+from pipeline.mapping.mapper import get_mapper
+from pipeline.mapping.unit_areas import unit_table
+from pipeline.mapping.unit_scores import score_units
+from pipeline.mapping.vectors import embed_unit_texts
 from pipeline.source import InputError
 
 # Grouped cross-validation: whole meetings per fold. Join petition reasons share one file and
@@ -32,29 +38,6 @@ CV_FOLDS = 5
 # Round-level prior adaptations compared under the same folds (docs/mapping.md).
 PRIOR_VARIANTS = ("none", "em", "em_all")
 BOOTSTRAP = 1000
-
-REQUIRED = ("id", "text", "key_area")
-
-
-def read_gold(path: Path) -> list[dict[str, Any]]:
-    rows = []
-    for lineno, line in enumerate(Path(path).read_text(encoding="utf-8-sig").splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as e:
-            raise InputError(path, f"not valid JSON ({e.msg})", "one labelled unit per line",
-                             line=lineno) from e
-        missing = [k for k in REQUIRED if k not in row]
-        if missing:
-            raise InputError(path, f"missing field(s) {missing}",
-                             f"every line needs {', '.join(REQUIRED)}", line=lineno)
-        rows.append(row)
-    if not rows:
-        raise InputError(path, "no labelled units", "one JSON object per line")
-    return rows
-
 
 def facet_metrics(
     gold: list[dict[str, Any]],
@@ -101,80 +84,8 @@ def _split(gold: list[dict[str, Any]], preds: tuple[list, list, list], jt_ids: l
     return out
 
 
-def _keyword_baseline(mapper: Any, tokens: list[list[str]]) -> tuple[list, list, list]:
-    key, jt, focus = [], [], []
-    for tok in tokens:
-        s, _ = mapper.key_kw.match(tok)
-        a = mapper.area_ids[int(s.argmax())] if s.size and s.max() > 0 else NONE_ID
-        key.append(a)
-        if a == NONE_ID:
-            jt.append([])
-            focus.append(None)
-            continue
-        js, _ = mapper.jt_kw.match(tok)
-        jt.append([d.id for d, v in zip(mapper.jt, js, strict=True) if v > 0])
-        fs, _ = mapper.focus_kw.match(tok)
-        focus.append(mapper.foci[int(fs.argmax())].id if fs.size and fs.max() > 0 else None)
-    return key, jt, focus
-
-
-def _tune_threshold(values: np.ndarray, score: Any) -> float:
-    """The cut on `values` that maximises `score(cut)`, searched over the values' quantiles."""
-    cands = np.unique(np.quantile(values, np.linspace(0, 1, 101)))
-    best = max(cands, key=lambda c: (score(c), -c))
-    return float(best)
-
-
-def _embedding_baseline(mapper: Any, gold: list[dict[str, Any]], x: np.ndarray, cfg: Config
-                        ) -> tuple[tuple[list, list, list], dict[str, float]]:
-    """Nearest description by cosine alone; thresholds tuned on the evaluated file."""
-
-    def desc(entries: list[Any]) -> np.ndarray:
-        return embed_unit_texts([e.passages()[0] for e in entries], cfg, "passage")
-
-    sim = x @ desc(mapper.areas).T
-    best, arg = sim.max(axis=1), sim.argmax(axis=1)
-    g = np.array([str(r["key_area"]) for r in gold], dtype=object)
-    labels = sorted(set(g))
-    ids = np.array([a.id for a in mapper.areas], dtype=object)
-
-    def key_at(t: float) -> np.ndarray:
-        return np.where(best >= t, ids[arg], NONE_ID)
-
-    t_key = _tune_threshold(best, lambda t: f1_score(g, key_at(t), labels=labels,
-                                                      average="macro", zero_division=0))
-    key = key_at(t_key)
-    is_area = key != NONE_ID
-    jt_ids = [d.id for d in mapper.jt]
-    yj = np.array([[d in (r.get("jt_dimensions") or []) for d in jt_ids] for r in gold])
-    sj = x @ desc(mapper.jt).T if mapper.jt else np.zeros((len(gold), 0))
-
-    def jt_at(t: float) -> np.ndarray:
-        return (sj >= t) & is_area[:, None]
-
-    t_jt = _tune_threshold(sj.reshape(-1), lambda t: f1_score(
-        yj, jt_at(t), average="micro", zero_division=0)) if sj.size else 0.0
-    pj = jt_at(t_jt)
-    sf = x @ desc(mapper.foci).T if mapper.foci else np.zeros((len(gold), 0))
-    gf = np.array([r.get("consultation_focus") or "" for r in gold], dtype=object)
-    fids = np.array([f.id for f in mapper.foci], dtype=object)
-
-    def focus_at(t: float) -> np.ndarray:
-        return np.where(is_area & (sf.max(axis=1) >= t), fids[sf.argmax(axis=1)], "")
-
-    t_f = _tune_threshold(sf.max(axis=1), lambda t: float(np.mean(focus_at(t) == gf))) \
-        if sf.size else 0.0
-    pf = focus_at(t_f) if sf.size else np.array([""] * len(gold), dtype=object)
-    preds = (
-        [str(k) for k in key],
-        [[d for d, on in zip(jt_ids, row, strict=True) if on] for row in pj],
-        [str(f) or None for f in pf],
-    )
-    return preds, {"key_area": round(t_key, 4), "jt": round(t_jt, 4), "focus": round(t_f, 4)}
-
-
 def _focus_gold(gold: list[dict[str, Any]], focus_ids: list[str]) -> list[dict[str, Any]]:
-    from pipeline.mapping.model import normalise_focus
+    from pipeline.mapping.examples import normalise_focus
 
     return [{**r, "consultation_focus": normalise_focus(r.get("consultation_focus"), focus_ids)}
             for r in gold]
@@ -257,43 +168,6 @@ def _headline(m: dict[str, Any]) -> dict[str, Any]:
     return {k: m.get(k) for k in keys}
 
 
-# --- baselines under the same folds -------------------------------------------------------------
-
-
-def _embedding_cv(mapper: Any, gold: list[dict[str, Any]], x: np.ndarray, cfg: Config,
-                  folds: np.ndarray) -> tuple[list, list, list]:
-    """The embedding baseline with its three thresholds tuned on the training folds only."""
-    key: list[Any] = [None] * len(gold)
-    jt: list[Any] = [None] * len(gold)
-    focus: list[Any] = [None] * len(gold)
-    for k in sorted(set(folds.tolist())):
-        tr, te = np.flatnonzero(folds != k), np.flatnonzero(folds == k)
-        _, th = _embedding_baseline(mapper, [gold[i] for i in tr], x[tr], cfg)
-        kk, jj, ff = _embedding_apply(mapper, x[te], cfg, th)
-        for j, i in enumerate(te):
-            key[i], jt[i], focus[i] = kk[j], jj[j], ff[j]
-    return key, jt, focus
-
-
-def _embedding_apply(mapper: Any, x: np.ndarray, cfg: Config, th: dict[str, float]
-                     ) -> tuple[list, list, list]:
-    def desc(entries: list[Any]) -> np.ndarray:
-        return embed_unit_texts([e.passages()[0] for e in entries], cfg, "passage")
-
-    sim = x @ desc(mapper.areas).T
-    ids = np.array([a.id for a in mapper.areas], dtype=object)
-    key = np.where(sim.max(axis=1) >= th["key_area"], ids[sim.argmax(axis=1)], NONE_ID)
-    on = key != NONE_ID
-    sj = x @ desc(mapper.jt).T
-    sf = x @ desc(mapper.foci).T
-    fids = np.array([f.id for f in mapper.foci], dtype=object)
-    pf = np.where(on & (sf.max(axis=1) >= th["focus"]), fids[sf.argmax(axis=1)], "")
-    return ([str(k) for k in key],
-            [[d.id for d, v in zip(mapper.jt, row, strict=True) if v >= th["jt"] and o]
-             for row, o in zip(sj, on, strict=True)],
-            [str(f) or None for f in pf])
-
-
 # --- the evaluation ---------------------------------------------------------------------------
 
 ABLATIONS: dict[str, tuple[tuple[str, ...], dict[str, Any]]] = {
@@ -316,20 +190,72 @@ ABLATIONS: dict[str, tuple[tuple[str, ...], dict[str, Any]]] = {
 }
 
 
+@dataclass
+class _Eval:
+    """One evaluation's inputs, shared by its sections."""
+
+    gold_path: Path
+    raw_gold: list[dict[str, Any]]
+    gold: list[dict[str, Any]]  # focus labels as framework ids
+    mapper: Any
+    units: pd.DataFrame
+    cfg: Config
+    n_boot: int
+
+    @property
+    def jt_ids(self) -> list[str]:
+        return [d.id for d in self.mapper.jt]
+
+    @property
+    def focus_ids(self) -> list[str]:
+        return [f.id for f in self.mapper.foci]
+
+    @property
+    def groups(self) -> list[str]:
+        return [str(r.get("file") or r.get("meeting_title") or "") for r in self.gold]
+
+    def metrics(self, preds: tuple) -> dict[str, Any]:
+        return _metrics(self.gold, preds, self.jt_ids)
+
+    def ci(self, preds: tuple) -> dict[str, list[float]]:
+        return bootstrap_ci(self.gold, preds, self.jt_ids, self.groups, self.n_boot,
+                            self.cfg.run.seed)
+
+    def scored(self, preds: tuple) -> dict[str, Any]:
+        m = self.metrics(preds)
+        return {"all": {**m["all"], "ci95": self.ci(preds)}, "high": m.get("high")}
+
+
 def eval_mapping(gold_path: Path, cfg: Config, ablation: bool = False,
                  n_boot: int = BOOTSTRAP) -> dict[str, Any]:
     """The shipped mapper on FILE (`all`/`high`), both baselines, and the grouped
     cross-validation (`cv`) of the learned method and the baselines with bootstrap intervals;
     with `ablation`, the learned method's CV with each source of evidence removed or alone."""
-    from pipeline.mapping import model as mm
-    from pipeline.mapping.model import meeting_title
-
     gold_path = Path(gold_path)
     raw_gold = read_gold(gold_path)
     mapper = get_mapper(cfg)
-    jt_ids = [d.id for d in mapper.jt]
-    focus_ids = [f.id for f in mapper.foci]
-    gold = _focus_gold(raw_gold, focus_ids)
+    gold = _focus_gold(raw_gold, [f.id for f in mapper.foci])
+    ev = _Eval(gold_path, raw_gold, gold, mapper, _gold_units(gold, mapper), cfg, n_boot)
+    x = embed_unit_texts(ev.units["text"].tolist(), cfg, "query")
+    kw = keyword_baseline(mapper, ev.units["tokens"].tolist())
+    out = _as_shipped(ev, x, kw)
+    if mapper.learned is None:
+        return out
+    n_folds = min(CV_FOLDS, len(set(ev.groups)))
+    if n_folds < 3:
+        out["cv"] = {"skipped": f"{len(set(ev.groups))} meeting(s) in the file: grouped "
+                                "cross-validation needs at least 3"}
+        return out
+    out["cv"], run_cv, learned = _cross_validation(ev, n_folds, x, kw, out)
+    if ablation:
+        out["ablation"] = _ablation(ev, run_cv, learned, kw)
+    return out
+
+
+def _gold_units(gold: list[dict[str, Any]], mapper: Any) -> pd.DataFrame:
+    """The labelled units as a units table (segmented, all analysed)."""
+    from pipeline.mapping.examples import meeting_title
+
     units = pd.DataFrame({
         "unit_id": [str(r["id"]) for r in gold],
         "text": [str(r["text"]) for r in gold],
@@ -340,127 +266,147 @@ def eval_mapping(gold_path: Path, cfg: Config, ablation: bool = False,
         "analysed": True,
     })
     units["tokens"] = [mapper.tokens(t) for t in units["text"]]
-    table = unit_table(score_units(units, cfg, mapper=mapper)).set_index("unit_id")
-    table = table.loc[units["unit_id"]]
-    method = (table["key_area"].tolist(), [list(x) for x in table["jt_dimensions"]],
+    return units
+
+
+def _as_shipped(ev: _Eval, x: np.ndarray, kw: tuple) -> dict[str, Any]:
+    """The configured mapper as shipped, and both baselines, applied to the whole file."""
+    from pipeline.mapping.training_data import sha256_file
+
+    mapper, cfg = ev.mapper, ev.cfg
+    table = unit_table(score_units(ev.units, cfg, mapper=mapper)).set_index("unit_id")
+    table = table.loc[ev.units["unit_id"]]
+    method = (table["key_area"].tolist(), [list(d) for d in table["jt_dimensions"]],
               [f if isinstance(f, str) and f else None for f in table["focus"]])
-    x = embed_unit_texts(units["text"].tolist(), cfg, "query")
-    kw = _keyword_baseline(mapper, units["tokens"].tolist())
-    emb, thresholds = _embedding_baseline(mapper, gold, x, cfg)
-    sha = mm.sha256_file(gold_path)
+    emb, thresholds = embedding_baseline(mapper, ev.gold, x, cfg)
     learned = mapper.learned is not None
     trained_on_file = learned and (mapper.learned_meta.get("inputs", {}).get("dev_gold", {})
-                                   .get("sha256") == sha)
-    out: dict[str, Any] = {
-        "gold": str(gold_path),
+                                   .get("sha256") == sha256_file(ev.gold_path))
+    return {
+        "gold": str(ev.gold_path),
         "framework": str(resolve_path(cfg.mapping.framework)),
         "framework_digest": mapper.fw.digest,
-        "units": len(gold),
-        "units_high": sum(r.get("confidence") == "high" for r in gold),
+        "units": len(ev.gold),
+        "units_high": sum(r.get("confidence") == "high" for r in ev.gold),
         "method": "learned" if learned else "rules",
         "method_note": mapper.learned_note or None,
         "in_sample": bool(trained_on_file) or (not learned),
+        "trained_on_file": bool(trained_on_file),
         "in_sample_note": (
             "the shipped model was trained on this file: all/high are in-sample; the honest "
             "figure is cv" if trained_on_file else
             "rules method: its parameters were tuned on the dev file (in-sample there)"
             if not learned else "the shipped model never saw this file"),
-        **_metrics(gold, method, jt_ids),
+        **ev.metrics(method),
         "baselines": {
-            "keyword": _metrics(gold, kw, jt_ids),
-            "embedding": {**_metrics(gold, emb, jt_ids), "thresholds": thresholds,
+            "keyword": ev.metrics(kw),
+            "embedding": {**ev.metrics(emb), "thresholds": thresholds,
                           "note": "thresholds tuned on this file (in-sample)"},
         },
     }
-    if not learned:
-        return out
 
-    # Grouped cross-validation on the file.
-    groups = [str(r.get("file") or r.get("meeting_title") or "") for r in gold]
-    seed = cfg.run.seed
-    n_folds = min(CV_FOLDS, len(set(groups)))
-    if n_folds < 3:
-        out["cv"] = {"skipped": f"{len(set(groups))} meeting(s) in the file: grouped "
-                                "cross-validation needs at least 3"}
-        return out
-    folds = mm.grouped_folds(groups, n_folds, seed)
-    shared = _shared_dir(gold_path)
-    ex, _ = mm.weak_examples(mapper, shared, set(groups), seed)
-    fw_b = mm.bundle(mapper, [e for e in ex if e.source == "framework"])
-    weak_b = mm.bundle(mapper, [e for e in ex if e.source != "framework"])
-    dev_b = mm.bundle(mapper, mm.gold_examples(raw_gold, focus_ids), units["tokens"].tolist())
 
+def _cross_validation(ev: _Eval, n_folds: int, x: np.ndarray, kw: tuple,
+                      shipped: dict[str, Any]) -> tuple[dict[str, Any], Any, tuple]:
+    """The `cv` section: the learned mapper (each prior adaptation) and both baselines under
+    the same grouped folds; also returns the CV runner and the learned predictions."""
+    from pipeline.mapping.crossval import grouped_folds
+
+    seed = ev.cfg.run.seed
+    folds = grouped_folds(ev.groups, n_folds, seed)
+    run_cv = _cv_runner(ev, n_folds)
     # Round-level prior adaptation: the configured variant first, then the others, all from
     # the same fold models; each held-out fold (several whole meetings) is one round.
-    adapt = cfg.mapping.prior_adaptation
+    adapt = ev.cfg.mapping.prior_adaptation
     variants = [adapt, *[v for v in PRIOR_VARIANTS if v != adapt]]
-    min_units = cfg.mapping.prior_adaptation_min_units
-    by_variant: dict[str, tuple] = {}
-
-    def run_cv(sources: tuple[str, ...], over: dict[str, Any],
-               all_variants: bool = False) -> tuple[tuple, list]:
-        params = mm.ModelParams(**over)
-        pred, _, cals = mm.cross_validate_proto(
-            fw_b, weak_b, dev_b, mapper.area_ids, jt_ids, focus_ids, params, sources, n_folds,
-            seed, variants if all_variants else [adapt], min_units)
-        if all_variants:
-            for v, pv in pred["adapted"].items():
-                by_variant[v] = (pv["key"], pv["jt"], pv["focus"])
-        return (pred["key"], pred["jt"], pred["focus"]), cals
-
-    def scored(preds: tuple) -> dict[str, Any]:
-        m = _metrics(gold, preds, jt_ids)
-        return {"all": {**m["all"], "ci95": bootstrap_ci(gold, preds, jt_ids, groups, n_boot,
-                                                          seed)},
-                "high": m.get("high")}
-
-    lp, cals = run_cv(*ABLATIONS["full"], all_variants=True)
-    emb_cv = _embedding_cv(mapper, gold, x, cfg, folds)
-    out["cv"] = {
+    by_variant, cals = run_cv(*ABLATIONS["full"], variants)
+    learned = by_variant[adapt]
+    emb_cv = embedding_cv(ev.mapper, ev.gold, x, ev.cfg, folds)
+    cv = {
         "protocol": (
             f"{n_folds} folds of whole meetings (the `file` field; the Join petition "
             "reasons share one file and are one group), sizes balanced, seed "
             f"{seed}. In every fold the prototypes, the weights, the calibration and all "
             "thresholds come from the training meetings only (weak sources + training dev "
             "units); intervals: 95% percentile bootstrap over meetings, "
-            f"{n_boot} resamples, seed {seed}. focus_accuracy: over all units (no focus = a "
+            f"{ev.n_boot} resamples, seed {seed}. focus_accuracy: over all units (no focus = a "
             "label; NONE units have none); focus_accuracy_area_units: over units whose gold "
             "key area is not NONE."),
         "folds": n_folds,
-        "meetings": len(set(groups)),
+        "meetings": len(set(ev.groups)),
         "fold_sizes": [int((folds == k).sum()) for k in range(n_folds)],
-        "learned": {**scored(lp), "prior_adaptation": adapt, "fold_calibration": cals},
-        "prior_adaptation": {
-            v: {"all": {**_headline(m := _metrics(gold, pv, jt_ids)["all"]),
-                        "ci95": bootstrap_ci(gold, pv, jt_ids, groups, n_boot, seed),
-                        "none_share": round(float(np.mean([k == NONE_ID for k in pv[0]])), 4),
-                        "key_area_f1": m["key_area_f1"]},
-                "fold_none_prior": [
-                    {"fold": c["fold"], "gold_none_share": round(float(np.mean(
-                        [str(gold[i]["key_area"]) == NONE_ID
-                         for i in np.flatnonzero(folds == c["fold"])])), 4),
-                     **{k: c["prior_adaptation"][v].get(k)
-                        for k in ("none_prior_model", "none_prior_round", "applied")}}
-                    for c in cals]}
-            for v, pv in by_variant.items()},
-        "keyword": {**scored(kw), "note": "no fitted parameters: identical in and out of fold"},
-        "embedding": {**scored(emb_cv), "note": "thresholds tuned on the training folds"},
-        "in_sample_learned": {"all": _headline(out["all"]),
-                              "high": _headline(out.get("high") or {}),
+        "learned": {**ev.scored(learned), "prior_adaptation": adapt, "fold_calibration": cals},
+        "prior_adaptation": {v: _prior_variant(ev, pv, folds, cals, v)
+                             for v, pv in by_variant.items()},
+        "keyword": {**ev.scored(kw), "note": "no fitted parameters: identical in and out of fold"},
+        "embedding": {**ev.scored(emb_cv), "note": "thresholds tuned on the training folds"},
+        "in_sample_learned": {"all": _headline(shipped["all"]),
+                              "high": _headline(shipped.get("high") or {}),
                               "note": "the shipped model on this file (trained on it)"
-                              if trained_on_file else "the shipped model on this file"},
+                              if shipped["trained_on_file"] else
+                              "the shipped model on this file"},
     }
-    if ablation:
-        abl = {}
-        for name, (sources, over) in ABLATIONS.items():
-            preds = lp if name == "full" else run_cv(sources, over)[0]
-            m = _metrics(gold, preds, jt_ids)["all"]
-            abl[name] = {"sources": list(sources), **{k: v for k, v in over.items()},
-                         **_headline(m)}
-        abl["keywords_alone"] = {"sources": [], "note": "= the keyword baseline",
-                                 **_headline(_metrics(gold, kw, jt_ids)["all"])}
-        out["ablation"] = abl
-    return out
+    return cv, run_cv, learned
+
+
+def _cv_runner(ev: _Eval, n_folds: int) -> Any:
+    """run_cv(sources, overrides, variants) → ({variant: predictions}, fold calibrations):
+    the learned mapper's grouped CV with the given training sources and parameters."""
+    from pipeline.mapping.bundle import bundle
+    from pipeline.mapping.crossval import cross_validate
+    from pipeline.mapping.examples import gold_examples
+    from pipeline.mapping.learned import ModelParams
+    from pipeline.mapping.training_data import weak_examples
+
+    mapper, seed = ev.mapper, ev.cfg.run.seed
+    ex, _ = weak_examples(mapper, _shared_dir(ev.gold_path), set(ev.groups), seed)
+    fw_b = bundle(mapper, [e for e in ex if e.source == "framework"])
+    weak_b = bundle(mapper, [e for e in ex if e.source != "framework"])
+    dev_b = bundle(mapper, gold_examples(ev.raw_gold, ev.focus_ids), ev.units["tokens"].tolist())
+    min_units = ev.cfg.mapping.prior_adaptation_min_units
+
+    def run_cv(sources: tuple[str, ...], over: dict[str, Any],
+               variants: Sequence[str] | None = None) -> tuple[dict[str, tuple], list]:
+        variants = list(variants or [ev.cfg.mapping.prior_adaptation])
+        pred, _, cals = cross_validate(fw_b, weak_b, dev_b, mapper.area_ids, ev.jt_ids,
+                                       ev.focus_ids, ModelParams(**over), sources, n_folds,
+                                       seed, variants, min_units)
+        return ({v: (pv["key"], pv["jt"], pv["focus"]) for v, pv in pred["adapted"].items()},
+                cals)
+
+    return run_cv
+
+
+def _prior_variant(ev: _Eval, preds: tuple, folds: np.ndarray, cals: list[dict[str, Any]],
+                   variant: str) -> dict[str, Any]:
+    """One prior adaptation's CV figures, and per fold the gold NONE share beside the model's
+    and the estimated NONE prior."""
+    m = ev.metrics(preds)["all"]
+    return {
+        "all": {**_headline(m), "ci95": ev.ci(preds),
+                "none_share": round(float(np.mean([k == NONE_ID for k in preds[0]])), 4),
+                "key_area_f1": m["key_area_f1"]},
+        "fold_none_prior": [
+            {"fold": c["fold"],
+             "gold_none_share": round(float(np.mean(
+                 [str(ev.gold[i]["key_area"]) == NONE_ID
+                  for i in np.flatnonzero(folds == c["fold"])])), 4),
+             **{k: c["prior_adaptation"][variant].get(k)
+                for k in ("none_prior_model", "none_prior_round", "applied")}}
+            for c in cals],
+    }
+
+
+def _ablation(ev: _Eval, run_cv: Any, learned: tuple, kw: tuple) -> dict[str, Any]:
+    """The learned mapper's CV with each source of evidence removed or alone."""
+    abl = {}
+    for name, (sources, over) in ABLATIONS.items():
+        preds = learned if name == "full" else next(iter(run_cv(sources, over)[0].values()))
+        abl[name] = {"sources": list(sources), **over,
+                     **_headline(ev.metrics(preds)["all"])}
+    abl["keywords_alone"] = {"sources": [], "note": "= the keyword baseline",
+                             **_headline(ev.metrics(kw)["all"])}
+    return abl
 
 
 def _shared_dir(gold_path: Path) -> Path:

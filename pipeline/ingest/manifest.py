@@ -9,12 +9,17 @@ from typing import Any
 
 import yaml
 
+from pipeline import safeyaml
+from pipeline.ingest.dates import HINT as DATE_HINT
+from pipeline.ingest.dates import DateError, date_from_name, parse_date
 from pipeline.source import InputError
-from pipeline.yamlerrors import yaml_problem
+from pipeline.yamlerrors import yaml_hint, yaml_problem
 
-_DATE = re.compile(r"(\d{4})[-_.]?(\d{2})[-_.]?(\d{2})")
 KNOWN = {"id", "file", "date", "type", "location", "participants", "title",
-         "officials", "moderators", "names"}
+         "officials", "moderators", "names", "speakers", "columns"}
+# Keys of a session's `columns:` mapping (a table's columns): each sets ingest.csv.<key>_column.
+COLUMN_KEYS = ("text", "speaker", "session", "date", "location", "type", "organisation",
+               "agree", "disagree", "pass", "id", "moderated")
 
 
 @dataclass
@@ -29,7 +34,12 @@ class Session:
     officials: list[str] = field(default_factory=list)
     moderators: list[str] = field(default_factory=list)
     names: list[str] = field(default_factory=list)
+    # `speakers:` speaker label -> the organisation the speaker speaks for. Labels are often
+    # names: they are used at ingest only and never written (the units carry the pseudonym).
+    speakers: dict[str, str] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
+    # For a table: key in COLUMN_KEYS -> the column's name in this file (overrides ingest.csv).
+    columns: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -39,6 +49,8 @@ class Round:
     sessions: list[Session]
     manifest: Path | None = None
     title: str | None = None
+    # Files found but not read (without a manifest): {"file", "reason"}, listed in run.json.
+    skipped: list[dict[str, str]] = field(default_factory=list)
 
 
 def _as_list(v: Any) -> list[str]:
@@ -49,14 +61,9 @@ def _as_list(v: Any) -> list[str]:
     return [str(x) for x in v]
 
 
-def _safe_id(raw: str) -> str:
+def safe_id(raw: str) -> str:
     # ':' separates the parts of a unit id, so it cannot appear inside one.
     return re.sub(r"[:\s]+", "-", raw.strip())
-
-
-def date_from_name(name: str) -> str | None:
-    m = _DATE.search(name)
-    return f"{m.group(1)}-{m.group(2)}-{m.group(3)}" if m else None
 
 
 def _line_of(nodes: list[Any], i: int, key: str | None = None) -> int | None:
@@ -74,39 +81,82 @@ def _line_of(nodes: list[Any], i: int, key: str | None = None) -> int | None:
 
 def load_round(folder: Path, manifest_name: str, extensions: list[str]) -> Round:
     folder = folder.resolve()
+    if folder.is_file():
+        # One file is a round of its own (a petition's export, a Pol.is comments.csv).
+        return Round(name=folder.stem, folder=folder.parent,
+                     sessions=[Session(id=safe_id(folder.stem), path=folder,
+                                       date=date_from_name(folder.name))])
     if not folder.is_dir():
         raise InputError(folder, "round folder not found",
                          "pass the folder that holds the transcripts")
     manifest = folder / manifest_name
     if manifest.exists():
         return _from_manifest(folder, manifest)
-    files = sorted(
-        p for p in folder.rglob("*")
-        if p.is_file() and p.suffix.lower() in extensions and not p.name.startswith(".")
-    )
+    files, skipped = _round_files(folder, extensions)
     if not files:
         raise InputError(folder, "no transcripts found",
                          f"add files with extensions {', '.join(extensions)} or a {manifest_name}")
     sessions = []
     seen: dict[str, Path] = {}
     for p in files:
-        sid = _safe_id(p.relative_to(folder).with_suffix("").as_posix().replace("/", "-"))
+        sid = safe_id(p.relative_to(folder).with_suffix("").as_posix().replace("/", "-"))
         if sid in seen:
             raise InputError(p, f"session id '{sid}' is the same as for {seen[sid].name}",
                              f"rename one file or list sessions in {manifest_name}")
         seen[sid] = p
         sessions.append(Session(id=sid, path=p, date=date_from_name(p.name)))
-    return Round(name=folder.name, folder=folder, sessions=sessions)
+    return Round(name=folder.name, folder=folder, sessions=sessions, skipped=skipped)
+
+
+def _round_files(folder: Path, extensions: list[str]) -> tuple[list[Path], list[dict[str, str]]]:
+    """Transcript files under `folder` (no manifest), and the ones not read with why.
+
+    A symbolic link is read only when it points inside the round folder: without a manifest
+    nobody chose the files, and a link to ~/.ssh or another project's transcripts must not
+    end up in a report. Two paths to the same file (a link beside its target) are read once.
+    """
+    files: list[Path] = []
+    skipped: list[dict[str, str]] = []
+    seen: dict[Path, Path] = {}
+    # Real files before links, so a link beside its target is the one left out.
+    for p in sorted(folder.rglob("*"), key=lambda p: (p.is_symlink(), p)):
+        if p.suffix.lower() not in extensions or p.name.startswith(".") or not p.is_file():
+            continue
+        rel = p.relative_to(folder).as_posix()
+        _check_name(p, rel, folder)
+        target = p.resolve()
+        if not target.is_relative_to(folder):
+            skipped.append({"file": rel, "reason": "symbolic link to a file outside the round "
+                            "folder (not followed; copy the file into the folder to read it)"})
+            continue
+        if target in seen:
+            skipped.append({"file": rel, "reason": "same file as "
+                            f"{seen[target].relative_to(folder).as_posix()} (read once)"})
+            continue
+        seen[target] = p
+        files.append(p)
+    return sorted(files), skipped
+
+
+def _check_name(p: Path, rel: str, folder: Path) -> None:
+    """A file name that is not UTF-8 cannot be written to the outputs (units, run.json)."""
+    try:
+        rel.encode("utf-8")
+    except UnicodeEncodeError:
+        shown = rel.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+        raise InputError(folder / shown, "the file name is not valid UTF-8 (made on another "
+                         "system?)", "rename the file, e.g. in the file manager, and run again"
+                         ) from None
 
 
 def _from_manifest(folder: Path, manifest: Path) -> Round:
-    text = manifest.read_text(encoding="utf-8-sig")
     try:
-        data = yaml.safe_load(text)
-        root = yaml.compose(text)
+        data, root = safeyaml.load_with_nodes(safeyaml.read_text(manifest, "round manifest"))
+    except safeyaml.FileBudgetError as e:
+        raise InputError(manifest, str(e).removeprefix(f"{manifest}: ")) from e
     except yaml.YAMLError as e:
         problem, line = yaml_problem(e)
-        raise InputError(manifest, problem, "fix the YAML syntax", line=line) from e
+        raise InputError(manifest, problem, yaml_hint(e), line=line) from e
     if not isinstance(data, dict) or not isinstance(data.get("sessions"), list):
         raise InputError(manifest, "a round manifest needs a 'sessions:' list",
                          "see corpora/sample-round/round.yaml for the format")
@@ -116,6 +166,7 @@ def _from_manifest(folder: Path, manifest: Path) -> Round:
             nodes = list(v.value)
     sessions: list[Session] = []
     seen: dict[str, int | None] = {}
+    files: dict[Path, tuple[str, int | None]] = {}
     for i, entry in enumerate(data["sessions"]):
         line = _line_of(nodes, i)
         if not isinstance(entry, dict) or "file" not in entry:
@@ -131,27 +182,69 @@ def _from_manifest(folder: Path, manifest: Path) -> Round:
             raise InputError(manifest, f"session file '{rel}' not found",
                              "check the path (relative to the round folder)",
                              line=_line_of(nodes, i, "file"))
-        sid = _safe_id(str(entry.get("id") or Path(rel).stem))
+        sid = safe_id(str(entry.get("id") or Path(rel).stem))
         id_line = _line_of(nodes, i, "id") or line
         if sid in seen:
             raise InputError(manifest, f"duplicate session id '{sid}' (first at line {seen[sid]})",
                              "give every session a unique id", line=id_line)
         seen[sid] = id_line
-        date = entry.get("date")
+        if entry.get("speakers") is not None and not isinstance(entry.get("speakers"), dict):
+            raise InputError(manifest, f"session '{sid}': speakers must map a speaker label to "
+                             "an organisation", "write e.g. speakers: {陳先生: 台灣淨零公民陣線}",
+                             line=_line_of(nodes, i, "speakers") or line)
+        file_line = _line_of(nodes, i, "file")
+        if target in files:
+            # An error, not counted once: a file listed twice is almost always a copied entry
+            # whose `file:` was not changed, so another transcript is missing from the round.
+            first, first_line = files[target]
+            raise InputError(manifest, f"session '{sid}' lists file '{rel}', already listed "
+                             f"for session '{first}' (line {first_line})",
+                             "list each file once; check which file this session should have",
+                             line=file_line)
+        files[target] = (sid, file_line)
+        date = _session_date(entry.get("date"), target, manifest, _line_of(nodes, i, "date"))
+        columns = _columns(entry.get("columns"), manifest, _line_of(nodes, i, "columns") or line)
         sessions.append(Session(
-            id=sid, path=target,
-            date=str(date) if date is not None else date_from_name(target.name),
+            id=sid, path=target, date=date,
             type=_opt(entry.get("type")), location=_opt(entry.get("location")),
             participants=_as_list(entry.get("participants")), title=_opt(entry.get("title")),
             officials=_as_list(entry.get("officials")),
             moderators=_as_list(entry.get("moderators")),
             names=_as_list(entry.get("names")),
+            speakers={str(k).strip(): str(v).strip()
+                      for k, v in (entry.get("speakers") or {}).items()
+                      if str(k).strip() and v is not None and str(v).strip()}
+            if isinstance(entry.get("speakers"), dict) else {},
             extra={k: v for k, v in entry.items() if k not in KNOWN},
+            columns=columns,
         ))
     name = str(data.get("round") or folder.name)
     return Round(name=name, folder=folder, sessions=sessions, manifest=manifest,
                  title=_opt(data.get("title")))
 
 
+def _session_date(value: Any, target: Path, manifest: Path, line: int | None) -> str | None:
+    if value is None:
+        return date_from_name(target.name)
+    try:
+        return parse_date(value)
+    except DateError as e:
+        raise InputError(manifest, f"date {e}", DATE_HINT, line=line) from e
+
+
 def _opt(v: Any) -> str | None:
     return None if v is None else str(v)
+
+
+def _columns(value: Any, manifest: Path, line: int | None) -> dict[str, str]:
+    """A session's `columns:` mapping, checked: only known keys, column names as text."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise InputError(manifest, "'columns:' must map keys to column names",
+                         "e.g. columns: {text: reason, location: county}", line=line)
+    unknown = [str(k) for k in value if k not in COLUMN_KEYS]
+    if unknown:
+        raise InputError(manifest, f"unknown key(s) in 'columns:': {', '.join(unknown)}",
+                         f"use {', '.join(COLUMN_KEYS)}", line=line)
+    return {str(k): str(v) for k, v in value.items() if v is not None}

@@ -40,6 +40,8 @@ class Turn:
     speaker: str | None
     pieces: list[Piece] = field(default_factory=list)
     meta: dict = field(default_factory=dict)
+    # A table row's mapped columns (Record.fields): session, date, location, votes, ...
+    fields: dict = field(default_factory=dict)
 
 
 def _inline_speaker(text: str, max_chars: int) -> tuple[str, int] | None:
@@ -59,7 +61,8 @@ def parse_turns(doc: Document, max_inline_speaker_chars: int = 12) -> list[Turn]
     if doc.kind == "records":
         return [
             Turn(i, (r.speaker or None),
-                 [Piece(r.text, r.lineno, r.lineno, 0, len(r.text))], dict(r.meta))
+                 [Piece(r.text, r.lineno, r.lineno, 0, len(r.text))], dict(r.meta),
+                 dict(r.fields))
             for i, r in enumerate(doc.records)
         ]
     turns: list[Turn] = []

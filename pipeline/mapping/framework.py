@@ -24,6 +24,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from pipeline import safeyaml
 from pipeline.config import ConfigError
 
 Facet = Literal["key_area", "jt_dimension", "consultation_focus"]
@@ -209,7 +210,7 @@ class Framework:
 def _entry_lines(text: str) -> list[int]:
     """1-based line of each item under `areas:`, so errors can point into the file."""
     try:
-        root = yaml.compose(text)
+        root = safeyaml.compose(text)
     except yaml.YAMLError:
         return []
     if not isinstance(root, yaml.MappingNode):
@@ -311,11 +312,13 @@ def load_framework(path: str | Path) -> Framework:
     """Read and validate a framework file; every problem is a FrameworkError naming the file."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        text = safeyaml.read_text(path, "framework file")
     except FileNotFoundError as e:
         raise FrameworkError(f"{path}: framework file not found") from e
+    except safeyaml.FileBudgetError as e:
+        raise FrameworkError(str(e)) from e
     try:
-        data = yaml.safe_load(text)
+        data = safeyaml.load(text)
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         line = f":{mark.line + 1}" if mark else ""

@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import yaml
 
+from pipeline import safeyaml
 from pipeline.config import Config, resolve_path
 from pipeline.report.model import (
     AREA_FACETS,
@@ -58,7 +58,7 @@ def _framework_file(cfg: Config) -> Any:
     for c in [*candidates, "configs/strategy_areas.yaml"]:
         path = resolve_path(c)
         if path.is_file():
-            return yaml.safe_load(path.read_text(encoding="utf-8"))
+            return safeyaml.load(safeyaml.read_text(path, "framework file"))
     return None
 
 
@@ -171,7 +171,7 @@ def build_matrix(path: Path, areas: list[Area], themes: list[Theme]) -> Matrix |
     if path.exists():
         df = pd.read_csv(path, index_col=0, dtype=str, keep_default_na=False)
         by_key = {t.id: t for t in themes} | {t.label: t for t in themes}
-        cols = [(str(c), by_key[str(c)].label if str(c) in by_key else str(c),
+        cols = [(str(c), by_key[str(c)].ref if str(c) in by_key else str(c),
                  by_key[str(c)].anchor if str(c) in by_key else None) for c in df.columns]
         rows = [(str(r), names.get(str(r), str(r))) for r in df.index]
         values = {(str(r), str(c)): _float(df.at[r, c]) or 0.0
@@ -182,7 +182,7 @@ def build_matrix(path: Path, areas: list[Area], themes: list[Theme]) -> Matrix |
         return None
     used = {a.area_id for t in mapped for a in t.areas if a.share is not None}
     rows = [(a.id, a.name) for a in areas if a.id in used]
-    cols = [(t.id, t.label, t.anchor) for t in mapped]
+    cols = [(t.id, t.ref, t.anchor) for t in mapped]
     values = {(a.area_id, t.id): a.share for t in mapped for a in t.areas
               if a.share is not None}
     return Matrix("shares", rows, cols, values)

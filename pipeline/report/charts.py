@@ -11,6 +11,8 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass, field
 
+import pandas as pd
+
 from pipeline.report.model import NO_AREA, RunData
 
 FONT_PX = 13
@@ -100,7 +102,7 @@ def pct(x: float | None, digits: int = 1) -> str:
 
 
 def theme_sizes(run: RunData) -> BarChart | None:
-    items = [(t.label, float(t.size), f"{t.size}（{pct(t.share)}）" if t.share is not None
+    items = [(t.ref, float(t.size), f"{t.size}（{pct(t.share)}）" if t.share is not None
               else str(t.size), f"#{t.anchor}", t.anchor) for t in run.themes]
     return bar_chart(items)
 
@@ -137,8 +139,8 @@ def types_heatmap(run: RunData, unknown: str) -> Heatmap | None:
             n = got.get(k, 0)
             share = shares.get((t.anchor, k), 0.0)
             cells.append(Cell(str(n) if n else "", share / top,
-                              f"{t.label} × {k or unknown}：{n}（{pct(share)}）"))
-        rows.append(HeatRow(clip(t.label, 14), t.label, cells, f"#{t.anchor}", t.anchor))
+                              f"{t.ref} × {k or unknown}：{n}（{pct(share)}）"))
+        rows.append(HeatRow(clip(t.ref, 14), t.ref, cells, f"#{t.anchor}", t.anchor))
     return Heatmap(cols, rows)
 
 
@@ -193,13 +195,21 @@ def org_themes_heatmap(run: RunData) -> Heatmap | None:
         return None
     by_id = {t.id: t for t in run.themes}
     keys = [str(c) for c in cmap.org_themes.columns]
-    cols = [(k, by_id[k].label if k in by_id else k) for k in keys]
-    top = float(cmap.org_themes.to_numpy().max()) or 1.0
+    # Columns by theme number (the label in the tooltip), as the cards count them.
+    cols = [(str(by_id[k].number), by_id[k].ref) if k in by_id else (k, k) for k in keys]
+    # Each organisation's own speakers' units where any is known, else its sessions' units.
+    said = set(cmap.org_summary.loc[cmap.org_summary.get("attribution", pd.Series(
+        dtype=object)) == "speaker", "organisation"]) if "attribution" in \
+        cmap.org_summary else set()
+    table = cmap.org_themes.copy()
+    for org in said & set(table.index) & set(cmap.org_themes_direct.index):
+        table.loc[org] = cmap.org_themes_direct.loc[org]
+    top = float(table.to_numpy().max()) or 1.0
     rows = []
-    for org, counts in cmap.org_themes.iterrows():
+    for org, counts in table.iterrows():
         cells = []
         for k, v in zip(keys, counts.tolist(), strict=True):
-            label = by_id[k].label if k in by_id else k
+            label = by_id[k].ref if k in by_id else k
             cells.append(Cell(str(int(v)) if v else "", float(v) / top,
                               f"{org} × {label}：{int(v)}"))
         rows.append(HeatRow(clip(str(org), 14), str(org), cells))

@@ -27,6 +27,7 @@ from pipeline.report.areas import (
     link_themes,
     load_framework,
 )
+from pipeline.report.comments import build_comments
 from pipeline.report.labels import labels_for
 from pipeline.report.model import (
     NO_AREA,
@@ -37,9 +38,11 @@ from pipeline.report.model import (
     float_dict,
     quote_from,
 )
-from pipeline.themes import UNSPECIFIED
 from pipeline.units import analysed_mask, best_theme_per_unit
-from pipeline.values import float_or_none, int_or, text_or_none
+from pipeline.values import UNSPECIFIED, float_or_none, int_or, text_or_none
+
+# Config sections that act when a report is drawn (`consult report RUN_DIR --set …`).
+RENDER_SECTIONS = ("report", "participation")
 
 
 def load_run(run_dir: Path, cfg: Config, run_info: dict[str, Any] | None = None) -> RunData:
@@ -58,12 +61,21 @@ def load_run(run_dir: Path, cfg: Config, run_info: dict[str, Any] | None = None)
 
     meta = (themes_doc or {}).get("meta") or {}
     config = run.get("config") or cfg.to_dict()
+    rerendered = False
+    if run_info is None and run.get("config"):
+        # `consult report RUN_DIR [--set …]`: the settings the report is drawn with now are
+        # shown, not the analysis run's (the analysis settings cannot change afterwards).
+        now = cfg.to_dict()
+        drawn = {k: now[k] for k in RENDER_SECTIONS if k in now}
+        rerendered = any(config.get(k) != v for k, v in drawn.items())
+        config = {**config, **drawn}
     unit_by_id = units.drop_duplicates("unit_id").set_index("unit_id", drop=False)
     analysed = units[analysed_mask(units)]
     n_analysed = int_or(summary.get("units_analysed"), len(analysed))
 
     sessions = _sessions(units, run)
-    unknown = labels_for(cfg.report)["unknown"]
+    labels = labels_for(cfg.report)
+    unknown = labels["unknown"]
     type_totals = dict(Counter(text_or_none(v) or unknown
                                for v in analysed.get("session_type", [])))
 
@@ -71,6 +83,8 @@ def load_run(run_dir: Path, cfg: Config, run_info: dict[str, Any] | None = None)
     theme_units = _theme_units(unit_themes)
     themes = [_theme(i, t, unit_by_id, theme_units, cfg, unknown)
               for i, t in enumerate(raw_themes)]
+    for t in themes:
+        t.gap_reason = t.gap_text(labels, english=cfg.report.language == "en")
     stats = (themes_doc or {}).get("stats") or {}
     n_out, out_share = _outliers(stats, unit_themes)
 
@@ -120,6 +134,10 @@ def load_run(run_dir: Path, cfg: Config, run_info: dict[str, Any] | None = None)
                                 key=lambda kv: -kv[1]),
         courtesy=stats.get("courtesy"),
         focus=focus,
+        title=text_or_none(summary.get("title")),
+        rerendered=rerendered,
+        none_units=_none_units(unit_areas),
+        comments=build_comments(run_dir, summary, units, unit_themes, themes, stats, themes_doc),
     )
 
 
@@ -137,6 +155,13 @@ def _participation(run_dir: Path, units: pd.DataFrame, unit_themes: pd.DataFrame
         cmap = participation.collaboration_map(units, unit_themes, themes_doc, cfg.participation)
     cmap = participation.with_limit(cmap, cfg.participation.max_sessions)
     return None if cmap.empty else cmap
+
+
+def _none_units(unit_areas: pd.DataFrame | None) -> int | None:
+    if unit_areas is None or "key_area" not in unit_areas.columns:
+        return None
+    decided = unit_areas.drop_duplicates("unit_id")
+    return int(decided["key_area"].astype(str).isin(NO_AREA).sum())
 
 
 # --- reading files ------------------------------------------------------------------------

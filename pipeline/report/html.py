@@ -11,25 +11,19 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-import yaml
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, FunctionLoader, StrictUndefined
 from markupsafe import Markup
 
 from pipeline.config import Config
 from pipeline.report import charts
+from pipeline.report.display import when
 from pipeline.report.model import RunData, show_role
+from pipeline.report.sections import SECTIONS, numbered
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
-
-# Config keys whose values are real names (speaker labels, names to redact): a report must
-# not print what redaction removed from the text.
-PRIVATE_KEYS = {("redact", "extra_names"), ("roles", "officials"), ("roles", "moderators")}
-
-TAIWAN = timezone(timedelta(hours=8))
 
 CSP = ("default-src 'none'; script-src '{script_hash}'; style-src 'unsafe-inline'; "
        "img-src data:; base-uri 'none'; form-action 'none'")
@@ -44,20 +38,6 @@ def json_for_script(obj: Any) -> Markup:
     return Markup(text)
 
 
-def masked_config(config: dict[str, Any], hidden_label: str) -> dict[str, Any]:
-    out = json.loads(json.dumps(config))
-    for section, key in PRIVATE_KEYS:
-        values = (out.get(section) or {}).get(key)
-        if values:
-            out[section][key] = hidden_label.format(n=len(values))
-    return out
-
-
-def config_yaml(config: dict[str, Any], hidden_label: str) -> str:
-    return yaml.safe_dump(masked_config(config, hidden_label), allow_unicode=True,
-                          sort_keys=False)
-
-
 def environment() -> Environment:
     loader = ChoiceLoader([FileSystemLoader(TEMPLATES), FunctionLoader(_section_source)])
     env = Environment(loader=loader, autoescape=True,
@@ -68,26 +48,8 @@ def environment() -> Environment:
     return env
 
 
-def when(iso: str, zone_label: str) -> str:
-    """run.json's UTC timestamp in Taiwan time (UTC+8, no daylight saving), for readers there."""
-    try:
-        t = datetime.fromisoformat(iso)
-    except (TypeError, ValueError):
-        return str(iso)
-    if t.tzinfo is None:
-        return t.strftime("%Y-%m-%d %H:%M")
-    return t.astimezone(TAIWAN).strftime("%Y-%m-%d %H:%M") + f"（{zone_label}）"
-
-
-def hidden_label(cfg: Config) -> str:
-    """What the config listing shows instead of private values (names to redact etc.)."""
-    return "[hidden: {n}]" if cfg.report.language == "en" else "［已隱藏 {n} 項］"
-
-
 def _section_source(name: str) -> str | None:
     # "section/<key>": the HTML of a section module, with the shared macros imported.
-    from pipeline.report.sections import SECTIONS
-
     key = name.removeprefix("section/")
     for s in SECTIONS:
         if name.startswith("section/") and s.key == key:
@@ -97,8 +59,6 @@ def _section_source(name: str) -> str | None:
 
 
 def render_html(run: RunData, cfg: Config, labels: dict[str, str]) -> str:
-    from pipeline.report.sections import SECTIONS, numbered
-
     css = (TEMPLATES / "report.css").read_text(encoding="utf-8")
     js = (TEMPLATES / "report.js").read_text(encoding="utf-8")
     digest = base64.b64encode(hashlib.sha256(js.encode("utf-8")).digest()).decode("ascii")

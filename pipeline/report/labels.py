@@ -17,7 +17,7 @@ ZH_TW: dict[str, str] = {
     # overview
     "round": "諮商輪次",
     "run_id": "執行編號",
-    "config_hash": "設定雜湊",
+    "config_hash": "設定識別碼",
     "run_time": "分析時間",
     "sessions": "場次",
     "sessions_by_type": "各類型場次",
@@ -80,8 +80,8 @@ ZH_TW: dict[str, str] = {
     "share_of_theme": "占該主題",
     "raised_by_types": "提出的場次類型",
     "raised_in_locations": "提出的地點",
-    "not_mapped": "本次執行沒有戰略對應結果（mapping 階段未執行），以下僅列主題。",
-    "basis_area_summary": "占比依戰略對應階段的 area_summary.json。",
+    "not_mapped": "本次執行沒有戰略對應結果（未執行戰略對應分析），以下僅列主題。",
+    "basis_area_summary": "占比依戰略對應分析彙整的各領域發言數。",
     "basis_unit_areas": "占比為各單元最高分戰略領域的分布。",
     "basis_themes": "占比為以該領域為主要對應之主題的單元合計。",
     "none_share": "無對應領域",
@@ -98,7 +98,7 @@ ZH_TW: dict[str, str] = {
     "expand_all": "全部展開",
     "collapse_all": "全部收合",
     "showing_themes": "顯示 {shown} / {total} 個主題",
-    "matching_quotes": "符合的引言：{n} 則",
+    "matching_quotes": "相符的發言：{n} 則",
     "no_match": "沒有符合條件的主題。",
     "keywords": "關鍵詞",
     "size": "單元數",
@@ -126,7 +126,7 @@ ZH_TW: dict[str, str] = {
     "computed": "原計算",
     "curation_source": "校訂來源",
     "theme_no": "主題",
-    "no_themes": "本次執行沒有主題結果（themes 階段未執行）。",
+    "no_themes": "本次執行沒有主題結果（未執行主題歸納）。",
     # charts
     "chart_sizes": "各主題單元數",
     "chart_sizes_note": "長條長度為單元數，括號內為占納入分析單元的比例。",
@@ -134,7 +134,7 @@ ZH_TW: dict[str, str] = {
     "chart_types_note": "格內為單元數；顏色深淺為占該類型場次全部分析單元的比例，"
                         "類型之間可互相比較。",
     "chart_matrix": "戰略領域 × 主題",
-    "chart_matrix_counts": "格內為單元數（依 strategy_matrix.csv），顏色依該主題內的比例。",
+    "chart_matrix_counts": "格內為單元數（戰略對應分析的領域 × 主題計數），顏色依該主題內的比例。",
     "chart_matrix_shares": "格內為該領域占主題的比例（依主題的領域分布）。",
     "chart_area_share": "各戰略領域的意見占比",
     "no_chart_data": "沒有可繪製的資料。",
@@ -163,10 +163,11 @@ ZH_TW: dict[str, str] = {
     "config": "完整設定",
     "notes": "注意事項",
     "missing_file": "執行資料夾缺少 {file}，相關段落從缺。",
-    "mapping_missing": "主題沒有戰略對應欄位（mapping 階段未執行或未寫入 themes.json）。",
+    "mapping_missing": "主題沒有戰略對應欄位（未執行戰略對應分析，或分析結果未寫入主題檔）。",
     "reason_moderator": "主持人發言",
     "reason_procedural": "程序性發言（致謝、議程）",
     "reason_short": "過短（中文字數不足）",
+    "reason_moderated": "主持方未採用（Pol.is 審核拒絕）",
     "reason_official": "官員發言",
     "reason_participant": "與會者發言",
     "redact_name": "姓名",
@@ -196,7 +197,7 @@ ZH_TW: dict[str, str] = {
     "speaker_roles": "發言者角色",
     "speaker_roles_intro": (
         "逐字稿與名冊未標示角色時，系統依發言內容判斷主持人與政府機關代表：主持人發言不列入公眾"
-        "回饋；官員發言納入主題但不作為引言。名冊（round.yaml）列出的角色一律優先。"
+        "回饋；官員發言納入主題但不作為引言。場次名冊列出的角色一律優先。"
     ),
     "speakers_n": "發言者",
     "units_n": "分析單元",
@@ -251,20 +252,20 @@ ZH_TW: dict[str, str] = {
     # participation (協力地圖)
     "participation": "協力地圖與參與負荷",
     "participation_intro": (
-        "依各場次名單（round.yaml 的 organisations）整理哪些機關團體出席哪些場次，"
-        "以及這些場次提出的主題。主題歸屬以「出席該場次」計，不代表該團體本身的發言。"),
+        "依各場次名冊所列的出席單位，整理哪些機關團體出席哪些場次，"
+        "以及這些團體提出的主題（歸屬方式見團體一覽）。"),
     "over_mobilisation": "可能重複、過度動員的團體",
     "over_mobilisation_rule": "出席超過 {n} 場即標示；主辦機關不列入",
     "no_over_mobilisation": "沒有團體出席超過 {n} 場。",
     "chart_org_sessions": "機關團體 × 場次",
     "chart_org_sessions_note": "● 表示出席；深色為標示過度動員的團體",
     "chart_org_themes": "機關團體 × 主題",
-    "chart_org_themes_note": "該團體出席場次中，各主題的發言單元數",
+    "chart_org_themes_note": "已知發言者所屬的團體計其本身的發言，其餘計其出席場次的全部發言",
     "org_table": "各機關團體的參與情形",
     "organisation": "機關團體",
     "session_types": "場次類型",
     "locations": "地點",
-    "org_top_themes": "出席場次的主要主題（單元數）",
+    "org_top_themes": "主要主題（單元數，依歸屬方式）",
     "flag": "標示",
     "organiser": "主辦",
     "org_pairs": "經常同場出席的團體（兩場以上）",
@@ -306,6 +307,106 @@ ZH_TW: dict[str, str] = {
     "x_analysed_units": "納入分析單元數",
     "x_sha256": "SHA-256",
     "x_quote_no": "序號",
+    # --- issue 14: one language, explanations instead of jargon --------------------------
+    "gap_whole": ("{n} 則發言中有 {nz} 則談到淨零或轉型，但整個主題不屬於任何戰略領域；"
+                  "最接近的是 {area}，只占本主題的 {share}。"),
+    "gap_units": ("{n} 則發言中有 {nz} 則談到淨零或轉型，但其中 {unplaced} 則無法歸入任何"
+                  "戰略領域（最適合領域的機率低於 {limit}）；最接近的是 {area}，"
+                  "只占本主題的 {share}。"),
+    "gap_keywords": "關鍵詞：{words}。",
+    "gap_other": "本主題談到淨零或轉型，但沒有戰略領域能涵蓋。",
+    "confidence_note": ("信心度（0 到 1）：主題裡與戰略領域有關的內容，有多少比例落在標示的"
+                        "主要領域；愈接近 1 愈集中，低於 0.5 表示主題橫跨數個領域，宜人工確認。"),
+    "stage_ingest": "讀入與切分", "stage_embed": "語意向量", "stage_themes": "主題歸納",
+    "stage_mapping": "戰略對應", "stage_participation": "參與分析", "stage_compare": "跨輪比較",
+    "stage_report": "產生報告",
+    "rerendered": ("本報告以不同於原分析的報告設定重新產生；下方設定中的報告（report）與參與"
+                   "（participation）兩節為重新產生時所用的值，其餘為原分析的值。"),
+    "filter_none": "非淨零議題",
+    "chart_left_out_outliers": "未歸入任何主題的 {n} 則（{share}）不在圖中。",
+    "chart_left_out_none": "不涉及淨零議題（無對應領域）的 {n} 則（{share}）不在圖中。",
+    "chart_shows_none": "「無對應領域」一列為不涉及淨零議題的發言。",
+    # quote search over every analysed unit
+    "search_all": "搜尋全部發言",
+    "search_all_placeholder": "輸入關鍵字，例如：電價",
+    "search_results": "共 {n} 則發言相符，顯示前 {shown} 則",
+    "search_none": "沒有相符的發言",
+    "search_note": "搜尋範圍為本輪所有納入分析的發言（{n} 則），不只主題卡片中的引言。",
+    "no_theme": "未歸入主題",
+    # per session type
+    "by_type": "各類場次的意見",
+    "session_types_intro": ("依場次類型整理各類場次最常提出的主題與戰略領域（占該類型納入分析"
+                            "發言的比例），並各附兩則代表性引言。"),
+    "st_units": "納入分析的發言 {n} 則（{sessions} 場）",
+    "st_top_themes": "最常提出的主題",
+    "st_top_areas": "最常涉及的戰略領域",
+    "st_none": "本輪沒有場次類型資料。",
+    # process feedback
+    "process": "諮商過程回饋",
+    "process_intro": ("與會者對諮商過程本身的意見（參與疲乏、場次重複、會後回應、資訊取得、"
+                      "參與的可及性），依發言用語辨識；可能漏列或誤列，請以引言判讀。"),
+    "process_fatigue": "參與疲乏與負擔", "process_repetition": "場次重複、過度動員",
+    "process_follow_up": "會後回應與後續", "process_information": "資訊取得與透明",
+    "process_access": "參與的可及性",
+    "process_count": "{n} 則發言（{sessions} 場）",
+    "process_none": "本輪沒有辨識到對諮商過程的意見。",
+    "process_flags": "參與負荷的提醒",
+    # organisations by who said what
+    "org_by": "歸屬方式",
+    "org_by_speaker": "依發言者", "org_by_presence": "依出席",
+    "org_attr_note": ("「依發言者」：名冊的發言者對照或發言者自我介紹（「我是○○協會…」）指出發言者"
+                      "所屬團體，只計該團體自己的發言；「依出席」：無法確認發言者時，以該團體出席場次"
+                      "的全部發言計。"),
+    # Excel
+    "sheet_readme": "說明", "sheet_sessions": "場次", "sheet_strategy_matrix": "戰略矩陣",
+    "sheet_themes": "主題", "sheet_quotes": "引言", "sheet_units": "發言單元",
+    "sheet_participation": "參與", "sheet_tracking": "跨輪追蹤",
+    "sheet_session_types": "各類場次", "sheet_process": "諮商過程回饋",
+    "x_sheet": "工作表", "x_column": "欄位", "x_meaning": "說明",
+    "readme_intro": ("本活頁簿為主題分析報告的表格版；每張工作表第一列為欄位名稱。"
+                     "占比以百分比顯示，主題編號與報告中的「主題 n」相同。"),
+    "x_organisations": "出席單位",
+    "x_rank": "名次",
+    "x_category": "類別",
+    "x_organiser": "主辦單位",
+    "about_sessions": "每場諮商一列：名稱、日期、類型、地點、出席單位、來源檔案與發言數。",
+    "about_strategy_matrix": "戰略領域（列）× 主題（欄）：各主題落在各領域的發言數或比例。",
+    "about_themes": "每個主題一列：關鍵詞、規模、占比、主要戰略領域與信心度、未對應戰略的判定。",
+    "about_quotes": "各主題的代表性引言與出處（檔案:行號）。",
+    "about_units": "每則發言一列：所屬主題、是否納入分析與排除原因、戰略對應的判定。",
+    "about_participation": "每個出席單位一列：出席場次、主要主題、歸屬方式與過度動員標示。",
+    "about_tracking": "跨輪追蹤：各主題在各輪的占比與變化。",
+    "about_session_types": "各類場次最常提出的主題與戰略領域及其占比。",
+    "about_process": "對諮商過程本身的意見（依發言用語辨識）。",
+    "xd_theme_id": "與報告中「主題 n」相同的編號。",
+    "xd_share": "占納入分析發言的比例（百分比）。",
+    "xd_confidence": "0 到 1：主題中與戰略領域有關的內容落在主要領域的比例。",
+    "xd_key_area": "主題的主要戰略領域；「無對應領域」表示不涉及淨零議題。",
+    "xd_gap": "談到淨零或轉型、但沒有戰略領域涵蓋的主題。",
+    "xd_probability": "發言屬於該主題的機率（0 到 1）。",
+    "xd_source": "原始檔案與行號，可回到逐字稿查證。",
+    "xd_analysed": "主持人、程序性發言與過短的發言不納入分析。",
+    "xd_top_area": "這則發言分數最高的戰略領域。",
+    "xd_unit_focus_score": "這則發言屬於該諮商重點的機率。",
+
+    # export (consult export --format qdpx): code groups, codes and case variables
+    "qdpx_group_theme": "主題",
+    "qdpx_group_area": "戰略領域",
+    "qdpx_group_jt": "公正轉型面向",
+    "qdpx_group_focus": "諮商重點",
+    "qdpx_group_stance": "立場",
+    "qdpx_theme": "主題 {id}：{label}",
+    "qdpx_outlier_theme": "未歸入主題",
+    "qdpx_unit": "單元",
+    "qdpx_lines": "{file} 第 {lines} 行",
+    "qdpx_probability": "機率",
+    "qdpx_evidence": "依據",
+    "stance_proposal": "建議",
+    "stance_concern": "擔憂",
+    "stance_support": "支持",
+    "stance_opposition": "反對",
+    "stance_question": "提問",
+    "stance_statement": "陳述",
 }
 
 EN: dict[str, str] = {
@@ -363,7 +464,7 @@ EN: dict[str, str] = {
     "raised_by_types": "Session types", "raised_in_locations": "Locations",
     "not_mapped": "This run has no strategy mapping (the mapping stage did not run); "
                   "themes only.",
-    "basis_area_summary": "Shares from the mapping stage's area_summary.json.",
+    "basis_area_summary": "Shares are the units per area as the strategy mapping counted them.",
     "basis_unit_areas": "Shares are the distribution of each unit's top-scoring area.",
     "basis_themes": "Shares add up the units of themes whose primary area it is.",
     "none_share": "No area",
@@ -372,7 +473,7 @@ EN: dict[str, str] = {
     "filter_gap": "No strategy", "search_quotes": "Search quotes",
     "search_placeholder": "a word, e.g. 電價", "clear_filters": "Clear", "expand_all": "Expand all",
     "collapse_all": "Collapse all", "showing_themes": "Showing {shown} of {total} themes",
-    "matching_quotes": "Matching quotes: {n}", "no_match": "No theme matches.",
+    "matching_quotes": "Matching units: {n}", "no_match": "No theme matches.",
     "keywords": "Keywords", "size": "Units", "share": "Share of analysed units",
     "where": "Where it came up (type × location)", "total": "Total",
     "by_session": "By session", "by_role": "Speaker roles", "quotes": "Quotes",
@@ -414,6 +515,7 @@ EN: dict[str, str] = {
     "mapping_missing": "Themes carry no strategy mapping (the mapping stage did not run).",
     "reason_moderator": "moderator", "reason_procedural": "procedural (thanks, agenda)",
     "reason_short": "too short", "reason_official": "official",
+    "reason_moderated": "rejected by the moderators (Pol.is)",
     "reason_participant": "participant", "redact_name": "names", "redact_phone": "phones",
     "redact_name_title": "surname + title (〇 manager)",
     "redact_name_kinship": "surname + kinship form",
@@ -488,26 +590,192 @@ EN: dict[str, str] = {
     "none_listed": "none",
     "participation": "Collaboration map and participation load",
     "participation_intro": (
-        "Which organisations took part in which sessions (round.yaml `organisations`), and "
-        "the themes raised in those sessions. Themes are attributed by presence in a "
-        "session, not to the organisation's own speech."),
+        "Which organisations took part in which sessions (the manifest's organisations), and "
+        "the themes they raised (how each is attributed is in the organisation table)."),
     "over_mobilisation": "Possible over-mobilisation (same actors again and again)",
     "over_mobilisation_rule": "flagged above {n} sessions; organisers excluded",
     "no_over_mobilisation": "No organisation took part in more than {n} sessions.",
     "chart_org_sessions": "Organisations × sessions",
     "chart_org_sessions_note": "● = present; dark = flagged organisation",
     "chart_org_themes": "Organisations × themes",
-    "chart_org_themes_note": "units of each theme in the sessions the organisation attended",
+    "chart_org_themes_note": ("its own speakers' units where they are known, else the units "
+                              "of the sessions it attended"),
     "org_table": "Participation by organisation",
     "organisation": "Organisation",
     "session_types": "Session types",
     "locations": "Locations",
-    "org_top_themes": "Main themes in its sessions (units)",
+    "org_top_themes": "Main themes (units, as attributed)",
     "flag": "Flag",
     "organiser": "organiser",
     "org_pairs": "Organisations often in the same sessions (2+)",
     "shared_sessions": "Shared sessions",
+    "gap_whole": ("{nz} of {n} units are about net-zero or the transition, but the theme as a "
+                  "whole fits no strategy area; the nearest, {area}, takes only {share} of it."),
+    "gap_units": ("{nz} of {n} units are about net-zero or the transition, but {unplaced} of them "
+                  "fit no strategy area (best area probability below {limit}); the nearest, "
+                  "{area}, takes only {share} of the theme."),
+    "gap_keywords": "Keywords: {words}.",
+    "gap_other": "The theme is about net-zero or the transition, but no strategy area covers it.",
+    "confidence_note": ("Confidence (0 to 1): the part of the theme's area-related content that "
+                        "falls in the primary area; near 1 is focused, below 0.5 the theme spans "
+                        "several areas and is worth checking by hand."),
+    "stage_ingest": "reading and splitting", "stage_embed": "embedding",
+    "stage_themes": "themes", "stage_mapping": "strategy mapping",
+    "stage_participation": "participation", "stage_compare": "comparison",
+    "stage_report": "reports",
+    "rerendered": ("This report was re-rendered with other report settings than the analysis "
+                   "run's; the report and participation sections of the settings below are the "
+                   "values used, the rest are the analysis run's."),
+    "filter_none": "Not about net-zero",
+    "chart_left_out_outliers": "The {n} units in no theme ({share}) are not in the chart.",
+    "chart_left_out_none": ("The {n} units about no strategy area ({share}) are not in the "
+                            "chart."),
+    "chart_shows_none": "The 'No area' row is feedback not about net-zero.",
+    "search_all": "Search all feedback",
+    "search_all_placeholder": "a word, e.g. electricity price",
+    "search_results": "{n} units match, showing the first {shown}",
+    "search_none": "No unit matches",
+    "search_note": "Searches every analysed unit of the round ({n}), not only the quotes on the "
+                   "theme cards.",
+    "no_theme": "no theme",
+    "by_type": "What each type of session raised",
+    "session_types_intro": ("Per session type, the themes and strategy areas it raised most (share "
+                            "of that type's analysed units) with two representative quotes each."),
+    "st_units": "{n} analysed units ({sessions} sessions)",
+    "st_top_themes": "Themes raised most",
+    "st_top_areas": "Strategy areas raised most",
+    "st_none": "This round has no session types.",
+    "process": "Feedback on the consultation process",
+    "process_intro": ("What participants said about the consultation itself (fatigue, repetition, "
+                      "follow-up, access to information, accessibility), found by wording; some "
+                      "may be missed or misplaced, so read the quotes."),
+    "process_fatigue": "Fatigue and burden", "process_repetition": "Repetition, over-mobilisation",
+    "process_follow_up": "Follow-up after the sessions",
+    "process_information": "Access to information", "process_access": "Accessibility",
+    "process_count": "{n} units ({sessions} sessions)",
+    "process_none": "No feedback on the consultation process was found in this round.",
+    "process_flags": "Participation load",
+    "org_by": "Attributed by",
+    "org_by_speaker": "speaker", "org_by_presence": "presence",
+    "org_attr_note": ("'speaker': the manifest's speakers or a self-introduction names the "
+                      "speaker's organisation, and only its own units count; 'presence': where "
+                      "no speaker is known, every unit of the sessions it attended counts."),
+    "sheet_readme": "README", "sheet_sessions": "sessions",
+    "sheet_strategy_matrix": "strategy_matrix", "sheet_themes": "themes",
+    "sheet_quotes": "quotes", "sheet_units": "units", "sheet_participation": "participation",
+    "sheet_tracking": "tracking", "sheet_session_types": "session_types",
+    "sheet_process": "process_feedback",
+    "x_sheet": "Sheet", "x_column": "Column", "x_meaning": "Meaning",
+    "readme_intro": ("The report's tables; the first row of each sheet holds the column names. "
+                     "Shares are percentages; theme numbers are those of the report."),
+    "x_organisations": "Organisations",
+    "x_rank": "Rank",
+    "x_category": "Category",
+    "x_organiser": "Organiser",
+    "about_sessions": "One row per session: title, date, type, location, organisations, file.",
+    "about_strategy_matrix": "Strategy areas (rows) × themes (columns): units or shares.",
+    "about_themes": "One row per theme: keywords, size, share, primary area and confidence, gap.",
+    "about_quotes": "Each theme's representative quotes with their source (file:line).",
+    "about_units": "One row per unit: theme, analysed or why not, the mapping's decision.",
+    "about_participation": "One row per organisation: sessions, main themes, attribution, flag.",
+    "about_tracking": "Tracking: each theme's share in each round.",
+    "about_session_types": "Themes and strategy areas each type of session raised most.",
+    "about_process": "Feedback on the consultation process itself (found by wording).",
+    "xd_theme_id": "The number of the theme in the report (Theme n).",
+    "xd_share": "Share of analysed units (percent).",
+    "xd_confidence": "0 to 1: part of the theme's area-related content in its primary area.",
+    "xd_key_area": "The theme's primary strategy area; 'No area' is not about net-zero.",
+    "xd_gap": "About net-zero or the transition, but no strategy area covers it.",
+    "xd_probability": "Probability that the unit belongs to the theme (0 to 1).",
+    "xd_source": "Source file and line, to check the transcript.",
+    "xd_analysed": "Chairs, procedural and very short units are not analysed.",
+    "xd_top_area": "The unit's highest-scoring strategy area.",
+    "xd_unit_focus_score": "Probability of the unit's consultation focus.",
+
+    "qdpx_group_theme": "Themes",
+    "qdpx_group_area": "Strategy areas",
+    "qdpx_group_jt": "Just-transition dimensions",
+    "qdpx_group_focus": "Consultation focus",
+    "qdpx_group_stance": "Stance",
+    "qdpx_theme": "Theme {id}: {label}",
+    "qdpx_outlier_theme": "In no theme",
+    "qdpx_unit": "Unit",
+    "qdpx_lines": "{file} line {lines}",
+    "qdpx_probability": "probability",
+    "qdpx_evidence": "evidence",
+    "stance_proposal": "Proposal",
+    "stance_concern": "Concern",
+    "stance_support": "Support",
+    "stance_opposition": "Opposition",
+    "stance_question": "Question",
+    "stance_statement": "Statement",
 }
+
+# The written-comments section (report/comments.py): rows, campaigns, breakdowns, votes.
+ZH_TW.update({
+    "comments": "書面意見：範本、分項與贊同",
+    "comments_intro": "表格形式的意見（線上表單、連署附議、Pol.is 等）：每列一則意見。"
+                      "以下列出讀入的列數、近乎相同的範本意見（可能的集體動員），"
+                      "依對應欄位的分項統計，以及各主題意見的贊同程度。",
+    "comments_rows": "共讀入 {rows} 列：{text} 列有意見內容，{blank} 列空白（沒有意見文字，"
+                     "例如只附議未填理由；計入此處、不納入分析），{dup} 列與先前某列文字完全相同"
+                     "（保留並納入分析，範本意見見下表）。",
+    "campaigns": "重複範本意見（可能的集體動員）",
+    "campaign_rule": "以 MinHash LSH 比對字元片段：至少 {min_chars} 字的意見中，"
+                     "相似度（Jaccard）達 {threshold} 即視為同一範本，至少 {min_size} 則成組。"
+                     "比對 {considered} 則，找到 {n} 組、共 {members} 則。主題只以每組的代表意見"
+                     "計算一次，組內其他意見歸入同一主題並計入主題大小。",
+    "no_campaigns": "沒有找到重複範本意見。",
+    "campaign_id": "組別", "campaign_size": "則數", "campaign_similarity": "平均相似度",
+    "campaign_example": "代表意見", "campaign_theme": "所屬主題",
+    "breakdown_by": "依「{column}」分項",
+    "in_campaigns": "屬範本意見",
+    "blank_rows": "空白列",
+    "analysed_units": "納入分析",
+    "breakdown_other": "另有 {n} 個值合併為最後一列（…）。",
+    "theme_key": "主題編號",
+    "agreement": "主題的贊同程度（投票）",
+    "agreement_intro": "「提出次數」是主題中的意見則數；投票為參與者對這些意見的贊成、反對、略過"
+                       "（Pol.is 投票矩陣）。「各群多數贊同」是各意見群都有過半數贊成的意見則數"
+                       "／有意見群投票的則數：代表跨立場的共識，而不只是一方的支持。",
+    "agreement_said": "提出次數", "agreement_votes": "投票（贊成／反對／略過）",
+    "agreement_share": "贊成比例", "agreement_broad": "各群多數贊同",
+    "agreement_counts": "{agree}／{disagree}／{passes}", "agreement_voted": "有投票的意見",
+})
+EN.update({
+    "comments": "Written comments: templates, breakdowns, agreement",
+    "comments_intro": "Comments from tables (online forms, petitions, Pol.is), one per row: "
+                      "rows read, near-identical template comments (possible coordinated "
+                      "campaigns), breakdowns by the mapped columns, and how widely each "
+                      "theme's points were agreed.",
+    "comments_rows": "{rows} rows read: {text} with a comment, {blank} blank (no comment text, "
+                     "e.g. an endorsement without a reason: counted here, not analysed), {dup} "
+                     "repeating an "
+                     "earlier row's text word for word (kept and analysed; templates below).",
+    "campaigns": "Template comments (possible coordinated campaigns)",
+    "campaign_rule": "MinHash LSH over character n-grams: comments of at least {min_chars} "
+                     "characters with a Jaccard similarity of {threshold} or more are one "
+                     "template; groups of {min_size} or more are listed. {considered} compared, "
+                     "{n} groups with {members} comments. Themes count each group once (its "
+                     "representative); its other comments join that theme and its size.",
+    "no_campaigns": "No template comments found.",
+    "campaign_id": "Group", "campaign_size": "Comments", "campaign_similarity": "Mean similarity",
+    "campaign_example": "Representative comment", "campaign_theme": "Theme",
+    "breakdown_by": "By “{column}”",
+    "in_campaigns": "In templates",
+    "blank_rows": "Blank rows",
+    "analysed_units": "Analysed",
+    "breakdown_other": "{n} further values are summed in the last row (…).",
+    "theme_key": "Themes",
+    "agreement": "How widely each theme is agreed (votes)",
+    "agreement_intro": "“Said” is the number of comments in the theme; the votes are "
+                       "participants' agree / disagree / pass on them (the Pol.is vote matrix). "
+                       "“Agreed across groups” counts comments a majority of every opinion group "
+                       "agreed with, of those the groups voted on: common ground, not one side.",
+    "agreement_said": "Said", "agreement_votes": "Votes (agree / disagree / pass)",
+    "agreement_share": "Agree share", "agreement_broad": "Agreed across groups",
+    "agreement_counts": "{agree} / {disagree} / {passes}", "agreement_voted": "Comments voted on",
+})
 
 LANGUAGES = {"zh-TW": ZH_TW, "en": EN}
 

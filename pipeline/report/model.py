@@ -6,6 +6,7 @@ plus the small value cleaners both use, so missing values look the same everywhe
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +20,15 @@ from pipeline.values import float_or_none, int_or, text_or_none
 NO_AREA = {"NONE", "none", "", "-"}
 # Framework facets that are strategy areas (the others are JT dimensions and focuses).
 AREA_FACETS = {None, "", "A", "a", "key_area", "area", "strategy", "key_strategy"}
+
+
+# The mapping stage's gap reason (pipeline/mapping/stage.py, `reason = (...)`).
+_GAP_REASON = re.compile(
+    r"(?P<nz>\d+) of (?P<n>\d+) units are about net-zero or the transition but "
+    r"(?:as a theme they fit no strategy area \(no area holds it\)|(?P<unplaced>\d+) of them "
+    r"fit no strategy area \(best area probability < (?P<limit>[\d.]+)\)); nearest area "
+    r"(?P<area>\S+) (?P<name>.*?) takes only (?P<share>\d+)% of the theme"
+    r"(?:; keywords: (?P<words>.*))?$")
 
 
 @dataclass
@@ -114,6 +124,37 @@ class Theme:
     label_curated: bool = False
     reviewed: bool = False
     merged_from: list[dict[str, Any]] = field(default_factory=list)
+
+    def gap_text(self, L: dict[str, str], english: bool) -> str | None:
+        """Why the theme is a gap, in the report's language.
+
+        The mapping stage writes its reason as an English sentence of a fixed form (the
+        numbers behind it are not stored apart); a zh-TW report words those numbers itself
+        rather than showing English, and says only that no area covers it otherwise."""
+        if not self.gap_reason or english:
+            return self.gap_reason
+        m = _GAP_REASON.match(self.gap_reason)
+        if m is None:
+            return L["gap_other"]
+        g = m.groupdict()
+        area = " ".join(x for x in (g["area"], (g["name"] or "").strip()) if x)
+        facts = {"n": g["n"], "nz": g["nz"], "area": area, "share": f"{g['share']}%",
+                 "unplaced": g["unplaced"], "limit": g["limit"]}
+        text = L["gap_units" if g["unplaced"] else "gap_whole"].format(**facts)
+        if g["words"]:
+            text += L["gap_keywords"].format(words=g["words"])
+        return text
+
+    @property
+    def number(self) -> int:
+        """The theme's number in every format and chart (主題 1 … N, themes.json order);
+        themes.json ids count from 0 and are not shown."""
+        return self.idx + 1
+
+    @property
+    def ref(self) -> str:
+        """Number and label, as chart rows and table headers show a theme."""
+        return f"{self.number}. {self.label}"
 
     def curation_lines(self, L: dict[str, str]) -> list[str]:
         """Plain-text lines saying what an analyst changed on this theme (for all writers)."""
@@ -268,6 +309,16 @@ class RunData:
     courtesy: dict[str, Any] | None = None
     # Consultation focus of the round's area units (areas.build_focus), None when unmapped.
     focus: FocusView | None = None
+    # The manifest's title of the round (round.yaml `title:`), None when it has none.
+    title: str | None = None
+    # Analysed units the mapping placed in no strategy area (not about net-zero), if mapped.
+    none_units: int | None = None
+    # `consult report` drew this report with other report/participation settings than the
+    # analysis run's (the settings section then shows the ones used).
+    rerendered: bool = False
+    # Written comments: rows, campaigns, breakdowns, agreement (report/comments.py), None
+    # for a round of transcripts only.
+    comments: Any = None
 
     @property
     def inferred_speakers(self) -> list[dict[str, Any]]:

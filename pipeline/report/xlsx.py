@@ -1,17 +1,18 @@
 """themes.xlsx: the report's tables for analysts who sort, filter and annotate in a spreadsheet.
-Each section gives its sheets (`report/sections/`, `Sheet`); this module writes them.
+Each section gives its sheets (`report/sections/`, `Sheet`); this module writes them, after
+a README sheet that explains every sheet and column.
 
-Transcript text is data, never a formula: any text cell that a spreadsheet could read as
-one (starting with = + - @, or a tab / carriage return that some importers strip) gets a
-leading apostrophe, and every text cell is stored as a string, not left to type-guessing.
+Transcript text is data, never a formula: every text cell is stored as a string (never left
+to type-guessing), and one that a spreadsheet could read as a formula (starting with = + - @,
+or a tab / carriage return that some importers strip) also carries Excel's quote prefix, so
+it shows as itself and stays text when edited. Shares are numbers formatted as percentages.
 """
 
 from __future__ import annotations
 
 import io
 import math
-import re
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pandas as pd
 from openpyxl import Workbook
@@ -21,9 +22,7 @@ from openpyxl.utils import get_column_letter
 
 from pipeline.config import Config
 from pipeline.report.model import RunData
-
-if TYPE_CHECKING:
-    from pipeline.report.sections.base import Sheet
+from pipeline.report.sections import SECTIONS, Sheet, numbered
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 MAX_CELL = 32767  # Excel's limit on characters in one cell
@@ -39,16 +38,7 @@ def safe(v: Any) -> Any:
         v = v.item()
     if isinstance(v, int | float):
         return None if isinstance(v, float) and math.isnan(v) else v
-    s = ILLEGAL_CHARACTERS_RE.sub("", str(v))
-    if s.startswith(FORMULA_START):
-        s = "'" + s
-    return s[:MAX_CELL]
-
-
-def num_id(v: Any) -> Any:
-    """Theme ids as numbers where they are numbers (so -1 is not text guarded as a formula)."""
-    s = str(v) if v is not None else ""
-    return int(s) if re.fullmatch(r"-?\d+", s) else v
+    return ILLEGAL_CHARACTERS_RE.sub("", str(v))[:MAX_CELL]
 
 
 def write_sheet(wb: Workbook, sheet: Sheet) -> None:
@@ -63,6 +53,9 @@ def write_sheet(wb: Workbook, sheet: Sheet) -> None:
             cell = ws.cell(n, i)
             if isinstance(cell.value, str):
                 cell.data_type = "s"  # never a formula, whatever the text looks like
+                if cell.value.startswith(FORMULA_START):
+                    # Shown as the text it is, and still text when an analyst edits it.
+                    cell.quotePrefix = True
             elif i in sheet.formats and cell.value is not None:
                 cell.number_format = sheet.formats[i]
     fill = PatternFill("solid", fgColor="E6F1F5")
@@ -80,15 +73,28 @@ def write_sheet(wb: Workbook, sheet: Sheet) -> None:
             c.alignment = Alignment(wrap_text=True, vertical="top")
 
 
+def readme(sheets: list[Sheet], L: dict[str, str]) -> Sheet:
+    """The first sheet: what the workbook is and every sheet's columns (header row only, so
+    the other sheets' rows are not consumed)."""
+    key_of = {v: k[2:] for k, v in reversed(L.items()) if k.startswith("x_")}
+    sheet_key = {v: k[6:] for k, v in L.items() if k.startswith("sheet_")}
+    rows: list[list[Any]] = [["", "", L["readme_intro"]]]
+    for s in sheets:
+        rows.append([s.title, "", s.about or L.get(f"about_{sheet_key.get(s.title)}", "")])
+        rows += [[s.title, h, L.get(f"xd_{key_of.get(h, '')}", "")] for h in s.headers]
+    return Sheet(L["sheet_readme"], [L["x_sheet"], L["x_column"], L["x_meaning"]], rows,
+                 widths={1: 16, 2: 30, 3: 90}, wrap={3})
+
+
 def render_xlsx(run: RunData, cfg: Config, L: dict[str, str]) -> bytes:
     """One workbook, the sheets of each present section in section order."""
-    from pipeline.report.sections import SECTIONS, numbered
-
     wb = Workbook()
     wb.remove(wb.active)
-    for _, section in numbered(SECTIONS, run):
-        for sheet in section.sheets(run, cfg, L) if section.sheets else []:
-            write_sheet(wb, sheet)
+    sheets = [sheet for _, section in numbered(SECTIONS, run) if section.sheets
+              for sheet in section.sheets(run, cfg, L)]
+    write_sheet(wb, readme(sheets, L))
+    for sheet in sheets:
+        write_sheet(wb, sheet)
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()

@@ -16,6 +16,14 @@
   var status = document.getElementById("f-status");
   var expand = document.getElementById("f-expand");
   var noMatch = document.getElementById("no-match");
+  // Every analysed unit of the round, column-wise (sections/themes.py search_index).
+  var U = data.units || { t: [], th: [], s: [], sp: [], src: [] };
+  var anchors = data.anchors || [], sessions = data.sessions || [];
+  var results = document.getElementById("search-results");
+  var resultList = document.getElementById("sr-list");
+  var resultStatus = document.getElementById("sr-status");
+  var MAX_RESULTS = 50;
+  var folded = null;
   var each = function (sel, fn) { Array.prototype.forEach.call(document.querySelectorAll(sel), fn); };
 
   function fmt(s, o) {
@@ -29,6 +37,7 @@
     if (!t) { return true; }
     var a = selArea.value, ty = selType.value, lo = selLoc.value;
     if (a === "__gap__") { if (!t.gap) { return false; } }
+    else if (a === "__none__") { if (!t.none) { return false; } }
     else if (a && t.areas.indexOf(a) < 0) { return false; }
     if (ty && t.types.indexOf(ty) < 0) { return false; }
     if (lo && t.locations.indexOf(lo) < 0) { return false; }
@@ -76,8 +85,65 @@
     return hits;
   }
 
+  // Units whose text holds the query: their positions, and how many fall in each theme.
+  function unitHits(q) {
+    if (folded === null) { folded = U.t.map(norm); }
+    var nq = norm(q), hits = [], perTheme = {};
+    for (var i = 0; i < folded.length; i++) {
+      if (folded[i].indexOf(nq) >= 0) {
+        hits.push(i);
+        var a = anchors[U.th[i]];
+        if (a) { perTheme[a] = (perTheme[a] || 0) + 1; }
+      }
+    }
+    return { hits: hits, perTheme: perTheme };
+  }
+
+  function showResults(q, found) {
+    if (!results) { return; }
+    while (resultList.firstChild) { resultList.removeChild(resultList.firstChild); }
+    results.hidden = !q;
+    if (!q) { return; }
+    var shown = 0;
+    found.hits.forEach(function (i) {
+      var a = anchors[U.th[i]];
+      if (shown >= MAX_RESULTS || (a && !themeMatches(a)) || (!a && (selArea.value || selType.value || selLoc.value))) { return; }
+      shown += 1;
+      var li = document.createElement("li");
+      li.className = "quote";
+      var bq = document.createElement("blockquote");
+      var p = document.createElement("p");
+      p.className = "qt";
+      p.textContent = U.t[i];
+      highlight(p, q.toLowerCase());
+      bq.appendChild(p);
+      li.appendChild(bq);
+      var cite = document.createElement("p");
+      cite.className = "cite";
+      var bits = [U.sp[i] || L.unknown, sessions[U.s[i]] || ""].filter(Boolean);
+      cite.appendChild(document.createTextNode(bits.join(" · ") + " · "));
+      var code = document.createElement("code");
+      code.className = "src";
+      code.textContent = U.src[i] || "";
+      cite.appendChild(code);
+      cite.appendChild(document.createTextNode(" · "));
+      if (a) {
+        var link = document.createElement("a");
+        link.href = "#" + a;
+        link.textContent = L.theme_no + " " + (U.th[i] + 1);
+        cite.appendChild(link);
+      } else {
+        cite.appendChild(document.createTextNode(L.no_theme));
+      }
+      li.appendChild(cite);
+      resultList.appendChild(li);
+    });
+    resultStatus.textContent = found.hits.length ? fmt(L.search_results, { n: found.hits.length, shown: shown }) : L.search_none;
+  }
+
   function apply() {
     var q = search.value.trim();
+    var found = q ? unitHits(q) : { hits: [], perTheme: {} };
     if (!q) {
       // Close again what an earlier search opened; leave what the reader opened.
       each("details[data-auto-open]", function (d) { d.open = false; d.removeAttribute("data-auto-open"); });
@@ -87,7 +153,9 @@
       var ok = themeMatches(el.getAttribute("data-theme"));
       var holdsQuotes = el.classList.contains("theme-card") || el.classList.contains("area-theme");
       if (holdsQuotes) {
-        var hits = searchIn(el, ok ? q : "");
+        searchIn(el, ok ? q : "");
+        // A theme matches a search when any of its units does, shown as a quote or not.
+        var hits = found.perTheme[el.getAttribute("data-theme")] || 0;
         if (q && ok && hits === 0) { ok = false; }
         if (el.classList.contains("theme-card")) {
           total += 1;
@@ -106,6 +174,7 @@
     var msg = fmt(L.showing_themes, { shown: shown, total: total });
     if (q) { msg += " · " + fmt(L.matching_quotes, { n: quotes }); }
     status.textContent = msg;
+    showResults(q, found);
     if (noMatch) { noMatch.hidden = shown > 0; }
   }
 

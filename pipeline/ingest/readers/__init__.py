@@ -16,6 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from pipeline.config import IngestConfig
+from pipeline.ingest.budgets import ZIP_FORMATS, check_zip
 from pipeline.ingest.readers.pdf import read_pdf
 from pipeline.ingest.readers.tables import read_csv, read_jsonl, read_xlsx
 from pipeline.ingest.readers.text import read_markdown, read_srt, read_vtt
@@ -58,4 +59,10 @@ def read_document(path: Path, cfg: IngestConfig) -> Document:
         )
     if size == 0:
         raise InputError(path, "file is empty")
-    return reader(path, cfg)
+    if ext in ZIP_FORMATS:
+        check_zip(path, cfg)
+    try:
+        return reader(path, cfg)
+    except RecursionError as e:  # json.loads and XML parsers recurse per nesting level
+        raise InputError(path, "refused: nested too deeply to read (a hostile or broken file?)",
+                         "check the file; save it again from the program that made it") from e

@@ -6,7 +6,9 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections import Counter
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
@@ -14,18 +16,32 @@ from typing import Any
 from pipeline.config import IngestConfig
 from pipeline.ingest.decode import read_text, split_lines
 from pipeline.ingest.readers.common import unreadable
+from pipeline.ingest.readers.votes import add_votes
 from pipeline.source import Document, InputError, Record
 
+# Mapped columns (`ingest.csv.<role>_column`), in the order breakdowns are shown.
+MAPPED_ROLES = ("session", "date", "location", "type", "organisation")
+# Vote and moderation columns, used when the table has them (Pol.is exports).
+_OPTIONAL_ROLES = ("agree", "disagree", "pass", "id", "moderated")
 
-def _pick_columns(
-    path: Path, header: Sequence[str], cfg: IngestConfig, line: int
-) -> tuple[int, int | None, list[int]]:
-    """(text column, speaker column, metadata columns) as indices into the header."""
+
+@dataclass(frozen=True)
+class _Columns:
+    text: int
+    speaker: int | None
+    meta: list[int]
+    # role -> column index, for the mapped and optional columns the header has.
+    roles: dict[str, int]
+
+
+def _pick_columns(path: Path, header: Sequence[str], cfg: IngestConfig, line: int) -> _Columns:
+    """The text, speaker, mapped and metadata columns as indices into the header."""
     index: dict[str, int] = {}
     for i, name in enumerate(header):
         if name:
             index.setdefault(name, i)
     folded = {name.casefold(): i for name, i in reversed(index.items())}
+    found = ", ".join(f"'{h}'" for h in header if h) or "(none)"
 
     def find(name: str | None) -> int | None:
         if not name:
@@ -35,7 +51,6 @@ def _pick_columns(
     wanted = [cfg.csv.text_column, *cfg.csv.text_column_fallbacks]
     text_col = next((i for i in map(find, wanted) if i is not None), None)
     if text_col is None:
-        found = ", ".join(f"'{h}'" for h in header if h) or "(none)"
         raise InputError(
             path,
             f"no text column: none of {', '.join(repr(w) for w in wanted)} is in the header; "
@@ -47,11 +62,29 @@ def _pick_columns(
     speaker_col = find(cfg.csv.speaker_column)
     if speaker_col == text_col:
         speaker_col = None
+    roles: dict[str, int] = {}
+    for role in MAPPED_ROLES:
+        name = getattr(cfg.csv, f"{role}_column")
+        if not name:
+            continue
+        col = find(name)
+        if col is None:
+            # A mapping the analyst asked for: silently ignoring it would lose the breakdown.
+            raise InputError(
+                path, f"ingest.csv.{role}_column is '{name}', which is not in the header; "
+                f"the columns are {found}",
+                f"set ingest.csv.{role}_column to one of these columns (or to null)", line=line)
+        roles[role] = col
+    for role in _OPTIONAL_ROLES:
+        col = find(getattr(cfg.csv, f"{role}_column"))
+        if col is not None:
+            roles[role] = col
+    taken = {text_col, speaker_col, *roles.values()}
     if cfg.csv.metadata_columns:
         meta = [i for i in map(find, cfg.csv.metadata_columns) if i is not None]
     else:
-        meta = [i for i, h in enumerate(header) if h and i not in (text_col, speaker_col)]
-    return text_col, speaker_col, [i for i in meta if i not in (text_col, speaker_col)]
+        meta = [i for i, h in enumerate(header) if h]
+    return _Columns(text_col, speaker_col, [i for i in meta if i not in taken], roles)
 
 
 def _iso(value: datetime | date | time) -> str:
@@ -85,11 +118,13 @@ _HEADER_ROWS = 5
 
 def _records(
     path: Path, rows: Iterable[tuple[int, Sequence[Any]]], cfg: IngestConfig
-) -> list[Record]:
+) -> Document:
     """Records from (line number, cells) rows, below the first row naming the text column."""
-    columns: tuple[int, int | None, list[int]] | None = None
+    columns: _Columns | None = None
     header: list[str] = []
     records: list[Record] = []
+    blank = 0
+    blank_by: Counter[tuple[str, str]] = Counter()
     no_header: InputError | None = None
     tried = 0
     for lineno, cells in rows:
@@ -106,25 +141,33 @@ def _records(
                 if tried >= _HEADER_ROWS:
                     raise no_header from None
             continue
-        text_col, speaker_col, meta_cols = columns
 
         def cell(i: int | None, cells: Sequence[Any] = cells) -> Any:
             return cells[i] if i is not None and i < len(cells) else None
 
-        text = _cell_text(cell(text_col))
+        text = _cell_text(cell(columns.text))
         if not text:
+            # A row without text (an endorsement with no reason): counted, never silently lost.
+            blank += 1
+            for role, i in columns.roles.items():
+                if role in MAPPED_ROLES:
+                    blank_by[role, _cell_text(cell(i))] += 1
             continue
-        speaker = _cell_text(cell(speaker_col)) or None
-        meta = {header[i]: _meta_value(cell(i)) for i in meta_cols if _cell_text(cell(i))}
-        records.append(Record(text=text, lineno=lineno, speaker=speaker, meta=meta))
+        speaker = _cell_text(cell(columns.speaker)) or None
+        meta = {header[i]: _meta_value(cell(i)) for i in columns.meta if _cell_text(cell(i))}
+        fields = {role: _cell_text(cell(i)) or None for role, i in columns.roles.items()}
+        records.append(Record(text=text, lineno=lineno, speaker=speaker, meta=meta,
+                              fields=fields))
     if columns is None:
         raise no_header or InputError(path, "file is empty (no header row)")
     if not records:
         raise InputError(
-            path, f"no rows with text in column '{header[columns[0]]}'",
+            path, f"no rows with text in column '{header[columns.text]}'",
             "check that the file holds comments below its header row",
         )
-    return records
+    mapped = {role: header[i] for role, i in columns.roles.items() if role in MAPPED_ROLES}
+    return Document(path=path, kind="records", records=records, blank_rows=blank, mapped=mapped,
+                    blank_by=dict(blank_by))
 
 
 def _csv_delimiter(text: str) -> str:
@@ -151,8 +194,10 @@ def read_csv(path: Path, cfg: IngestConfig) -> Document:
             raise InputError(path, f"not valid CSV ({e})",
                              "check the quotes on this line", line=reader.line_num) from e
 
-    return Document(path=path, kind="records", records=_records(path, rows(), cfg),
-                    encoding=encoding)
+    doc = _records(path, rows(), cfg)
+    doc.encoding = encoding
+    add_votes(doc, path.parent / cfg.csv.votes_file)
+    return doc
 
 
 def read_xlsx(path: Path, cfg: IngestConfig) -> Document:
@@ -175,10 +220,10 @@ def read_xlsx(path: Path, cfg: IngestConfig) -> Document:
                 if number is not None:
                     yield number, [c.value for c in row]
 
-        records = _records(path, rows(), cfg)
+        doc = _records(path, rows(), cfg)
     finally:
         workbook.close()
-    return Document(path=path, kind="records", records=records)
+    return doc
 
 
 # --------------------------------------------------------------------------- jsonl

@@ -8,11 +8,14 @@ module below, e.g. participation.py), one line in `SECTIONS`, its words in `repo
 from __future__ import annotations
 
 from pipeline.report.sections import (
+    by_type,
     changes,
     charts,
+    comments,
     method,
     overview,
     participation,
+    process,
     strategy,
     themes,
 )
@@ -21,9 +24,13 @@ from pipeline.report.sections.base import Section, Sheet, numbered
 SECTIONS: list[Section] = [
     overview.SECTION,
     strategy.SECTION,
+    by_type.SECTION,
+    process.SECTION,
     themes.SECTION,
     charts.SECTION,
     participation.SECTION,
+    # Template campaigns next to the over-mobilisation flags of participation.
+    comments.SECTION,
     changes.SECTION,
     method.SECTION,
 ]

@@ -5,9 +5,11 @@ A section turns the run's view model (`RunData`) into
   `view()` returns, `n` (its number), `run`, `L` (labels), `rc` (report config), `show_role`
   and the shared macros of `templates/macros.html.j2` (quote_item, bar_chart, heatmap, lab,
   counts_inline);
-- `markdown(run, cfg, L, n)`: its lines of report.md (helpers in `report/markdown.py`);
+- `markdown(run, cfg, L, n)`: its lines of report.md (helpers in `report/mdtext.py`);
 - `sheets(run, cfg, L)`: the themes.xlsx sheets it owns (optional);
-- `data(run, L)`: what the page's script needs, merged into the `report-data` JSON (optional).
+- `data(run, L)`: what the page's script needs, merged into the `report-data` JSON (optional);
+- `figures(run, cfg, L)`: its charts as PNG pictures for report.docx (optional); the docx
+  itself is built from the section's Markdown (report/docx.py).
 `present(run)` says whether the run has the section at all; present sections are numbered
 1, 2, … in `SECTIONS` order and listed in the page's navigation under `L[key]`.
 """
@@ -35,6 +37,7 @@ class Sheet:
     widths: dict[int, int] = field(default_factory=dict)
     wrap: set[int] = field(default_factory=set)
     formats: dict[int, str] = field(default_factory=dict)
+    about: str = ""  # one line for the README sheet
 
 
 def _always(run: RunData) -> bool:
@@ -54,6 +57,8 @@ class Section:
     present: Callable[[RunData], bool] = _always
     sheets: Callable[[RunData, Config, Labels], list[Sheet]] | None = None
     data: Callable[[RunData, Labels], dict[str, Any]] | None = None
+    # The section's charts as (caption, PNG) for report.docx (chart_images.py).
+    figures: Callable[[RunData, Config, Labels], list[tuple[str, bytes]]] | None = None
 
 
 def numbered(sections: Iterable[Section], run: RunData) -> list[tuple[int, Section]]:

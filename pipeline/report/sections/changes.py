@@ -9,11 +9,11 @@ from markupsafe import Markup
 
 from pipeline.config import Config
 from pipeline.report.charts import pct
-from pipeline.report.markdown import code, md, table
+from pipeline.report.display import num_id
+from pipeline.report.mdtext import code, md, table
 from pipeline.report.model import RunData
 from pipeline.report.sections.base import Labels, Section, Sheet
 from pipeline.report.tracking_chart import status_names, tracking_svg
-from pipeline.report.xlsx import num_id
 
 HTML = r"""{% set d = run.compare %}
 <section id="changes">
@@ -123,10 +123,10 @@ def sheets(run: RunData, cfg: Config, L: Labels) -> list[Sheet]:
     if not tr:
         return []
     rounds = [str(r.get("round") or r.get("run_id")) for r in tr.get("rounds") or []]
-    return [Sheet("tracking", [L["x_theme_id"], L["x_label"], L["status"], *rounds],
+    return [Sheet(L["sheet_tracking"], [L["x_theme_id"], L["x_label"], L["status"], *rounds],
                   ([num_id(t["id"]), t["label"], L.get(f"status_{t['status']}", t["status"]),
                     *t["shares"]] for t in tr.get("themes") or []),
-                  widths={2: 40})]
+                  widths={2: 40}, formats={i: "0.0%" for i in range(4, 4 + len(rounds))})]
 
 
 SECTION = Section("changes", HTML, markdown, view=view, present=present, sheets=sheets)

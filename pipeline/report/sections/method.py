@@ -6,8 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from pipeline.config import Config
-from pipeline.report.html import config_yaml, hidden_label
-from pipeline.report.markdown import code, lab, md, table
+from pipeline.report.display import config_yaml, hidden_label
+from pipeline.report.mdtext import code, lab, md, table
 from pipeline.report.model import RunData
 from pipeline.report.sections.base import Labels, Section
 
@@ -41,7 +41,7 @@ HTML = r"""<section id="method">
 {% endif %}
 {% if run.stages %}
 <table class="small"><caption>{{ L.stages }}</caption><tbody>
-{% for name, st in run.stages.items() %}<tr><th scope="row">{{ name }}</th><td class="n">{{ st.get("seconds", "–") }} {{ L.seconds }}</td></tr>{% endfor %}
+{% for name, st in run.stages.items() %}<tr><th scope="row">{{ L.get("stage_" ~ name, name) }}</th><td class="n">{{ st.get("seconds", "–") }} {{ L.seconds }}</td></tr>{% endfor %}
 </tbody></table>
 {% endif %}
 </div>
@@ -74,11 +74,12 @@ HTML = r"""<section id="method">
 {% if run.skipped %}
 <h3>{{ L.skipped }}</h3>
 <table class="small"><thead><tr><th scope="col">{{ L.file }}</th><th scope="col">{{ L.reason }}</th></tr></thead><tbody>
-{% for s in run.skipped %}<tr><td><code>{{ s.get("file", "") }}</code></td><td>{{ s.get("reason", "") }}</td></tr>{% endfor %}
+{% for s in run.skipped %}<tr><td><code>{{ s.get("file", "") }}</code></td><td><code>{{ s.get("reason", "") }}</code></td></tr>{% endfor %}
 </tbody></table>
 {% endif %}
 <details class="block">
 <summary>{{ L.config }}（{{ L.config_hash }} <code>{{ run.config_hash }}</code>）</summary>
+{% if run.rerendered %}<p class="note">{{ L.rerendered }}</p>{% endif %}
 <pre class="config">{{ config_text }}</pre>
 </details>
 </section>
@@ -125,7 +126,8 @@ def _tables(run: RunData, cfg: Config, L: Labels) -> list[str]:
     if run.stages:
         out += [f"### {L['stages']}", ""]
         out += table([L["stage"], L["seconds"]],
-                     [[md(k), md(v.get("seconds", ""))] for k, v in run.stages.items()])
+                     [[md(L.get(f"stage_{k}", k)), md(v.get("seconds", ""))]
+                      for k, v in run.stages.items()])
     return out
 
 
@@ -143,10 +145,14 @@ def markdown(run: RunData, cfg: Config, L: Labels, n: int) -> list[str]:
     if run.skipped:
         out += [f"### {L['skipped']}", ""]
         out += table([L["file"], L["reason"]],
-                     [[code(s.get("file")), md(s.get("reason"))] for s in run.skipped])
+                     # The reader's own message, verbatim (as the command line printed it).
+                     [[code(s.get("file")), code(s.get("reason"))] for s in run.skipped])
     out += _tables(run, cfg, L)
     fence = "~~~~~~~~"  # longer than any run of tildes YAML could hold, so the block closes
-    out += [f"### {L['config']}", "", f"{fence}yaml",
+    out += [f"### {L['config']}", ""]
+    if run.rerendered:
+        out += [L["rerendered"], ""]
+    out += [f"{fence}yaml",
             config_yaml(run.config, hidden_label(cfg)).replace("~~~~~~~~", "~ ~ ~ ~").rstrip(),
             fence, "", "---", "", f"{L['generated_by']} {L['run_id']} {code(run.run_id)}", ""]
     return out

@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from pipeline.config import Config
+from pipeline.participation import parse_names
 from pipeline.report import charts
-from pipeline.report.html import when
-from pipeline.report.markdown import code, md, table
+from pipeline.report.display import when
+from pipeline.report.mdtext import code, md, table
 from pipeline.report.model import RunData
 from pipeline.report.sections.base import Labels, Section, Sheet
 
@@ -31,7 +32,7 @@ HTML = r"""<section id="overview">
 </dl>
 {% if chart_sizes %}
 <figure class="chart" id="overview-sizes">
-<figcaption>{{ L.chart_sizes }}<small>{{ L.chart_sizes_note }}</small></figcaption>
+<figcaption>{{ L.chart_sizes }}<small>{{ L.chart_sizes_note }}{% if left_out_sizes %} {{ left_out_sizes }}{% endif %}</small></figcaption>
 <div class="scroll">{{ bar_chart(chart_sizes, L.chart_sizes) }}</div>
 </figure>
 {% endif %}
@@ -72,7 +73,9 @@ def count_by(run: RunData, attr: str, unknown: str) -> list[tuple[str, int]]:
 
 
 def view(run: RunData, cfg: Config, L: Labels) -> dict[str, Any]:
-    return {"chart_sizes": charts.theme_sizes(run),
+    from pipeline.report.sections.charts import left_out_sizes
+
+    return {"chart_sizes": charts.theme_sizes(run), "left_out_sizes": left_out_sizes(run, L),
             "sessions_by_type": count_by(run, "type", L["unknown"]),
             "sessions_by_location": count_by(run, "location", L["unknown"])}
 
@@ -116,12 +119,13 @@ def markdown(run: RunData, cfg: Config, L: Labels, n: int) -> list[str]:
 def sheets(run: RunData, cfg: Config, L: Labels) -> list[Sheet]:
     inputs = {i.get("session_id"): i for i in run.inputs}
     extra = sorted({k for s in run.sessions for k in s.extra})
-    return [Sheet("sessions", [
+    return [Sheet(L["sheet_sessions"], [
         L["x_session_id"], L["x_session_title"], L["x_date"], L["x_session_type"],
         L["x_location"], L["x_participants"], L["x_file"], L["x_units"],
-        L["x_analysed_units"], L["x_sha256"], *extra],
+        L["x_analysed_units"], L["x_sha256"], *(L.get(f"x_{k}", k) for k in extra)],
         ([s.id, s.title, s.date, s.type, s.location, s.participants, s.file, s.units,
-          s.analysed, (inputs.get(s.id) or {}).get("sha256")] + [s.extra.get(k) for k in extra]
+          s.analysed, (inputs.get(s.id) or {}).get("sha256")]
+         + ["、".join(parse_names(s.extra.get(k))) or None for k in extra]
          for s in run.sessions), widths={2: 28, 6: 30, 7: 28, 10: 66})]
 
 

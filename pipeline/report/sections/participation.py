@@ -7,7 +7,7 @@ from typing import Any
 
 from pipeline.config import Config
 from pipeline.report import charts
-from pipeline.report.markdown import md, table
+from pipeline.report.mdtext import md, table
 from pipeline.report.model import RunData
 from pipeline.report.sections.base import Labels, Section, Sheet
 
@@ -24,10 +24,10 @@ HTML = r"""{% set cm = run.participation %}
 {% if chart_org_sessions %}{{ heatmap(chart_org_sessions, L.organisation) }}{% else %}<p class="note">{{ L.no_chart_data }}</p>{% endif %}
 </figure>
 <div class="scroll"><table class="small" id="org-table">
-<caption>{{ L.org_table }}</caption>
-<thead><tr><th scope="col">{{ L.organisation }}</th><th scope="col" class="n">{{ L.sessions }}</th><th scope="col">{{ L.session_types }}</th><th scope="col">{{ L.locations }}</th><th scope="col">{{ L.org_top_themes }}</th><th scope="col">{{ L.flag }}</th></tr></thead>
+<caption>{{ L.org_table }}<small>{{ L.org_attr_note }}</small></caption>
+<thead><tr><th scope="col">{{ L.organisation }}</th><th scope="col" class="n">{{ L.sessions }}</th><th scope="col">{{ L.session_types }}</th><th scope="col">{{ L.locations }}</th><th scope="col">{{ L.org_top_themes }}</th><th scope="col">{{ L.org_by }}</th><th scope="col">{{ L.flag }}</th></tr></thead>
 <tbody>
-{% for r in org_rows %}<tr{% if r.flagged %} class="flagged"{% endif %}><th scope="row">{{ r.organisation }}{% if r.organiser %} <span class="pill">{{ L.organiser }}</span>{% endif %}</th><td class="n">{{ r.sessions }}</td><td>{{ r.session_types|join("、") }}</td><td>{{ r.locations|join("、") }}</td><td>{% for t in r.top_themes %}{{ t.label }}（{{ t.units }}）{% if not loop.last %}；{% endif %}{% endfor %}</td><td>{{ r.reason or "" }}</td></tr>{% endfor %}
+{% for r in org_rows %}<tr{% if r.flagged %} class="flagged"{% endif %}><th scope="row">{{ r.organisation }}{% if r.organiser %} <span class="pill">{{ L.organiser }}</span>{% endif %}</th><td class="n">{{ r.sessions }}</td><td>{{ r.session_types|join("、") }}</td><td>{{ r.locations|join("、") }}</td><td>{% for t in r.top_themes %}{{ t.label }}（{{ t.units }}）{% if not loop.last %}；{% endif %}{% endfor %}</td><td>{{ L["org_by_" ~ r.attribution] }}</td><td>{{ r.reason or "" }}</td></tr>{% endfor %}
 </tbody></table></div>
 <figure class="chart" id="chart-org-themes">
 <figcaption>{{ L.chart_org_themes }}<small>{{ L.chart_org_themes_note }}</small></figcaption>
@@ -52,7 +52,17 @@ def org_rows(run: RunData, L: Labels) -> list[dict[str, Any]]:
     if cm is None:
         return []
     rows = cm.org_summary.to_dict("records")
+    by_id = {t.id: t for t in run.themes}
     for r in rows:
+        # By who said what where a speaker of the organisation is known, else by presence
+        # (a participation.json from before attribution by speaker has only the latter).
+        said = r.get("said_themes")
+        speaker = r.get("attribution") == "speaker" and isinstance(said, list)
+        r["attribution"] = "speaker" if speaker else "presence"
+        # Themes by number and label, as the cards count them.
+        r["top_themes"] = [{**t, "label": by_id[str(t["theme_id"])].ref}
+                           if str(t["theme_id"]) in by_id else t
+                           for t in (said if speaker else r["top_themes"])]
         r["reason"] = (L[f"reason_{r['reason']}"].format(n=r["sessions"], limit=cm.max_sessions)
                        if r["reason"] else None)
     return rows
@@ -89,14 +99,14 @@ def markdown(run: RunData, cfg: Config, L: Labels, n: int) -> list[str]:
     out += table([L["organisation"], *map(md, sids)],
                  [[md(org)] + ["●" if v else "" for v in present.tolist()]
                   for org, present in cm.org_sessions.iterrows()])
-    out += [f"**{L['org_table']}**", ""]
+    out += [f"**{L['org_table']}**", "", L["org_attr_note"], ""]
     out += table([L["organisation"], L["sessions"], L["session_types"], L["locations"],
-                  L["org_top_themes"], L["flag"]],
+                  L["org_top_themes"], L["org_by"], L["flag"]],
                  [[md(r["organisation"]) + (f"（{L['organiser']}）" if r["organiser"] else ""),
                    str(r["sessions"]), md("、".join(r["session_types"])),
                    md("、".join(r["locations"])),
                    md("；".join(f"{t['label']}（{t['units']}）" for t in r["top_themes"])),
-                   md(r["reason"] or "")] for r in rows])
+                   L[f"org_by_{r['attribution']}"], md(r["reason"] or "")] for r in rows])
     return out
 
 
@@ -104,17 +114,17 @@ def sheets(run: RunData, cfg: Config, L: Labels) -> list[Sheet]:
     cm = run.participation
     sids = [str(c) for c in cm.org_sessions.columns]
     presence = cm.org_sessions
-    return [Sheet("participation", [
+    return [Sheet(L["sheet_participation"], [
         L["organisation"], L["sessions"], L["session_types"], L["locations"],
-        L["org_top_themes"], L["organiser"], L["flag"], *sids],
+        L["org_top_themes"], L["org_by"], L["organiser"], L["flag"], *sids],
         ([r["organisation"], r["sessions"], "、".join(r["session_types"]),
           "、".join(r["locations"]),
           "；".join(f"{t['label']}（{t['units']}）" for t in r["top_themes"]),
-          L["yes"] if r["organiser"] else L["no"], r["reason"]]
+          L[f"org_by_{r['attribution']}"], L["yes"] if r["organiser"] else L["no"], r["reason"]]
          + [int(presence.at[r["organisation"], c]) if r["organisation"] in presence.index
             else 0 for c in presence.columns]
          for r in org_rows(run, L)),
-        widths={1: 28, 3: 24, 4: 24, 5: 60, 7: 22})]
+        widths={1: 28, 3: 24, 4: 24, 5: 60, 8: 22})]
 
 
 SECTION = Section("participation", HTML, markdown, view=view, present=present, sheets=sheets)

@@ -7,7 +7,7 @@ from typing import Any
 
 from pipeline.config import Config
 from pipeline.report.charts import pct
-from pipeline.report.markdown import md, quote, table, theme_facts
+from pipeline.report.mdtext import md, quote, table, theme_facts
 from pipeline.report.model import AreaEntry, RunData
 from pipeline.report.sections.base import Labels, Section, Sheet
 
@@ -19,6 +19,7 @@ HTML = r"""<section id="strategy">
 <p class="note">{{ L.not_mapped }}</p>
 {% else %}
 <p class="intro">{{ L.strategy_intro }}{% if run.area_share_basis %} {{ L["basis_" ~ run.area_share_basis] }}{% endif %}</p>
+<p class="facts">{{ L.confidence_note }}</p>
 {% for a in run.covered_areas %}
 <article class="area" id="area-{{ a.id }}" data-area="{{ a.id }}">
 <h3><span class="aid">{{ a.id }}</span> {{ a.name if a.name != a.id else "" }}
@@ -27,7 +28,7 @@ HTML = r"""<section id="strategy">
 <ul class="area-themes">
 {% for e in a.entries %}
 <li class="area-theme" data-theme="{{ e.theme.anchor }}">
-<h4><a href="#{{ e.theme.anchor }}">{{ e.theme.label }}</a>
+<h4><a href="#{{ e.theme.anchor }}">{{ L.theme_no }} {{ e.theme.number }}：{{ e.theme.label }}</a>
 {% if e.primary %}<span class="tag primary">★ {{ L.primary_area }}{% if e.theme.key_area_confidence is not none %} · {{ L.confidence }} {{ '%.2f'|format(e.theme.key_area_confidence) }}{% endif %}</span>
 {% else %}<span class="tag">{{ L.secondary_area }}{% if e.share_of_theme is not none %} · {{ L.share_of_theme }} {{ e.share_of_theme|pct(0) }}{% endif %}</span>{% endif %}</h4>
 <p class="facts">{{ L.share }} {{ e.theme.share|pct }} · {{ e.theme.size }} {{ L.area_units }}
@@ -65,7 +66,7 @@ HTML = r"""<section id="strategy">
 <ul class="area-themes">
 {% for t in run.gaps %}
 <li class="area-theme" data-theme="{{ t.anchor }}">
-<h4><a href="#{{ t.anchor }}">{{ t.label }}</a> <span class="tag gap">{{ L.gap_flag }}</span></h4>
+<h4><a href="#{{ t.anchor }}">{{ L.theme_no }} {{ t.number }}：{{ t.label }}</a> <span class="tag gap">{{ L.gap_flag }}</span></h4>
 <p class="facts">{{ L.share }} {{ t.share|pct }} · {{ t.size }} {{ L.area_units }}
 {%- if t.by_type %} · {{ L.raised_by_types }}：{{ counts_inline(t.by_type) }}{% endif %}
 {%- if t.by_location %} · {{ L.raised_in_locations }}：{{ counts_inline(t.by_location) }}{% endif %}</p>
@@ -128,7 +129,7 @@ def markdown(run: RunData, cfg: Config, L: Labels, n: int) -> list[str]:
     if not run.mapped:
         return [*out, f"> {L['not_mapped']}", ""]
     basis = L.get(f"basis_{run.area_share_basis}", "") if run.area_share_basis else ""
-    out += [f"{L['strategy_intro']} {basis}".strip(), ""]
+    out += [f"{L['strategy_intro']} {basis}".strip(), "", L["confidence_note"], ""]
     for a in run.covered_areas:
         share = (f"（{L['area_share']} {pct(a.share)}"
                  + (f"，{a.n_units} {L['area_units']}" if a.n_units is not None else "")
@@ -138,7 +139,8 @@ def markdown(run: RunData, cfg: Config, L: Labels, n: int) -> list[str]:
         if a.description:
             out += [md(a.description), ""]
         for e in a.entries:
-            out += [f"#### {md(e.theme.label)}（{_entry_tag(e, L)}）", "",
+            out += [f"#### {L['theme_no']} {e.theme.number}：{md(e.theme.label)}"
+                    f"（{_entry_tag(e, L)}）", "",
                     theme_facts(e.theme, L), ""]
             for q in e.quotes:
                 out += quote(q, L)
@@ -159,7 +161,7 @@ def markdown(run: RunData, cfg: Config, L: Labels, n: int) -> list[str]:
     out += [f"### {L['gaps']}（{len(run.gaps)}）", ""]
     out += [L["gaps_intro"] if run.gaps else L["no_gaps"], ""]
     for t in run.gaps:
-        out += [f"#### {md(t.label)}", "", theme_facts(t, L), ""]
+        out += [f"#### {L['theme_no']} {t.number}：{md(t.label)}", "", theme_facts(t, L), ""]
         if t.gap_reason:
             out += [f"{L['gap_reason']}：{md(t.gap_reason)}", ""]
         for q in t.quotes[: cfg.report.area_quotes]:
@@ -200,12 +202,13 @@ def _focus(run: RunData, L: Labels) -> list[str]:
 def sheets(run: RunData, cfg: Config, L: Labels) -> list[Sheet]:
     m = run.matrix
     if m is None:
-        return [Sheet("strategy_matrix", [L["x_area_id"]], [[L["mapping_missing"]]])]
-    return [Sheet("strategy_matrix",
+        return [Sheet(L["sheet_strategy_matrix"], [L["x_area_id"]], [[L["mapping_missing"]]])]
+    shares = {i: "0%" for i in range(3, 3 + len(m.theme_cols))} if m.kind == "shares" else {}
+    return [Sheet(L["sheet_strategy_matrix"],
                   [L["x_area_id"], L["x_key_area_name"],
-                   *(f"{k} {h}" for k, h, _ in m.theme_cols)],
+                   *(h for _, h, _ in m.theme_cols)],
                   ([aid, name] + [m.values.get((aid, k), 0.0) for k, _, _ in m.theme_cols]
-                   for aid, name in m.areas), widths={2: 20})]
+                   for aid, name in m.areas), widths={2: 20}, formats=shares)]
 
 
 SECTION = Section("strategy", HTML, markdown, view=view, sheets=sheets)

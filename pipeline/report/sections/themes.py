@@ -10,10 +10,9 @@ import pandas as pd
 
 from pipeline.config import Config
 from pipeline.report.charts import pct
-from pipeline.report.markdown import counts_text, md, quote, table
+from pipeline.report.mdtext import counts_text, md, quote, table
 from pipeline.report.model import RunData, Theme
 from pipeline.report.sections.base import Labels, Section, Sheet
-from pipeline.report.xlsx import num_id
 from pipeline.units import analysed_mask, best_theme_per_unit
 from pipeline.values import text_or_none
 
@@ -27,6 +26,7 @@ HTML = r"""<section id="themes">
 <select id="f-area"><option value="">{{ L.filter_all }}</option>
 {% for v, t in options.areas %}<option value="{{ v }}">{{ t }}</option>{% endfor %}
 {% if run.mapped %}<option value="__gap__">{{ L.filter_gap }}</option>{% endif %}
+{% if has_none %}<option value="__none__">{{ L.filter_none }}</option>{% endif %}
 </select></label>
 <label>{{ L.filter_type }}
 <select id="f-type"><option value="">{{ L.filter_all }}</option>
@@ -36,19 +36,24 @@ HTML = r"""<section id="themes">
 <select id="f-loc"><option value="">{{ L.filter_all }}</option>
 {% for v, t in options.locations %}<option value="{{ v }}">{{ t }}</option>{% endfor %}
 </select></label>
-<label class="grow">{{ L.search_quotes }}
-<input id="f-q" type="search" placeholder="{{ L.search_placeholder }}" autocomplete="off"></label>
+<label class="grow">{{ L.search_all }}
+<input id="f-q" type="search" placeholder="{{ L.search_all_placeholder }}" autocomplete="off"></label>
 <button type="reset" id="f-clear">{{ L.clear_filters }}</button>
 <button type="button" id="f-expand">{{ L.expand_all }}</button>
 <p class="status" id="f-status" aria-live="polite"></p>
 </form>
+<div class="search-results" id="search-results" hidden>
+<p class="facts">{{ L.search_note.format(n=run.n_analysed) }}</p>
+<p class="status" id="sr-status" aria-live="polite"></p>
+<ol class="quotes" id="sr-list"></ol>
+</div>
 <ol class="toc" id="theme-list">
-{% for t in run.themes %}<li data-theme="{{ t.anchor }}"><a href="#{{ t.anchor }}">{{ t.label }}</a> <span class="n">{{ t.size }}</span>{% if t.gap %} <span class="tag gap">{{ L.gap_flag }}</span>{% endif %}</li>{% endfor %}
+{% for t in run.themes %}<li data-theme="{{ t.anchor }}"><a href="#{{ t.anchor }}">{{ t.ref }}</a> <span class="n">{{ t.size }}</span>{% if t.gap %} <span class="tag gap">{{ L.gap_flag }}</span>{% endif %}</li>{% endfor %}
 </ol>
 {% for t in run.themes %}
 <article class="theme-card" id="{{ t.anchor }}" data-theme="{{ t.anchor }}">
 <header>
-<h3><span class="num">{{ L.theme_no }} {{ loop.index }}</span> {{ t.label }}</h3>
+<h3><span class="num">{{ L.theme_no }} {{ t.number }}</span> {{ t.label }}</h3>
 <p class="badges"><span class="pill">{{ L.size }} {{ t.size }}</span><span class="pill">{{ L.share }} {{ t.share|pct }}</span>
 {% if t.key_area %}<span class="pill area">★ {{ t.key_area }} {{ t.areas[0].name if t.areas and t.areas[0].area_id == t.key_area and t.areas[0].name != t.key_area else "" }}</span>{% endif %}
 {% if t.gap %}<span class="pill warn">{{ L.gap_flag }}</span>{% endif %}
@@ -126,23 +131,59 @@ def options(run: RunData) -> dict[str, list[tuple[str, str]]]:
 
 
 def view(run: RunData, cfg: Config, L: Labels) -> dict[str, Any]:
-    return {"options": options(run)}
+    return {"options": options(run), "has_none": any(not_net_zero(t) for t in run.themes)}
+
+
+def not_net_zero(t: Theme) -> bool:
+    """A mapped theme about no strategy area that is not a gap: feedback not about net-zero."""
+    return t.mapped and not t.bears_on and not t.gap
+
+
+def search_index(run: RunData) -> dict[str, Any]:
+    """Every analysed unit for the page's quote search, column-wise (one list per field, so
+    names are not repeated 10,000 times): text, theme (index into `anchors`, -1 = none),
+    session (index into `sessions`), speaker and source."""
+    units = run.units[analysed_mask(run.units)]
+    anchors = [t.anchor for t in run.themes]
+    pos = {t.id: i for i, t in enumerate(run.themes)}
+    theme_of = {u: pos.get(tid, -1) for u, (tid, _) in _theme_of(run).items()}
+    sessions = {s.id: i for i, s in enumerate(run.sessions)}
+    labels = []
+    for s in run.sessions:
+        bits = [b for b in (s.date, s.type, s.location) if b]
+        labels.append((s.title or s.id) + (f"（{'，'.join(bits)}）" if bits else ""))
+
+    def col(name: str) -> list[Any]:
+        return units[name].tolist() if name in units else [None] * len(units)
+
+    src = []
+    for f, a, b in zip(col("file"), col("line_start"), col("line_end"), strict=True):
+        src.append("" if not f else f"{f}:{a}" + (f"–{b}" if b is not None and b != a else "")
+                   if a is not None else str(f))
+    return {"anchors": anchors, "sessions": labels,
+            "units": {"t": [str(x) for x in col("text")],
+                      "th": [theme_of.get(str(u), -1) for u in col("unit_id")],
+                      "s": [sessions.get(str(x), -1) for x in col("session_id")],
+                      "sp": [text_or_none(x) or "" for x in col("speaker")], "src": src}}
 
 
 def data(run: RunData, L: Labels) -> dict[str, Any]:
-    """What the filter script needs per theme card, and its words."""
+    """What the filter script needs per theme card, every analysed unit for the quote
+    search, and its words."""
     return {
-        "themes": {t.anchor: {"areas": t.bears_on, "gap": t.gap,
+        **search_index(run),
+        "themes": {t.anchor: {"areas": t.bears_on, "gap": t.gap, "none": not_net_zero(t),
                               "types": [k for k, n in t.by_type if n],
                               "locations": [k for k, n in t.by_location if n]}
                    for t in run.themes},
         "labels": {k: L[k] for k in ("showing_themes", "matching_quotes", "expand_all",
-                                     "collapse_all")},
+                                     "collapse_all", "search_results", "search_none",
+                                     "no_theme", "theme_no", "unknown")},
     }
 
 
-def _card(i: int, t: Theme, L: Labels) -> list[str]:
-    out = [f"### {L['theme_no']} {i}：{md(t.label)}", ""]
+def _card(t: Theme, L: Labels) -> list[str]:
+    out = [f"### {L['theme_no']} {t.number}：{md(t.label)}", ""]
     line = f"- **{L['size']}**：{t.size}；**{L['share']}**：{pct(t.share)}"
     if t.gap:
         line += f"；**{L['gap_flag']}**"
@@ -192,8 +233,8 @@ def markdown(run: RunData, cfg: Config, L: Labels, n: int) -> list[str]:
     out = [f"## {n}. {L['themes']}", ""]
     if not run.themes:
         out += [f"> {L['no_themes']}", ""]
-    for i, t in enumerate(run.themes, 1):
-        out += _card(i, t, L)
+    for t in run.themes:
+        out += _card(t, L)
     return out
 
 
@@ -203,12 +244,13 @@ def sheets(run: RunData, cfg: Config, L: Labels) -> list[Sheet]:
     def counts(items: list[tuple[str, int]]) -> str:
         return "、".join(f"{k or L['unknown']} {n}" for k, n in items)
 
-    themes = Sheet("themes", [
+    themes = Sheet(L["sheet_themes"], [
         L["x_theme_id"], L["x_label"], L["x_keywords"], L["x_size"], L["x_share"],
         L["x_key_area"], L["x_key_area_name"], L["x_confidence"], L["x_areas"], L["x_jt"],
         L["x_focus"], L["x_gap"], L["x_gap_reason"], L["x_types"], L["x_locations"],
         L["curated"], L["reviewed"], L["label_computed"], L["curation_source"]],
-        ([num_id(t.id), t.label, "、".join(w for w, _ in t.keywords), t.size, t.share, t.key_area,
+        ([t.number, t.label, "、".join(w for w, _ in t.keywords), t.size, t.share,
+          t.key_area or (L["none_share"] if t.mapped else None),
           names.get(t.key_area or "", t.key_area), t.key_area_confidence,
           "、".join(f"{a.area_id} {a.share:.2f}" if a.share is not None else a.area_id
                    for a in t.areas),
@@ -217,12 +259,13 @@ def sheets(run: RunData, cfg: Config, L: Labels) -> list[Sheet]:
           L["yes"] if (t.curated or t.label_curated) else L["no"],
           L["yes"] if t.reviewed else L["no"], t.label_computed,
           "\n".join(t.curation_lines(L)) or None] for t in run.themes),
-        widths={2: 30, 3: 40, 9: 30, 13: 40, 14: 30, 15: 30, 18: 30, 19: 50})
-    quotes = Sheet("quotes", [
+        widths={2: 30, 3: 40, 9: 30, 13: 40, 14: 30, 15: 30, 18: 30, 19: 50},
+        formats={5: "0.0%", 8: "0.00"})
+    quotes = Sheet(L["sheet_quotes"], [
         L["x_theme_id"], L["x_label"], L["x_quote_no"], L["x_unit_id"], L["x_text"],
         L["x_session_id"], L["x_session_title"], L["x_date"], L["x_session_type"],
         L["x_location"], L["x_speaker"], L["x_role"], L["x_source"]],
-        ([num_id(t.id), t.label, n, q.unit_id, q.text, q.session_id, q.session_title,
+        ([t.number, t.label, n, q.unit_id, q.text, q.session_id, q.session_title,
           q.session_date, q.session_type, q.session_location, q.speaker,
           L.get(f"role_{q.role}", q.role), q.source]
          for t in run.themes for n, q in enumerate(t.quotes, 1)),
@@ -288,6 +331,7 @@ def _units_sheet(run: RunData, cfg: Config, L: Labels, names: dict[str, str]) ->
         units = units[analysed_mask(units)]
     theme_of = _theme_of(run)
     labels = {t.id: t.label for t in run.themes}
+    numbers = {t.id: t.number for t in run.themes}
     scores, area_cols = _area_scores(run)
     decided = _decisions(run)
     headers = [L["x_unit_id"], L["x_session_id"], L["x_session_title"], L["x_session_type"],
@@ -315,11 +359,11 @@ def _units_sheet(run: RunData, cfg: Config, L: Labels, names: dict[str, str]) ->
                    L.get(f"role_{getattr(r, 'role', '')}", getattr(r, "role", None)),
                    r.text, L["yes"] if analysed else L["no"],
                    L.get(f"reason_{reason}", reason) if reason else None,
-                   num_id(tid), labels.get(tid or "", L["outliers"] if tid == "-1" else None),
+                   numbers.get(tid or ""), labels.get(tid or "", L["outliers"] if tid == "-1" else None),
                    prob, top, src] + (_decision_cells(decided.get(u)) if decided else []) + \
                 [sc.get(a) for a in area_cols]
 
-    return Sheet("units", headers, rows(), widths={1: 14, 3: 22, 8: 70, 12: 24, 15: 26},
+    return Sheet(L["sheet_units"], headers, rows(), widths={1: 14, 3: 22, 8: 70, 12: 24, 15: 26},
                  wrap={8})
 
 
