@@ -343,7 +343,10 @@ def run(command: str, round_dir: Path, cfg: Config, out_root: Path | None = None
                 if stage_name in keys:
                     counts["key"] = keys[stage_name]
             progress.stage_done(stage_name, record.stages[stage_name])
-            missing = [t for t in stage.provides if t not in ctx.tables]
+            # A reused stage whose tables are not in the run folder (embed) provides nothing:
+            # reuse.plan only skips it when no stage left needs them.
+            missing = [t for t in stage.provides if t not in ctx.tables
+                       and (stage_name not in reused or stage_name in reuse.LOADERS)]
             if missing:
                 raise RuntimeError(f"stage {stage_name} did not provide {', '.join(missing)}")
             if "units" in ctx.tables:
