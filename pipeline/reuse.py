@@ -260,7 +260,8 @@ def restore(ctx: Context, stage: str, run: Path, rec: dict[str, Any],
         write_atomic(ctx.out / f, (run / f).read_bytes())
     if stage in LOADERS:
         LOADERS[stage][1](ctx, run)
-    counts.update({k: v for k, v in rec.items() if k not in _OWN})
+        # Counts describe the restored tables; a skipped stage (embed) did no work here.
+        counts.update({k: v for k, v in rec.items() if k not in _OWN})
     counts["files"] = list(rec["files"])
     counts["reused_from"] = str(run)
     section = {"ingest": "exclude", "themes": "merge", "mapping": "themes"}.get(stage)
