@@ -184,6 +184,8 @@ ABLATIONS: dict[str, tuple[tuple[str, ...], dict[str, Any]]] = {
                            {"context": True}),
     "with_relevance_anchor": (("pathway", "framework", "none_general", "dev"),
                               {"relevance": True}),
+    "with_jt_keywords_for_s12": (("pathway", "framework", "none_general", "dev"),
+                                 {"people_area": "S12"}),
     "pathway_alone": (("pathway", "none_general"), {"keyword_scale": 0.0}),
     "descriptions_alone": (("framework",), {"keyword_scale": 0.0}),
     "dev_labels_alone": (("dev",), {"keyword_scale": 0.0}),

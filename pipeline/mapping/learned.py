@@ -35,6 +35,10 @@ class ModelParams:
     relevance: bool = False  # net-zero relevance evidence against NONE (off: docs/mapping.md)
     source_weight: dict[str, float] = field(default_factory=lambda: {
         "pathway": 1.0, "framework": 1.0, "none_general": 1.0, "dev": 2.0})
+    # A key area (S12) that also counts the JT dimensions' keywords (jobs, income, bills,
+    # regions) as its keyword evidence, so that people-centred words weigh against a sector
+    # word (off: measured in the ablation, docs/mapping.md).
+    people_area: str | None = None
 
 
 def _balanced_weights(y: np.ndarray, src: np.ndarray, params: ModelParams) -> np.ndarray:
@@ -58,6 +62,7 @@ class MapperModel:
     focus: ProtoModel
     jt_ids: list[str]
     cal: Calibration = field(default_factory=Calibration)
+    people_area: str | None = None  # ModelParams.people_area
 
     @property
     def classes(self) -> list[str]:
@@ -73,7 +78,8 @@ class MapperModel:
         J = np.stack([sigmoid(m.logits(b.x, np.hstack([np.zeros((n, 1)), b.kw_jt[:, [k]]]),
                                         groups) @ np.array([-1.0, 1.0]))
                       for k, m in enumerate(self.jt)], axis=1) if self.jt else np.zeros((n, 0))
-        return {"Z": self.key.logits(b.x, b.kw_key, groups, b.ctx()), "J": J,
+        kw = key_keywords(b, self.classes, self.people_area)
+        return {"Z": self.key.logits(b.x, kw, groups, b.ctx()), "J": J,
                 "F": self.focus.logits(b.x, fk, groups)}
 
     def predict(self, b: Bundle, adapt: str = "none", min_units: int = 0
@@ -128,12 +134,21 @@ def train(fw: Bundle, weak: Bundle, dev: Bundle, classes: list[str], jt_ids: lis
     key = _train_key(fw, weak, dev_used, classes, params)
     focus = _train_focus(fw, dev_used, focus_ids, params)
     jt_models = _train_jt(fw, weak, dev_used, jt_ids, params)
-    model = MapperModel(key, jt_models, focus, list(jt_ids))
+    model = MapperModel(key, jt_models, focus, list(jt_ids), people_area=params.people_area)
     cb = calib if calib is not None else dev
     if len(cb.examples):
         model.cal = calibrate(model.raw(cb, cb.groups()), cb.examples, list(classes),
                               list(jt_ids), focus.classes)
     return model
+
+
+def key_keywords(b: Bundle, classes: Sequence[str], people_area: str | None) -> np.ndarray:
+    """Key-area keyword evidence; with `people_area`, that area also gets the JT keywords."""
+    if people_area is None or people_area not in classes or not b.kw_jt.size:
+        return b.kw_key
+    kw = b.kw_key.copy()
+    kw[:, list(classes).index(people_area)] += b.kw_jt.sum(axis=1)
+    return kw
 
 
 def _weights(ex: list[Example], y: list[str], params: ModelParams) -> np.ndarray:
@@ -153,7 +168,8 @@ def _train_key(fw: Bundle, weak: Bundle, dev: Bundle, classes: list[str],
     key = ProtoModel(list(classes), ksrc, params.keyword_scale > 0, params.context,
                      relevance=relevance_vectors(fw) if params.relevance else None)
     ys = [e.key_area for e in tr.examples]
-    return key.fit(tr.x, tr.kw_key, ys, _weights(tr.examples, ys, params), tr.groups(),
+    kw = key_keywords(tr, classes, params.people_area)
+    return key.fit(tr.x, kw, ys, _weights(tr.examples, ys, params), tr.groups(),
                    xc=tr.ctx())
 
 
