@@ -21,7 +21,6 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
-from dataclasses import asdict, is_dataclass
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -121,9 +120,10 @@ def input_files(round_dir: Path, skip: set[Path]) -> list[tuple[str, str]]:
     return out
 
 
-def _entries(items: list[Any]) -> list[Any]:
-    return [asdict(x) if is_dataclass(x) and not isinstance(x, type) else repr(x)
-            for x in items]
+def _entries(items: list[Any]) -> list[str]:
+    # repr, not asdict: entries hold dicts keyed by tuples, which JSON cannot key by; a
+    # dataclass repr lists every field in order, so the same file gives the same text.
+    return [repr(x) for x in items]
 
 
 def stage_keys(ctx: Context, names: list[str]) -> dict[str, str]:
