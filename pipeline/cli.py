@@ -66,6 +66,12 @@ def build_parser() -> argparse.ArgumentParser:
                         "removed or alone (docs/mapping.md)")
     _common(m)
 
+    s = ev.add_parser("stance", help="stance classifier: grouped-CV macro-F1 vs the cue "
+                      "baseline on a labelled JSONL file (tests/data/stance_labels.jsonl)")
+    s.add_argument("file", type=Path)
+    s.add_argument("--errors", action="store_true", help="also list the misclassified units")
+    _common(s)
+
     r = ev.add_parser("procedural", help="procedural-talk rules on a labelled JSONL file")
     r.add_argument("file", type=Path)
     r.add_argument("--errors", action="store_true", help="also list the misclassified units")
@@ -136,6 +142,10 @@ def _eval(args: argparse.Namespace, cfg) -> int:
         from pipeline.evaluate.procedural import eval_procedural
 
         result = eval_procedural(args.file, cfg, errors=args.errors)
+    elif args.what == "stance":
+        from pipeline.evaluate.stance import eval_stance
+
+        result = eval_stance(args.file, cfg, errors=args.errors)
     else:
         from pipeline.evaluate.mapping import eval_mapping
 

@@ -776,6 +776,26 @@ class MappingConfig(Section):
     zero_shot_hypothesis: str = "這段話的主題是{}。"
 
 
+class StanceConfig(Section):
+    # Owned by the stance stage (pipeline/stance/, docs/stance.md). The model is fitted on
+    # tests/data/stance_labels.jsonl with the e5 embeddings (bench/build_stance_model.py);
+    # with another embedding backend the cue-words-only rules are used, with a warning.
+    model: str = "configs/stance_model.npz"
+    # Proposals list (proposals.json): a unit counts as a proposal when its stance is
+    # "proposal" with at least this probability.
+    proposal_min_probability: float = Field(0.5, ge=0.0, le=1.0)
+    # Speakers whose proposals are not listed (an official's plan or a chair's summary is not
+    # a proposal from the public); their units still count in the stance shares.
+    proposal_exclude_roles: list[str] = Field(default_factory=lambda: ["official", "moderator"])
+    # Two proposals are one (near-duplicate) when the cosine of their e5 embeddings reaches
+    # `duplicate_similarity` AND their content words overlap this much (|A∩B| / min(|A|,|B|)):
+    # the e5 cosine of short sentences says "same topic", not "same proposal" (docs/stance.md).
+    duplicate_similarity: float = Field(0.85, ge=0.0, le=1.0)
+    duplicate_overlap: float = Field(0.5, ge=0.0, le=1.0)
+    # Proposals listed per strategy area (the most raised first); 0 = all.
+    max_proposals_per_area: int = Field(20, ge=0)
+
+
 class RunConfig(Section):
     round_name: str | None = None
     # numpy, UMAP and HDBSCAN take unsigned 32-bit seeds.
@@ -817,6 +837,7 @@ class Config(Section):
     compare: CompareConfig = Field(default_factory=CompareConfig)
     participation: ParticipationConfig = Field(default_factory=ParticipationConfig)
     campaigns: CampaignsConfig = Field(default_factory=CampaignsConfig)
+    stance: StanceConfig = Field(default_factory=StanceConfig)
 
     @field_validator("*", mode="before")
     @classmethod

@@ -199,6 +199,34 @@ def stage_participation(ctx: Context, counts: dict[str, Any]) -> None:
     counts.update({"organisations": len(cmap.org_summary), "flagged": len(cmap.flagged)})
 
 
+def stage_stance(ctx: Context, counts: dict[str, Any]) -> None:
+    from pipeline.stance.stage import classify_units
+    from pipeline.units import analysed_units
+
+    table, note = classify_units(analysed_units(ctx.tables["units"]),
+                                 ctx.tables["embeddings"], ctx.cfg)
+    if note:
+        ctx.progress.say(f"warning: {note}")
+    ctx.tables["unit_stance"] = table
+    write_parquet(table, ctx.out / rundir.UNIT_STANCE)
+    counts.update({"stances": dict(Counter(table["stance"])), "method":
+                   "rules" if note else "model"})
+
+
+def stage_proposals(ctx: Context, counts: dict[str, Any]) -> None:
+    from pipeline.jsonio import to_json
+    from pipeline.stance.proposals import build_proposals
+    from pipeline.units import analysed_units, best_theme_per_unit
+
+    unit_areas = ctx.tables["unit_areas"].drop_duplicates("unit_id")
+    data = build_proposals(analysed_units(ctx.tables["units"]), ctx.tables["embeddings"],
+                           ctx.tables["unit_stance"], unit_areas,
+                           best_theme_per_unit(ctx.tables["themes"].unit_themes), ctx.cfg)
+    write_atomic(ctx.out / rundir.PROPOSALS, to_json(data))
+    counts.update({"proposal_units": data["proposal_units"],
+                   "proposals": sum(a["distinct_proposals"] for a in data["areas"])})
+
+
 def stage_report(ctx: Context, counts: dict[str, Any]) -> None:
     from pipeline.report import render_report
 
@@ -234,6 +262,9 @@ STAGES: dict[str, Stage] = {
                      provides=("unit_areas",)),
     "participation": Stage(stage_participation, requires=("units", "themes"),
                            provides=("participation",)),
+    "stance": Stage(stage_stance, requires=("units", "embeddings"), provides=("unit_stance",)),
+    "proposals": Stage(stage_proposals,
+                       requires=("units", "embeddings", "unit_stance", "themes", "unit_areas")),
     "compare": Stage(stage_compare, requires=("themes",)),
     # The report reads the run folder (so `consult report` re-renders any finished run).
     "report": Stage(stage_report, requires=("units",)),
@@ -242,8 +273,8 @@ STAGES: dict[str, Stage] = {
 COMMANDS: dict[str, list[str]] = {
     "ingest": ["ingest"],
     "themes": ["ingest", "campaigns", "embed", "themes"],
-    "run": ["ingest", "campaigns", "embed", "themes", "mapping", "participation", "compare",
-            "report"],
+    "run": ["ingest", "campaigns", "embed", "themes", "mapping", "participation", "stance",
+            "proposals", "compare", "report"],
 }
 
 

@@ -61,12 +61,14 @@ def test_run_prints_report_and_writes_every_output(runs):
     run_dir = html.parent
     for name in ["units.parquet", "themes.json", "unit_themes.parquet", "unit_areas.parquet",
                  "strategy_matrix.csv", "area_summary.json", "focus_summary.json", "report.md",
-                 "themes.xlsx", "run.json", "config.yaml", "campaigns.json"]:
+                 "themes.xlsx", "run.json", "config.yaml", "campaigns.json",
+                 "unit_stance.parquet", "proposals.json"]:
         assert (run_dir / name).is_file(), name
     # Every stage of the command recorded, in order (the list itself is runner.COMMANDS).
     assert list(record["stages"]) == COMMANDS["run"]
-    assert {"ingest", "campaigns", "embed", "themes", "mapping", "participation", "compare",
-            "report"} <= set(record["stages"])
+    assert {"ingest", "campaigns", "embed", "themes", "mapping", "participation", "stance",
+            "proposals", "compare", "report"} <= set(record["stages"])
+    assert record["stages"]["stance"]["method"] == "model"
     # Nothing to compare with: the stage records that and writes nothing.
     assert record["stages"]["compare"]["compared_with"] is None
     assert not (run_dir / "diff.json").exists()
@@ -79,6 +81,8 @@ def test_same_inputs_same_config_give_identical_themes_json(runs):
     (a, _), (b, rec_b), _ = runs
     assert a.parent != b.parent
     assert (a.parent / "themes.json").read_bytes() == (b.parent / "themes.json").read_bytes()
+    for name in ("unit_stance.parquet", "proposals.json"):
+        assert (a.parent / name).read_bytes() == (b.parent / name).read_bytes(), name
     assert rec_b["stages"]["embed"]["embedded"] == 0
 
 
