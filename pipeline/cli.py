@@ -55,6 +55,8 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--label-col", default="conversation")
     c.add_argument("--baseline", choices=["default", "bertopic-defaults"], default="default",
                    help="bertopic-defaults: BERTopic's own UMAP/HDBSCAN settings, same embeddings")
+    c.add_argument("--split-halves", action="store_true",
+                   help="tune on half of the labels, score on the other half, and the reverse")
     _common(c)
 
     m = ev.add_parser("mapping", help="strategy-area mapping scores on a labelled JSONL file")
@@ -129,9 +131,13 @@ def _eval(args: argparse.Namespace, cfg) -> int:
     if not args.file.is_file():
         raise InputError(args.file, "file not found", "give the path of a labelled file")
     if args.what == "clustering":
-        from pipeline.evaluate.clustering import eval_clustering
+        from pipeline.evaluate.clustering import eval_clustering, split_halves
 
-        result = eval_clustering(args.file, args.text_col, args.label_col, cfg, mode=args.baseline)
+        if args.split_halves:
+            result = split_halves(args.file, args.text_col, args.label_col, cfg)
+        else:
+            result = eval_clustering(args.file, args.text_col, args.label_col, cfg,
+                                     mode=args.baseline)
     elif args.what == "procedural":
         from pipeline.evaluate.procedural import eval_procedural
 

@@ -35,6 +35,9 @@ UNITS = "units.parquet"
 INGEST_SUMMARY = "ingest_summary.json"
 SPEAKERS = "speakers.json"
 THEMES = "themes.json"
+# themes.json as the themes stage wrote it, before mapping added its fields: what a later run
+# reuses when only mapping.* changed (pipeline/reuse.py).
+THEMES_FIT = "themes_fit.json"
 UNIT_THEMES = "unit_themes.parquet"
 CENTROIDS = "theme_centroids.npy"
 UNIT_AREAS = "unit_areas.parquet"
