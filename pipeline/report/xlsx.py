@@ -16,6 +16,7 @@ from typing import Any
 
 import pandas as pd
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
@@ -42,35 +43,41 @@ def safe(v: Any) -> Any:
 
 
 def write_sheet(wb: Workbook, sheet: Sheet) -> None:
+    # A write-only sheet streams its rows: half the time and a fraction of the memory of a
+    # normal one on a 10,000-unit round. Widths, frozen header and filter are declared first.
     ws = wb.create_sheet(sheet.title)
     headers = sheet.headers
-    ws.append([safe(h) for h in headers])
-    # Row numbers are counted here: `ws.max_row` scans every cell, which made a
-    # 10,000-unit sheet quadratic (minutes instead of seconds).
-    for n, row in enumerate(sheet.rows, start=2):
-        ws.append([safe(v) for v in row])
-        for i in range(1, len(row) + 1):
-            cell = ws.cell(n, i)
-            if isinstance(cell.value, str):
-                cell.data_type = "s"  # never a formula, whatever the text looks like
-                if cell.value.startswith(FORMULA_START):
-                    # Shown as the text it is, and still text when an analyst edits it.
-                    cell.quotePrefix = True
-            elif i in sheet.formats and cell.value is not None:
-                cell.number_format = sheet.formats[i]
-    fill = PatternFill("solid", fgColor="E6F1F5")
-    for c in ws[1]:
-        c.font = Font(bold=True)
-        c.fill = fill
-    ws.freeze_panes = "A2"
-    if ws.max_row > 1:
-        ws.auto_filter.ref = ws.dimensions
     for i, h in enumerate(headers, 1):
         w = sheet.widths.get(i) or min(40, max(10, 2 * len(str(h)) + 2))
         ws.column_dimensions[get_column_letter(i)].width = w
-    for i in sheet.wrap:
-        for (c,) in ws.iter_rows(min_row=2, min_col=i, max_col=i):
-            c.alignment = Alignment(wrap_text=True, vertical="top")
+    ws.freeze_panes = "A2"
+    bold, fill = Font(bold=True), PatternFill("solid", fgColor="E6F1F5")
+    wrap = Alignment(wrap_text=True, vertical="top")
+    head = []
+    for h in headers:
+        c = WriteOnlyCell(ws, value=safe(h))
+        c.font, c.fill = bold, fill
+        head.append(c)
+    ws.append(head)
+    n_rows, width = 1, len(headers)
+    for row in sheet.rows:
+        cells = []
+        for i, v in enumerate(row, 1):
+            c = WriteOnlyCell(ws, value=safe(v))
+            if isinstance(c.value, str):
+                c.data_type = "s"  # never a formula, whatever the text looks like
+                if c.value.startswith(FORMULA_START):
+                    # Shown as the text it is, and still text when an analyst edits it.
+                    c.quotePrefix = True
+            elif i in sheet.formats and c.value is not None:
+                c.number_format = sheet.formats[i]
+            if i in sheet.wrap:
+                c.alignment = wrap
+            cells.append(c)
+        ws.append(cells)
+        n_rows, width = n_rows + 1, max(width, len(row))
+    if n_rows > 1 and width:
+        ws.auto_filter.ref = f"A1:{get_column_letter(width)}{n_rows}"
 
 
 def readme(sheets: list[Sheet], L: dict[str, str]) -> Sheet:
@@ -88,8 +95,7 @@ def readme(sheets: list[Sheet], L: dict[str, str]) -> Sheet:
 
 def render_xlsx(run: RunData, cfg: Config, L: dict[str, str]) -> bytes:
     """One workbook, the sheets of each present section in section order."""
-    wb = Workbook()
-    wb.remove(wb.active)
+    wb = Workbook(write_only=True)
     sheets = [sheet for _, section in numbered(SECTIONS, run) if section.sheets
               for sheet in section.sheets(run, cfg, L)]
     write_sheet(wb, readme(sheets, L))
