@@ -141,8 +141,14 @@ class RolesConfig(Section):
         ]
     )
     # Exact speaker labels with a known role (e.g. a minister who speaks under her name).
+    # Never written out in clear, like redact.extra_names: outputs hold `name_digest`s.
     officials: list[str] = Field(default_factory=list)
     moderators: list[str] = Field(default_factory=list)
+
+    @field_serializer("officials", "moderators")
+    def _names_as_digests(self, names: list[str]) -> list[str]:
+        return [n if n.startswith(DIGEST_PREFIX) else name_digest(n) for n in names]
+
     # Infer the chair and officials from the transcript when neither the manifest nor the
     # lists above name a speaker (pipeline/ingest/speakers.py; evidence in speakers.json).
     infer: bool = True
@@ -925,6 +931,16 @@ def _apply_override(data: dict[str, Any], parts: list[str], value: Any, item: st
     node[parts[-1]] = value
 
 
+# Sections and keys whose values can be names or other personal text.
+_PERSONAL_SECTIONS = frozenset({"redact"})
+_PERSONAL_KEYS = frozenset({("roles", "officials"), ("roles", "moderators")})
+
+
+def _holds_personal_text(loc: tuple[Any, ...]) -> bool:
+    parts = tuple(str(p) for p in loc)
+    return bool(parts) and (parts[0] in _PERSONAL_SECTIONS or parts[:2] in _PERSONAL_KEYS)
+
+
 def _format_validation(err: ValidationError, source: str) -> str:
     msgs = []
     for e in err.errors():
@@ -932,7 +948,9 @@ def _format_validation(err: ValidationError, source: str) -> str:
         if e["type"] == "extra_forbidden":
             msgs.append(f"unknown config key '{key}'")
         else:
-            msgs.append(f"config key '{key}': {e['msg']} (got {e.get('input')!r})")
+            # Keys that can hold personal text never echo the rejected value (issue 16).
+            got = "" if _holds_personal_text(e["loc"]) else f" (got {e.get('input')!r})"
+            msgs.append(f"config key '{key}': {e['msg']}{got}")
     return f"{source}: " + "; ".join(msgs)
 
 

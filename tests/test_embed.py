@@ -211,6 +211,25 @@ def test_fp32_build_is_atomic_and_reused(tmp_path, nano, units):
     assert c.mean() >= 0.999
 
 
+def test_unwritable_models_dir_builds_in_a_temp_folder_with_a_warning(tmp_path, units):
+    # Like the cache, an unwritable models_dir degrades instead of failing the run: a
+    # regular file where the folder should be (chmod would not stop root).
+    from pipeline.embed.e5_model import artefact_dir, bundle
+
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    cfg = EmbedConfig(precision="fp32", models_dir=str(blocker / "models"), cache=False)
+    emb = E5OnnxEmbedder(cfg)
+    with pytest.warns(UserWarning, match="cannot be stored in .*temporary folder"):
+        vectors = emb.encode(units[:5])
+    folder = artefact_dir(blocker / "models", "fp32")  # the same temp folder, no rebuild
+    assert folder.name == f"e5-onnx-fp32-{bundle().key}"
+    assert not folder.is_relative_to(tmp_path) and (folder / "meta.json").exists()
+    normal = E5OnnxEmbedder(EmbedConfig(precision="fp32", models_dir=str(tmp_path / "m"),
+                                        cache=False))
+    assert np.array_equal(vectors, normal.encode(units[:5]))
+
+
 @pytest.mark.parametrize("offline_env", ["1", None])
 def test_sentence_transformers_offline_error(monkeypatch, offline_env):
     # With HF_HUB_OFFLINE, or without it and embed.download false (the default): no network

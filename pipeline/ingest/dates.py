@@ -30,16 +30,25 @@ def parse_date(value: object) -> str:
     text = str(value).strip()
     m = _YMD.match(text) or _COMPACT.match(text)
     if not m:
-        raise DateError(f"'{text}' is not a date in a recognised form")
+        raise DateError(f"{_shown(text)} is not a date in a recognised form")
     year, month, day = (int(g) for g in m.groups())
     if len(m.group(1)) <= 3:
         year += ROC_OFFSET  # 民國 years have 2-3 digits
     elif len(m.group(1)) != 4:
-        raise DateError(f"'{text}' has no clear year")
+        raise DateError(f"{_shown(text)} has no clear year")
     try:
         return dt.date(year, month, day).strftime("%Y-%m-%d")
     except ValueError as e:
-        raise DateError(f"'{text}' is not a day of the calendar ({e})") from e
+        raise DateError(f"{_shown(text)} is not a day of the calendar ({e})") from e
+
+
+# A value in a date field is echoed only when it is made of date characters: the field may
+# hold anything (a name, a phone), and errors are printed and logged (issue 16).
+_DATE_LIKE = re.compile(r"[0-9０-９./\-年月日民國 ]{1,20}")
+
+
+def _shown(text: str) -> str:
+    return f"'{text}'" if _DATE_LIKE.fullmatch(text) else "the value"
 
 
 def date_from_name(name: str) -> str | None:

@@ -125,7 +125,10 @@ def ingest_round(
     session_extra = {f"session_{k}" for s in rnd.sessions for k in s.extra}
     for row, minimum in zip(rows, min_chars, strict=True):
         row["text"] = redactor.text(row["text"])
-        row["session_title"] = redactor.text(row["session_title"] or "") or None
+        # Manifest text that may name people (`participants:` meant as bodies, but a
+        # list of persons is what some rounds give).
+        for col in ("session_title", "session_location", "session_participants"):
+            row[col] = redactor.text(row[col] or "") or None
         if row.get("organisation"):
             row["organisation"] = redactor.text(row["organisation"])
         # Every other text that reaches units.parquet: table metadata and manifest extras.
@@ -148,7 +151,7 @@ def ingest_round(
     summary = {
         "round": rnd.name,
         # The manifest's title of the round (shown in the report's heading), None without.
-        "title": rnd.title,
+        "title": redactor.text(rnd.title) if rnd.title else None,
         "sessions": len(rnd.sessions) - len(skipped),
         "sessions_skipped": len(skipped),
         "turns": turns_total,

@@ -26,4 +26,33 @@ def lines_document(path: Path, lines: list[Line], title: str | None,
 
 
 def unreadable(path: Path, kind: str, e: Exception, hint: str) -> InputError:
-    return InputError(path, f"not a readable {kind} file ({type(e).__name__}: {e})", hint)
+    return InputError(path, f"not a readable {kind} file ({error_gist(e)})", hint)
+
+
+# A parser's message may quote the text it failed on ('…' or "…"): errors are printed and
+# logged, so quoted pieces are left out and the message is cut short (issue 16).
+_QUOTED = re.compile(r"""'[^']*'|"[^"]*"|“[^”]*”|「[^」]*」""")
+_GIST_CHARS = 120
+
+
+def error_gist(e: BaseException) -> str:
+    """A library exception as one line without the content it may quote."""
+    msg = " ".join(_QUOTED.sub("'…'", str(e)).split())
+    if len(msg) > _GIST_CHARS:
+        msg = msg[:_GIST_CHARS] + "…"
+    return f"{type(e).__name__}: {msg}" if msg else type(e).__name__
+
+
+# Header names are shown so the analyst can pick a column; a file without a header row has
+# data there, so long cells and cells with digits or @ (phones, e-mails) show as positions.
+_HEADER_CHARS = 12
+_HEADER_SHOWN = 12
+_DATA_LIKE = re.compile(r"[0-9０-９@]")
+
+
+def header_names(names: Iterable[str]) -> str:
+    """The header's column names for an error message: names, or #position for data-like."""
+    shown = [f"'{h}'" if len(h) <= _HEADER_CHARS and not _DATA_LIKE.search(h) else f"#{i + 1}"
+             for i, h in enumerate(names) if h]
+    more = f", … ({len(shown)} columns)" if len(shown) > _HEADER_SHOWN else ""
+    return (", ".join(shown[:_HEADER_SHOWN]) + more) or "(none)"

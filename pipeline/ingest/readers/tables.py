@@ -15,7 +15,7 @@ from typing import Any
 
 from pipeline.config import IngestConfig
 from pipeline.ingest.decode import read_text, split_lines
-from pipeline.ingest.readers.common import unreadable
+from pipeline.ingest.readers.common import error_gist, header_names, unreadable
 from pipeline.ingest.readers.votes import add_votes
 from pipeline.source import Document, InputError, Record
 
@@ -41,7 +41,7 @@ def _pick_columns(path: Path, header: Sequence[str], cfg: IngestConfig, line: in
         if name:
             index.setdefault(name, i)
     folded = {name.casefold(): i for name, i in reversed(index.items())}
-    found = ", ".join(f"'{h}'" for h in header if h) or "(none)"
+    found = header_names(header)
 
     def find(name: str | None) -> int | None:
         if not name:
@@ -191,7 +191,7 @@ def read_csv(path: Path, cfg: IngestConfig) -> Document:
                 yield start, row
                 start = reader.line_num + 1
         except csv.Error as e:
-            raise InputError(path, f"not valid CSV ({e})",
+            raise InputError(path, f"not valid CSV ({error_gist(e)})",
                              "check the quotes on this line", line=reader.line_num) from e
 
     doc = _records(path, rows(), cfg)
@@ -259,7 +259,7 @@ def read_jsonl(path: Path, cfg: IngestConfig) -> Document:
         records.append(Record(text=body, lineno=line.lineno, speaker=speaker, meta=meta))
     if not records:
         if text_field not in keys_seen:
-            found = ", ".join(f"'{k}'" for k in sorted(keys_seen)) or "(none)"
+            found = header_names(sorted(keys_seen))
             raise InputError(path, f"no '{text_field}' field in any line; the fields are {found}",
                              "set ingest.jsonl_text_field to the field holding the comments")
         raise InputError(path, f"no line has text in field '{text_field}'")
