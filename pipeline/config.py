@@ -549,10 +549,12 @@ class ThemesClustererConfig(Section):
     selection: Literal["eom", "leaf"] = "eom"
     selection_epsilon: float = Field(0.0, ge=0.0)
     # Largest theme as a share of the analysed units before HDBSCAN splits it (0 = no limit).
-    # 0.5 by split halves of the Pol.is dev conversations (docs/themes_schema.md): 0.25 cut
-    # up a conversation holding 34-42% of a half (NMI 0.67 vs 0.79 held out); 0.5 scores as
-    # no limit there and still splits the one-theme-for-everything failure on transcripts.
-    max_share: float = Field(0.5, ge=0.0, le=1.0)
+    # "auto": 0.5 for written comments (most analysed units from table files, or
+    # ingest.profile=comments), 0.25 for transcripts. Written comments: split halves of the
+    # Pol.is dev conversations (docs/themes_schema.md), where 0.25 cut up a conversation
+    # holding 34-42% of a half (NMI 0.67 vs 0.79 held out). Transcripts: 0.5 left a catch-all
+    # theme of 47% of the sample round's units (137 of 289; 8 themes, the largest 24%, at 0.25).
+    max_share: float | Literal["auto"] = "auto"
     # k-means (k = themes.n_themes) restarts.
     n_init: int = Field(10, ge=1)
 

@@ -262,7 +262,7 @@ def min_cluster_size(tc: ThemesConfig, n_units: int) -> int:
 
 
 def _clusterer(tc: ThemesConfig, n_units: int, seed: int, mcs: int | None = None,
-               selection: str | None = None) -> Any:
+               selection: str | None = None, max_share: float = 0.25) -> Any:
     """The configured clusterer; `mcs` and `selection` override the configured minimum
     size and HDBSCAN selection (used to raise the number of themes)."""
     c = tc.clusterer
@@ -277,11 +277,29 @@ def _clusterer(tc: ThemesConfig, n_units: int, seed: int, mcs: int | None = None
     ms = None if c.min_samples is None else min(c.min_samples, mcs)
     # HDBSCAN's excess-of-mass selection can keep one cluster holding nearly every unit
     # (a round of mixed meetings gave one theme of 96%); clusters above this size are split.
-    big = int(c.max_share * n_units) if c.max_share else 0
+    big = int(max_share * n_units) if max_share else 0
     return HDBSCAN(min_cluster_size=mcs, min_samples=ms, metric="euclidean",
                    max_cluster_size=max(big, mcs + 1) if big else 0,
                    cluster_selection_method=selection or c.selection,
                    cluster_selection_epsilon=c.selection_epsilon, core_dist_n_jobs=1)
+
+
+TABLE_SUFFIXES = (".csv", ".xlsx", ".jsonl")
+
+
+def resolved_max_share(rows: pd.DataFrame, cfg: Config) -> float:
+    """themes.clusterer.max_share, with "auto" decided by what the units are: written
+    comments (most analysed units from table files, or ingest.profile=comments) 0.5,
+    transcripts 0.25 (config.py says why)."""
+    value = cfg.themes.clusterer.max_share
+    if value != "auto":
+        return float(value)
+    if cfg.ingest.profile != "auto":
+        comments = cfg.ingest.profile == "comments"
+    else:
+        files = rows["file"].astype(str).str.lower() if "file" in rows else pd.Series([])
+        comments = bool(len(files)) and float(files.str.endswith(TABLE_SUFFIXES).mean()) > 0.5
+    return 0.5 if comments else 0.25
 
 
 def cluster_attempts(tc: ThemesConfig, n_units: int) -> list[tuple[int, str]]:
@@ -383,8 +401,10 @@ def fit_themes(units: pd.DataFrame, embeddings: np.ndarray, cfg: Config,
         stats.update(n_themes_found=0, n_themes_merged=0, outlier_share_before=1.0 if n else 0.0,
                      reassigned=0, min_cluster_size=min_cluster_size(tc, n), lexical_dims=0)
     else:
-        labels, probs, fit_stats, keywords, before = _fit_bertopic(docs, emb, tc, cfg, seed,
-                                                                   steps)
+        max_share = resolved_max_share(rows, cfg)
+        stats["max_share"] = max_share
+        labels, probs, fit_stats, keywords, before = _fit_bertopic(
+            docs, emb, tc, cfg, seed, max_share, steps)
         stats.update(fit_stats)
     if steps is not None:
         steps.start("describe")
@@ -416,6 +436,7 @@ def fit_themes(units: pd.DataFrame, embeddings: np.ndarray, cfg: Config,
 
 
 def _fit_bertopic(docs: list[str], emb: np.ndarray, tc: ThemesConfig, cfg: Config, seed: int,
+                  max_share: float,
                   steps: StepClock | None = None
                   ) -> tuple[np.ndarray, np.ndarray, dict[str, Any], Keywords, np.ndarray]:
     """BERTopic fit, optional merging, outlier reduction and final keywords.
@@ -445,7 +466,8 @@ def _fit_bertopic(docs: list[str], emb: np.ndarray, tc: ThemesConfig, cfg: Confi
             language=None,  # not "english": that strips CJK before c-TF-IDF (issue #1821)
             embedding_model=pipeline_embedder(cfg) if rep.kind != "ctfidf" else None,
             umap_model=space,
-            hdbscan_model=StepClusterer(_clusterer(tc, n, seed, mcs, selection), steps),
+            hdbscan_model=StepClusterer(_clusterer(tc, n, seed, mcs, selection, max_share),
+                                        steps),
             vectorizer_model=_vectorizer(tc, tokenize),
             ctfidf_model=ClassTfidfTransformer(bm25_weighting=rep.bm25_weighting,
                                                reduce_frequent_words=rep.reduce_frequent_words),

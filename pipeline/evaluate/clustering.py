@@ -63,15 +63,16 @@ def read_labelled(path: Path, text_col: str, label_col: str) -> pd.DataFrame:
     return out
 
 
-def as_units(texts: list[str]) -> pd.DataFrame:
+def as_units(texts: list[str], file: str = "labelled.csv") -> pd.DataFrame:
     """Texts as a units table. The label is deliberately not in it (not even in session_id),
-    so nothing downstream can see the answer."""
+    so nothing downstream can see the answer. `file` is the labelled file's name: a table of
+    written comments is themed as comments (themes.clusterer.max_share: auto)."""
     n = len(texts)
     return pd.DataFrame({
         "unit_id": [f"eval:{i:06d}:0" for i in range(n)],
         "session_id": ["eval"] * n, "session_title": [""] * n, "session_date": [""] * n,
         "session_type": [""] * n, "session_location": [""] * n, "speaker": [""] * n,
-        "role": ["participant"] * n, "text": texts, "file": [""] * n,
+        "role": ["participant"] * n, "text": texts, "file": [file] * n,
         "line_start": list(range(1, n + 1)), "line_end": list(range(1, n + 1)),
         "analysed": [True] * n,
     })
