@@ -109,6 +109,7 @@ def child_main(kind: str, table: Path) -> None:
                       "units_in_campaigns": found["units_in_campaigns"],
                       "planted_recall_min": round(min(recalls), 4),
                       "planted_recall_mean": round(sum(recalls) / len(recalls), 4),
+                      "planted_recall": [round(r, 3) for r in recalls],
                       "other_units_in_planted_groups": impure,
                       "largest": [c["size"] for c in found["campaigns"][:25]]}))
 
