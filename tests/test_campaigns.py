@@ -6,10 +6,17 @@ import json
 import random
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
-from pipeline.campaigns import find_campaigns, folded_members
+from pipeline.campaigns import (
+    clean_text,
+    find_campaigns,
+    folded_members,
+    shingle_hashes,
+    signatures,
+)
 from pipeline.config import CampaignsConfig
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "corpora"
@@ -119,13 +126,49 @@ def test_same_input_same_campaigns_and_disabled() -> None:
     assert find_campaigns(units, CampaignsConfig(enabled=False))["campaigns"] == []
 
 
+def trigrams(text: str) -> set[str]:
+    return {text[i:i + 3] for i in range(max(len(text) - 2, 1))}
+
+
+def test_shingle_hashes_are_the_character_ngrams_of_each_text() -> None:
+    texts = [clean_text(t) for t in [TEMPLATE, *edited_copies(20, seed=5), "水庫", "a"]]
+    hashes, offsets = shingle_hashes(texts, 3)
+    assert len(offsets) == len(texts) + 1
+    for i, t in enumerate(texts):
+        own = set(hashes[offsets[i]:offsets[i + 1]].tolist())
+        assert len(own) == len(trigrams(t))  # no collisions, no window across texts
+        if i:
+            first = set(hashes[offsets[0]:offsets[1]].tolist())
+            assert len(own & first) == len(trigrams(t) & trigrams(texts[0]))
+
+
+def test_signature_agreement_estimates_jaccard_similarity() -> None:
+    texts = [clean_text(t) for t in [TEMPLATE, *edited_copies(60, seed=9),
+                                     "公正轉型需要照顧煤礦與電廠的勞工，也要照顧他們的家庭與社區"]]
+    sig = signatures(*shingle_hashes(texts, 3), num_perm=256)
+    true = np.array([len(trigrams(t) & trigrams(texts[0])) / len(trigrams(t) | trigrams(texts[0]))
+                     for t in texts[1:]])
+    est = (sig[1:] == sig[0]).mean(axis=1)
+    assert true.min() < 0.2 and true.max() > 0.9
+    assert np.abs(est - true).mean() < 0.03  # 256 permutations: error about ±0.03 each
+    assert np.array_equal(sig, signatures(*shingle_hashes(texts, 3), num_perm=256))
+
+
+def test_a_campaign_of_hundreds_is_one_group() -> None:
+    """Copies share LSH buckets by the hundred; each is checked against a bucket's first
+    members only, and the group must still come out whole."""
+    texts = edited_copies(400, seed=21)
+    found = find_campaigns(units_of(texts, ["s"] * len(texts)), CampaignsConfig())
+    assert found["campaigns"][0]["size"] >= 0.95 * len(texts)
+
+
 @needs_corpora
+@pytest.mark.slow
 def test_a_template_campaign_counts_once_in_the_themes() -> None:
     """Real comments of four Pol.is conversations (30 each) and 40 edited copies of one
     template: fitted as they are, the copies make a theme of their own; with the campaign
-    folded into its representative they join one topical theme, and its size counts them."""
-    import numpy as np
-
+    folded into its representative they join one topical theme, and its size counts them.
+    The real end-to-end check (embedding model and BERTopic), kept small: 160 comments."""
     from pipeline.campaigns import fit_with_campaigns
     from pipeline.config import load_config
     from pipeline.embed import embed_texts
