@@ -186,6 +186,9 @@ ABLATIONS: dict[str, tuple[tuple[str, ...], dict[str, Any]]] = {
                               {"relevance": True}),
     "with_jt_keywords_for_s12": (("pathway", "framework", "none_general", "dev"),
                                  {"people_area": "S12"}),
+    # Hand-labelled units of meetings outside the dev file (configs/jt_training.jsonl): every
+    # fold trains on all of them; the calibration stays on the fold's dev units.
+    "with_labelled_units": (("pathway", "framework", "none_general", "dev", "labelled"), {}),
     "pathway_alone": (("pathway", "none_general"), {"keyword_scale": 0.0}),
     "descriptions_alone": (("framework",), {"keyword_scale": 0.0}),
     "dev_labels_alone": (("dev",), {"keyword_scale": 0.0}),
@@ -233,15 +236,11 @@ def eval_mapping(gold_path: Path, cfg: Config, ablation: bool = False,
     """The shipped mapper on FILE (`all`/`high`), both baselines, and the grouped
     cross-validation (`cv`) of the learned method and the baselines with bootstrap intervals;
     with `ablation`, the learned method's CV with each source of evidence removed or alone."""
-    gold_path = Path(gold_path)
-    raw_gold = read_gold(gold_path)
-    mapper = get_mapper(cfg)
-    gold = _focus_gold(raw_gold, [f.id for f in mapper.foci])
-    ev = _Eval(gold_path, raw_gold, gold, mapper, _gold_units(gold, mapper), cfg, n_boot)
+    ev = _setup(Path(gold_path), cfg, n_boot)
     x = embed_unit_texts(ev.units["text"].tolist(), cfg, "query")
-    kw = keyword_baseline(mapper, ev.units["tokens"].tolist())
+    kw = keyword_baseline(ev.mapper, ev.units["tokens"].tolist())
     out = _as_shipped(ev, x, kw)
-    if mapper.learned is None:
+    if ev.mapper.learned is None:
         return out
     n_folds = min(CV_FOLDS, len(set(ev.groups)))
     if n_folds < 3:
@@ -251,6 +250,29 @@ def eval_mapping(gold_path: Path, cfg: Config, ablation: bool = False,
     out["cv"], run_cv, learned = _cross_validation(ev, n_folds, x, kw, out)
     if ablation:
         out["ablation"] = _ablation(ev, run_cv, learned, kw)
+    return out
+
+
+def _setup(gold_path: Path, cfg: Config, n_boot: int) -> _Eval:
+    raw_gold = read_gold(gold_path)
+    mapper = get_mapper(cfg)
+    gold = _focus_gold(raw_gold, [f.id for f in mapper.foci])
+    return _Eval(gold_path, raw_gold, gold, mapper, _gold_units(gold, mapper), cfg, n_boot)
+
+
+def cv_rows(gold_path: Path, cfg: Config, names: Sequence[str],
+            n_boot: int = BOOTSTRAP) -> dict[str, Any]:
+    """Only the named `ABLATIONS` rows of the grouped CV (same folds and bootstrap as
+    `eval_mapping`), each with 95% intervals and per-area F1: a cheaper `--ablation`."""
+    ev = _setup(Path(gold_path), cfg, n_boot)
+    run_cv = _cv_runner(ev, min(CV_FOLDS, len(set(ev.groups))))
+    out = {}
+    for name in names:
+        sources, over = ABLATIONS[name]
+        preds = next(iter(run_cv(sources, over)[0].values()))
+        m = ev.metrics(preds)["all"]
+        out[name] = {"sources": list(sources), **over, **_headline(m), "ci95": ev.ci(preds),
+                     "key_area_f1": m["key_area_f1"]}
     return out
 
 
