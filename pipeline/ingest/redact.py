@@ -26,39 +26,26 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from pipeline.config import RedactConfig
-
-EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+\s?@\s?[A-Za-z0-9.\-]+\.[A-Za-z]{2,}")
-# Taiwanese numbers: mobile 09xx-xxx-xxx, +886 9xx..., landlines (0x)xxxx-xxxx with area code.
-PHONE = re.compile(
-    r"(?<![\dA-Za-z])(?:"
-    r"(?:\+?886[\s\-]?|0)9\d{2}[\s\-]?\d{3}[\s\-]?\d{3}"
-    r"|(?:\+?886[\s\-]?|0)\(?[2-8]\d?\)?[\s\-]?\d{3,4}[\s\-]?\d{4}(?:\s?(?:#|分機|ext\.?)\s?\d{1,5})?"
-    r"|\(0[2-8]\d?\)\s?\d{3,4}[\s\-]?\d{4}"
-    r")(?!\d)"
+from pipeline.ingest import recognisers
+from pipeline.ingest.recognisers.lexicon import (
+    COMPOUND_SURNAMES,
+    NOT_GIVEN,
+    NOT_NAMES,
+    ORG_END,
+    SURNAMES,
+    WEAK_SURNAMES,
 )
-# National ID: letter + 1/2 + 8 digits; resident certificates: letter + 8/9 + 8 digits
-# (new format) or letter + A-D + 8 digits (old format).
-NATIONAL_ID = re.compile(r"(?<![A-Za-z0-9])[A-Za-z](?:[1289]|[A-Da-d])\d{8}(?!\d)")
+from pipeline.ingest.recognisers.person_names import PassingNames
 
-TAGS = {"email": "[電子郵件]", "phone": "[電話]", "national_id": "[身分證號]"}
+# Patterns (email, phones, IDs, card and account numbers, social IDs, addresses):
+# pipeline/ingest/recognisers.py.
 
 # --- names by context ----------------------------------------------------------------------
-
-# Common Taiwanese surnames. "Weak" ones are also everyday characters that end many words
-# (工程, 擔任, 對方, 兒童, 有錢…): before a title they count as a surname only after a
-# context that introduces a person (start of clause, 請/跟/的/是/位…), see _INTRO_BEFORE.
-STRONG_SURNAMES = frozenset(
-    "陳林黃張李王吳劉蔡楊許鄭謝郭洪曾邱廖賴周徐蘇葉莊呂江蕭羅潘簡朱鍾游彭詹胡沈盧梁趙"
-    "顏柯翁魏孫戴范宋鄧杜傅侯曹薛丁卓阮馬董温唐藍蔣姚馮歐湯康姜汪鄒巫鐘黎涂龔嚴韓袁陸"
-    "柳凃邵倪溫譚駱熊秦顧俞雷粘饒"
-)
-WEAK_SURNAMES = frozenset("何高施石紀連程田白尤金童夏錢伍于余任甘毛章史官萬方古")
-SURNAMES = STRONG_SURNAMES | WEAK_SURNAMES
-COMPOUND_SURNAMES = ("張簡", "歐陽", "司馬", "諸葛", "范姜", "張廖", "周黃", "簡黃", "上官", "司徒")
 
 # Characters before a weak surname that show a person is being named.
 _INTRO_BEFORE = frozenset("請跟和與及同的是位對向找給讓由問有像叫被把在說到也就都還從以們謝剛")
@@ -81,32 +68,6 @@ _WORD_BEFORE = frozenset(
     "隊伍 退伍 入伍 措施 實施 設施 文章 規章 憲章 羽毛 提高 最高 長官 法官 "
     "器官 華夏 中國 產業 企業".split()
 )
-# Common words that begin with a surname character: "高雄", "許多", "林業" are not names.
-# Checked on the surname and the next character of a full-name candidate.
-_NOT_NAMES = frozenset(
-    "王道 高雄 林業 林務 林地 黃金 黃色 黃昏 方面 方式 方法 方案 方向 方便 "
-    "方才 方能 方可 馬上 馬路 石化 石油 石頭 石材 金融 金額 金錢 金門 金流 "
-    "江湖 江河 白天 白色 白話 白領 周邊 周末 周遭 周圍 周年 周期 周全 周到 "
-    "程度 程序 程式 陳述 陳情 陳列 李子 高度 高中 高級 高層 高速 高鐵 高齡 "
-    "高等 高職 高興 高手 高山 高低 高峰 高價 高溫 高壓 高額 高達 高於 高科 "
-    "連結 連續 連接 連帶 連線 連鎖 連署 溫度 溫暖 溫室 温度 温室 施工 施行 "
-    "施政 施作 曾經 許多 許可 許願 何時 何必 何況 何謂 何在 何種 何處 何以 "
-    "田地 田間 田野 古代 古蹟 古老 史料 史上 官方 官員 官司 官網 童年 童工 "
-    "夏天 夏季 萬一 萬元 萬物 雷同 雷射 毛利 毛病 章程 章節 甘蔗 甘願 甘心 "
-    "任務 任何 任期 任職 于是 游泳 游擊 游客 康復 紀錄 紀念 紀律 洪水 簡單 "
-    "簡報 簡化 簡直 簡稱 簡易 簡介 葉子 莊園 羅列 胡亂 胡椒 沈重 沈默 杜絕 "
-    "卓越 馬桶 馬達 馬力 董事 藍圖 藍天 藍色 黎明 嚴重 嚴格 嚴謹 嚴厲 韓國 "
-    "陸地 陸續 陸軍 柳丁 錢包 顧問 顧客 顧慮 顧及 孫子 宋朝 張力 張貼 鄭重 "
-    "謝謝 謝意 賴以 蕭條 鍾情 顏色 戴上 歐洲 歐美 歐盟 尤其 鐘頭 鐘點 汪洋 "
-    "余額 石門 江南 曾任 朱紅 白皮 毛巾 伍佰 錢財 秦朝 熊貓 饒富 傅立 侯選 "
-    "丁點 唐突 湯匙".split()
-)
-# Characters that do not occur in given names here: "這位先生", "我們的先生", "陳老先生".
-_NOT_GIVEN = frozenset(
-    "的位個和跟與及是有在說這那們百千兩大小老我你他她它也都就還請謝對向"
-    "給讓被把從以為到上下來去會要能可各每某該此其另全多少等些了着著過嗎呢吧啊呀喔哦〇今"
-)
-
 _NOT_IN_INTRO = frozenset("的是在有了著着過嗎呢吧啊呀喔哦我你他她們這那〇")
 
 _HAN = r"\u4e00-\u9fff"
@@ -180,7 +141,7 @@ class _ContextNames:
         return out
 
     def _plausible_intro(self, name: str) -> bool:
-        if name in self.cfg.not_names or name[:2] in _NOT_NAMES:
+        if name in self.cfg.not_names or name[:2] in NOT_NAMES:
             return False
         # 我是能源署的林組長 / 我是戴經理: a surname + title, left to the title rules (public
         # titles stay, personal ones become 〇經理).
@@ -203,7 +164,7 @@ class _ContextNames:
             return None
         s = end - 1
         prev = text[s - 1] if s >= 1 else ""
-        if prev + text[s] in _WORD_BEFORE or text[s:end + 1] in _NOT_NAMES:
+        if prev + text[s] in _WORD_BEFORE or text[s:end + 1] in NOT_NAMES:
             return None
         if text[s] in WEAK_SURNAMES and not weak_ok:
             if re.match(f"[{_HAN}]", prev) and prev not in _INTRO_BEFORE:
@@ -217,9 +178,9 @@ class _ContextNames:
             if start is None:
                 continue
             given = text[end - g:end]
-            if any(c in _NOT_GIVEN or not ("\u4e00" <= c <= "\u9fff") for c in given):
+            if any(c in NOT_GIVEN or not ("\u4e00" <= c <= "\u9fff") for c in given):
                 continue
-            if text[start:start + 2] in _NOT_NAMES or text[start:end] in self.cfg.not_names:
+            if text[start:start + 2] in NOT_NAMES or text[start:end] in self.cfg.not_names:
                 continue
             # Strong surname only: 高雄先生 is excluded above, but a weak surname before an
             # unknown two characters is more often a word (施工人員先生) than a name.
@@ -296,10 +257,14 @@ class Redactor:
     _codes: dict[str, str] = field(default_factory=dict)
     _aliases_by_role: dict[tuple[str, str], str] = field(default_factory=dict)
     _name_re: re.Pattern[str] | None = None
-    _name_map: dict[str, str] = field(default_factory=dict)
+    _name_map: dict[str, tuple[str, str]] = field(default_factory=dict)
     _extra_names: list[str] = field(default_factory=list)
     _aliases: dict[str, str] = field(default_factory=dict)
     _learned: dict[str, None] = field(default_factory=dict)
+    # Full names found in passing (person_names.py): removed wherever they recur, but not
+    # their given names alone, which a wrong find would remove everywhere.
+    _mentioned: dict[str, None] = field(default_factory=dict)
+    _passing: PassingNames | None = None
     _context: _ContextNames | None = None
 
     def add_private_names(self, names: list[str]) -> None:
@@ -343,6 +308,8 @@ class Redactor:
                 "moderator": self.cfg.moderator_label,
             }.get(role, self.cfg.pseudonym_prefix)
             alias = prefix + self._code(label)
+            # 與會者C（地球公民）: the affiliation of a 名字（單位） label stays, the name goes.
+            title = title or split_label(label)[1]
             if title:
                 alias += f"（{title}）"
                 # "經濟部王處長" is also called "王處長" in the room.
@@ -372,19 +339,31 @@ class Redactor:
             if name not in self._learned:
                 self._learned[name] = None
                 self._name_re = None
+        if self.cfg.passing_names:
+            if self._passing is None:
+                self._passing = PassingNames(self.cfg)
+            for s, e in self._passing.spans(text):
+                if text[s:e] not in self._mentioned:
+                    self._mentioned[text[s:e]] = None
+                    self._name_re = None
 
-    def _names(self) -> tuple[re.Pattern[str] | None, dict[str, str]]:
+    def _names(self) -> tuple[re.Pattern[str] | None, dict[str, tuple[str, str]]]:
+        """Every name to remove -> (what replaces it, the kind counted)."""
         if self._name_re is None:
-            mapping: dict[str, str] = dict(self._aliases)
+            mapping: dict[str, tuple[str, str]] = {k: (v, "name")
+                                                   for k, v in self._aliases.items()}
             for name, alias in self.pseudonyms.items():
                 for variant in _name_variants(name):
-                    mapping.setdefault(variant, alias)
+                    mapping.setdefault(variant, (alias, "name"))
             for name in [*self.cfg.extra_names, *self._extra_names]:
                 for variant in _name_variants(name):
-                    mapping.setdefault(variant, self.cfg.pseudonym_prefix)
+                    mapping.setdefault(variant, (self.cfg.pseudonym_prefix, "name"))
             for name in self._learned:
                 for variant in _name_variants(name):
-                    mapping.setdefault(variant, self.cfg.name_placeholder)
+                    mapping.setdefault(variant, (self.cfg.name_placeholder, "name_introduced"))
+            for name in self._mentioned:
+                mapping.setdefault(name, (self.cfg.surname_placeholder * len(name),
+                                          "name_passing"))
             self._name_map = mapping
             self._name_re = (
                 re.compile("|".join(re.escape(k) for k in sorted(mapping, key=len, reverse=True)))
@@ -395,19 +374,13 @@ class Redactor:
     def text(self, text: str) -> str:
         if not self.cfg.enabled:
             return text
-        if self.cfg.emails:
-            text = self._sub(EMAIL, "email", text)
-        if self.cfg.national_ids:
-            text = self._sub(NATIONAL_ID, "national_id", text)
-        if self.cfg.phones:
-            text = self._sub(PHONE, "phone", text)
+        text = recognisers.apply(text, self._patterns(), self.counts)
         if self.cfg.names:
             rx, mapping = self._names()
             if rx is not None:
                 def repl(m: re.Match[str]) -> str:
-                    alias = mapping[m.group(0)]
-                    self.counts["name_introduced" if alias == self.cfg.name_placeholder
-                                else "name"] += 1
+                    alias, kind = mapping[m.group(0)]
+                    self.counts[kind] += 1
                     return alias
                 text = rx.sub(repl, text)
             if self.cfg.context_names:
@@ -418,23 +391,86 @@ class Redactor:
                 text = rules.kinship(text, self.counts)
         return text
 
-    def _sub(self, rx: re.Pattern[str], kind: str, text: str) -> str:
-        text, n = rx.subn(TAGS[kind], text)
-        if n:
-            self.counts[kind] += n
-        return text
+    def metadata(self, row: dict[str, Any], columns: Iterable[str]) -> None:
+        """Redact or drop a row's metadata `columns` in place (redact.metadata_columns,
+        redact.drop_columns). Kept values become redacted text: a number in a free-form
+        column may be a phone, and one type per column keeps pyarrow from failing on (and
+        echoing) a row that mixes numbers and text."""
+        drop = [d.lower() for d in self.cfg.drop_columns]
+        for col in columns:
+            if col not in row:
+                continue
+            name = col.split("_", 1)[-1].lower()
+            if self.cfg.metadata_columns == "drop" or any(d in name for d in drop):
+                del row[col]
+                self.counts["metadata_dropped"] += 1
+            elif row[col] is not None:
+                # A name mentioned only here is learned here (the texts were learned first).
+                self.learn(str(row[col]))
+                row[col] = self.text(str(row[col]))
+
+    def _patterns(self) -> list[recognisers.Recogniser]:
+        # In recognisers.RECOGNISERS order; each switch of the config turns on a group.
+        return [r for switch, group in recognisers.RECOGNISERS.items()
+                if getattr(self.cfg, switch) for r in group]
+
+
+_LABEL_AFFILIATION = re.compile(r"^(?P<a>[^（(]+)[（(](?P<b>[^（）()]+)[）)]$")
+
+
+_DEFAULTS = RedactConfig()
+# A surname + title or kinship form (林小姐, 王處長, 盧姐) is a form of address, not a name.
+_ADDRESS_FORMS = tuple({*_DEFAULTS.personal_titles, *_DEFAULTS.public_titles,
+                        *_DEFAULTS.kinship_forms, "代表"})
+
+
+def looks_like_name(text: str) -> bool:
+    """A Chinese personal name: 2-4 characters starting with a (compound) surname."""
+    if not _CJK_NAME.match(text) or text[-1] in ORG_END or text.endswith(_ADDRESS_FORMS):
+        return False
+    if text[:2] in COMPOUND_SURNAMES:
+        return len(text) >= 3
+    return text[0] in SURNAMES and text[:2] not in NOT_NAMES
+
+
+def split_label(label: str) -> tuple[str | None, str | None]:
+    """A speaker label's person name and affiliation: 蔡宜芳（地球公民）, 蔡宜芳/地球公民 and
+    地球公民 蔡宜芳 -> (蔡宜芳, 地球公民); 陳志明 -> (陳志明, None); 內政部代表 -> (None, None).
+    The name is redacted, the affiliation kept: which organisation spoke matters."""
+    label = label.strip()
+    m = _LABEL_AFFILIATION.match(label)
+    if m:
+        parts = [m.group("a").strip(), m.group("b").strip()]
+    else:
+        parts = [p for p in re.split(r"\s*[/／]\s*|\s+", label) if p]
+    if len(parts) == 2:
+        for i in (0, 1):
+            if looks_like_name(parts[i]) and not looks_like_name(parts[1 - i]):
+                return parts[i], parts[1 - i]
+        if looks_like_name(parts[0]):
+            return parts[0], parts[1]
+        return None, None
+    return (label, None) if looks_like_name(label) else (None, None)
 
 
 def _name_variants(name: str) -> list[str]:
+    """A label or name and the forms it is also called by: the person name inside a label
+    (蔡宜芳（地球公民） -> 蔡宜芳) and the given name alone, two characters being specific
+    enough to remove (陳聖凱 -> 聖凱, 歐陽志遠 -> 志遠); single characters are not."""
     name = name.strip()
     if len(name) < 2:
         return []
     out = [name]
-    # "陳聖凱" is also addressed as "聖凱"; two-character given names are specific enough
-    # to remove, single characters are not.
-    if _CJK_NAME.match(name) and len(name) == 3:
-        out.append(name[1:])
-    return out
+    person = split_label(name)[0]
+    if (person is None and _CJK_NAME.match(name) and len(name) == 3
+            and not name.endswith(_ADDRESS_FORMS)):
+        person = name  # as before: any 3-character label is taken as a name
+    if person:
+        out.append(person)
+        surname = 2 if person[:2] in COMPOUND_SURNAMES or len(person) == 4 else 1
+        if len(person) - surname == 2:
+            out.append(person[surname:])
+    return list(dict.fromkeys(out))
 
 
 def placeholder_pattern(cfg: RedactConfig) -> re.Pattern[str]:

@@ -122,11 +122,15 @@ def ingest_round(
     for row in rows:
         redactor.learn(row["text"])
     blank = placeholder_pattern(cfg.redact)
+    session_extra = {f"session_{k}" for s in rnd.sessions for k in s.extra}
     for row, minimum in zip(rows, min_chars, strict=True):
         row["text"] = redactor.text(row["text"])
         row["session_title"] = redactor.text(row["session_title"] or "") or None
         if row.get("organisation"):
             row["organisation"] = redactor.text(row["organisation"])
+        # Every other text that reaches units.parquet: table metadata and manifest extras.
+        redactor.metadata(row, [k for k in list(row) if k.startswith("meta_")
+                                or k in session_extra])
         _set_exclusion(row, cfg, blank, minimum)
     units = pd.DataFrame(rows)
     for col in UNIT_COLUMNS:

@@ -44,15 +44,26 @@ class Turn:
     fields: dict = field(default_factory=dict)
 
 
+# `蔡宜芳（地球公民）：`: a label may end with an affiliation in brackets, which does not count
+# towards the label's length and may hold characters a bare label may not.
+_AFFILIATION = r"[（(][^（）()：:\n]{1,30}[）)]"
+_SLASH = re.compile(r"^[^/／]{1,15}[/／][^/／]{1,15}$")
+
+
 def _inline_speaker(text: str, max_chars: int) -> tuple[str, int] | None:
-    """`名字：發言` -> (名字, offset of 發言). Conservative: a wrong split loses meaning."""
-    m = re.match(rf"^\s*([^：:]{{1,{max_chars}}})[：:]\s*", text)
+    """`名字：發言` -> (名字, offset of 發言). Conservative: a wrong split loses meaning.
+
+    Label forms: 名字, 名字（單位）, 名字/單位, 單位 名字 (and the same with a title)."""
+    m = re.match(rf"^\s*([^：:（()]{{1,{max_chars}}}(?:{_AFFILIATION})?)[：:]\s*", text)
     if not m:
         return None
     label = m.group(1).strip()
-    if not label or _LABEL_BAD_CHARS.search(label) or _NOT_SPEAKER.match(label):
+    core = re.sub(f"{_AFFILIATION}$", "", label).strip()
+    if _SLASH.match(core):
+        core = re.sub(r"[/／]", "", core)
+    if not core or _LABEL_BAD_CHARS.search(core) or _NOT_SPEAKER.match(core):
         return None
-    if len(label.split()) > 3:
+    if len(core.split()) > 3:
         return None
     return label, m.end()
 

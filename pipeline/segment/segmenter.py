@@ -85,7 +85,7 @@ _NUMBER_RE = re.compile(
 
 
 
-def _t2s_char_table() -> dict[int, str]:
+def t2s_char_table() -> dict[int, str]:
     """Traditional→Simplified per character, from OpenCC's own character table."""
     import opencc
 
@@ -113,7 +113,7 @@ class Segmenter:
         self.dictionary_path, self.built = ensure_dictionary(cfg, conventions, self.cache_dir)
         self._tk = load_tokenizer(self.dictionary_path, self.cache_dir)
         self._freq: dict[str, int] = self._tk.FREQ
-        self._t2s = _t2s_char_table() if conventions.hmm_via_simplified else {}
+        self._t2s = t2s_char_table() if conventions.hmm_via_simplified else {}
         self._pieces = _PIECE_RE if conventions.number_tokens else _PIECE_RE_PLAIN
         self._suffixes = frozenset(conventions.merge_suffixes)
         stop: set[str] = set()

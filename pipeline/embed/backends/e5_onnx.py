@@ -40,9 +40,9 @@ class E5OnnxEmbedder:
 
                 cfg = self.cfg
                 models = cfg.models_dir or str(Path(cfg.cache_dir).expanduser() / "models")
-                self._engine = E5Onnx(models, precision=cfg.precision, threads=threads(cfg),
-                                      batch_size=cfg.batch_size,
-                                      max_batch_tokens=cfg.max_batch_tokens)
+                # One window per model call (the engine's default): a vector never depends
+                # on which texts were embedded with it, so cached and fresh vectors agree.
+                self._engine = E5Onnx(models, precision=cfg.precision, threads=threads(cfg))
             return self._engine
 
     def encode(self, texts: Sequence[str], kind: Kind = "query") -> np.ndarray:

@@ -11,7 +11,7 @@ from typing import Any
 from pipeline.config import Config
 from pipeline.report.charts import pct
 from pipeline.report.comments import AgreementRow, CommentsView
-from pipeline.report.markdown import md, table
+from pipeline.report.mdtext import md, table
 from pipeline.report.model import RunData
 from pipeline.report.sections.base import Labels, Section, Sheet
 
