@@ -441,6 +441,11 @@ def test_labelled_training_units_are_outside_the_dev_file_and_well_formed(cfg):
         dev_files = {json.loads(ln)["file"] for ln in DEV_GOLD.read_text(encoding="utf-8")
                      .splitlines() if ln.strip()}
         assert not dev_files & {r["file"] for r in rows}
+    # The unit text is already redacted: redacting it again changes nothing.
+    from pipeline.ingest.redact import Redactor
+
+    redactor = Redactor(cfg.redact)
+    assert [r["id"] for r in rows if redactor.text(r["text"]) != r["text"]] == []
 
 
 def test_labelled_units_train_focus_and_leave_evaluated_meetings_out(cfg):
