@@ -1,6 +1,7 @@
-"""The labelled-units source under the mapping evaluation's grouped CV: the shipped recipe
-("full") and the same with the hand-labelled units of other meetings ("with_labelled_units"),
-same folds, same bootstrap, one command (docs/mapping.md, "Labelled units of other meetings").
+"""The labelled-units source under the mapping evaluation's grouped CV: the recipe without
+the hand-labelled units of other meetings ("without_labelled_units") and the shipped recipe
+with them ("full"), same folds, same bootstrap, one command (docs/mapping.md, "Labelled
+units of other meetings").
 
     .venv/bin/python bench/mapping_labelled.py [../shared/eval/strategy_gold_dev.jsonl]
 
@@ -19,7 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-ROWS = ("full", "with_labelled_units")
+ROWS = ("without_labelled_units", "full")
 
 
 def main(argv: list[str] | None = None) -> int:

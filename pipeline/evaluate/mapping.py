@@ -25,6 +25,7 @@ from pipeline.config import Config, resolve_path
 from pipeline.evaluate.baselines import embedding_baseline, embedding_cv, keyword_baseline
 from pipeline.mapping.examples import read_gold
 from pipeline.mapping.framework import NONE_ID
+from pipeline.mapping.learned import SOURCES
 from pipeline.mapping.mapper import get_mapper
 from pipeline.mapping.unit_areas import unit_table
 from pipeline.mapping.unit_scores import score_units
@@ -170,25 +171,25 @@ def _headline(m: dict[str, Any]) -> dict[str, Any]:
 
 # --- the evaluation ---------------------------------------------------------------------------
 
+def _but(*drop: str) -> tuple[str, ...]:
+    return tuple(x for x in SOURCES if x not in drop)
+
+
 ABLATIONS: dict[str, tuple[tuple[str, ...], dict[str, Any]]] = {
     # name: (training sources, parameter overrides). "none_general" is the off-topic-meeting
-    # NONE text; the framework source includes its NONE entry.
-    "full": (("pathway", "framework", "none_general", "dev"), {}),
-    "without_pathway": (("framework", "none_general", "dev"), {}),
-    "without_descriptions": (("pathway", "none_general", "dev"), {}),
-    "without_offtopic_meetings": (("pathway", "framework", "dev"), {}),
-    "without_dev_labels": (("pathway", "framework", "none_general"), {}),
-    "without_keywords": (("pathway", "framework", "none_general", "dev"),
-                         {"keyword_scale": 0.0}),
-    "with_meeting_title": (("pathway", "framework", "none_general", "dev"),
-                           {"context": True}),
-    "with_relevance_anchor": (("pathway", "framework", "none_general", "dev"),
-                              {"relevance": True}),
-    "with_jt_keywords_for_s12": (("pathway", "framework", "none_general", "dev"),
-                                 {"people_area": "S12"}),
-    # Hand-labelled units of meetings outside the dev file (configs/jt_training.jsonl): every
-    # fold trains on all of them; the calibration stays on the fold's dev units.
-    "with_labelled_units": (("pathway", "framework", "none_general", "dev", "labelled"), {}),
+    # NONE text; the framework source includes its NONE entry; "labelled" the hand-labelled
+    # units of meetings outside the dev file (configs/jt_training.jsonl: every fold trains on
+    # all of them, the calibration stays on the fold's dev units).
+    "full": (SOURCES, {}),
+    "without_pathway": (_but("pathway"), {}),
+    "without_descriptions": (_but("framework"), {}),
+    "without_offtopic_meetings": (_but("none_general"), {}),
+    "without_dev_labels": (_but("dev"), {}),
+    "without_labelled_units": (_but("labelled"), {}),
+    "without_keywords": (SOURCES, {"keyword_scale": 0.0}),
+    "with_meeting_title": (SOURCES, {"context": True}),
+    "with_relevance_anchor": (SOURCES, {"relevance": True}),
+    "with_jt_keywords_for_s12": (SOURCES, {"people_area": "S12"}),
     "pathway_alone": (("pathway", "none_general"), {"keyword_scale": 0.0}),
     "descriptions_alone": (("framework",), {"keyword_scale": 0.0}),
     "dev_labels_alone": (("dev",), {"keyword_scale": 0.0}),

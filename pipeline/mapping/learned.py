@@ -24,7 +24,7 @@ from pipeline.mapping.framework import NONE_ID
 from pipeline.mapping.prior import adapt_round
 from pipeline.mapping.prototypes import ProtoModel
 
-SOURCES = ("pathway", "framework", "none_general", "dev")
+SOURCES = ("pathway", "framework", "none_general", "dev", "labelled")
 
 
 @dataclass
@@ -35,7 +35,7 @@ class ModelParams:
     context: bool = False  # meeting-title evidence for the key area (off: see docs/mapping.md)
     relevance: bool = False  # net-zero relevance evidence against NONE (off: docs/mapping.md)
     source_weight: dict[str, float] = field(default_factory=lambda: {
-        "pathway": 1.0, "framework": 1.0, "none_general": 1.0, "dev": 2.0})
+        "pathway": 1.0, "framework": 1.0, "none_general": 1.0, "dev": 2.0, "labelled": 1.0})
     # A key area (S12) that also counts the JT dimensions' keywords (jobs, income, bills,
     # regions) as its keyword evidence, so that people-centred words weigh against a sector
     # word (off: measured in the ablation, docs/mapping.md).
