@@ -114,20 +114,22 @@ def sheets(run: RunData, cfg: Config, L: Labels) -> list[Sheet]:
                                        L["campaign_similarity"], L["campaign_example"],
                                        L["campaign_theme"], L["sessions"]],
                          [[c.id, c.size, c.similarity, c.example, c.theme, "、".join(c.sessions)]
-                          for c in cv.campaigns], widths={4: 60, 5: 40}, wrap={4}))
+                          for c in cv.campaigns], widths={4: 60, 5: 40}, wrap={4},
+                         about=L["about_campaigns"]))
     for b in cv.breakdowns:
         out.append(Sheet(f"by_{b.source}"[:31],
                          [b.source, L["blank_rows"], L["units"], L["analysed_units"],
                           L["in_campaigns"], *(f"{tid} {lab}" for tid, lab in cv.theme_cols)],
                          [[r.value, r.blank, r.units, r.analysed, r.in_campaigns, *r.by_theme]
-                          for r in b.rows]))
+                          for r in b.rows],
+                         about=L["about_breakdown"].format(column=b.source)))
     if cv.agreement:
         out.append(Sheet("agreement", [L["theme_no"], L["x_label"], L["agreement_said"],
                                        L["agreement_voted"], "agree", "disagree", "pass",
                                        L["agreement_share"], L["agreement_broad"]],
                          [[a.theme_id, a.label, a.size, a.comments_voted, a.agree, a.disagree,
                            a.passes, a.agree_share, _broad(a)] for a in cv.agreement],
-                         widths={2: 40}))
+                         widths={2: 40}, about=L["about_agreement"]))
     return out
 
 
