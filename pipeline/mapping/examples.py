@@ -77,9 +77,11 @@ def framework_examples(fw: Framework) -> list[Example]:
     return out
 
 
-def gold_examples(rows: Sequence[dict[str, Any]], focus_ids: Sequence[str]) -> list[Example]:
-    """Labelled dev units as examples (group = their meeting file)."""
-    return [Example(str(r["text"]), str(r["key_area"]), "dev",
+def gold_examples(rows: Sequence[dict[str, Any]], focus_ids: Sequence[str],
+                  source: str = "dev") -> list[Example]:
+    """Labelled units as examples (group = their meeting file); `source` names where they
+    come from (the dev file, or the labelled training file: training_data.py)."""
+    return [Example(str(r["text"]), str(r["key_area"]), source,
                     jt=list(r.get("jt_dimensions") or []),
                     focus=normalise_focus(r.get("consultation_focus"), focus_ids),
                     has_focus=str(r["key_area"]) != NONE_ID,

@@ -5,7 +5,8 @@ calibrated on held-out labelled units (pipeline/mapping/calibration.py). docs/ma
 Sources (`SOURCES`): ``pathway`` (the official 2050 pathway text, pathway.py), ``framework``
 (descriptions and examples of the framework file), ``none_general`` (off-topic meetings,
 offtopic.py), ``dev`` (labelled units: in evaluation only inside the grouped cross-validation
-folds; the shipped artefact uses all of them).
+folds; the shipped artefact uses all of them), ``labelled`` (hand-labelled units of meetings
+outside the dev file, training_data.py; every fold may train on all of them).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from pipeline.mapping.framework import NONE_ID
 from pipeline.mapping.prior import adapt_round
 from pipeline.mapping.prototypes import ProtoModel
 
-SOURCES = ("pathway", "framework", "none_general", "dev")
+SOURCES = ("pathway", "framework", "none_general", "dev", "labelled")
 
 
 @dataclass
@@ -34,7 +35,7 @@ class ModelParams:
     context: bool = False  # meeting-title evidence for the key area (off: see docs/mapping.md)
     relevance: bool = False  # net-zero relevance evidence against NONE (off: docs/mapping.md)
     source_weight: dict[str, float] = field(default_factory=lambda: {
-        "pathway": 1.0, "framework": 1.0, "none_general": 1.0, "dev": 2.0})
+        "pathway": 1.0, "framework": 1.0, "none_general": 1.0, "dev": 2.0, "labelled": 1.0})
     # A key area (S12) that also counts the JT dimensions' keywords (jobs, income, bills,
     # regions) as its keyword evidence, so that people-centred words weigh against a sector
     # word (off: measured in the ablation, docs/mapping.md).
@@ -132,7 +133,7 @@ def train(fw: Bundle, weak: Bundle, dev: Bundle, classes: list[str], jt_ids: lis
     weak = weak.where(lambda e: e.source in use)
     dev_used = dev if "dev" in use else dev.take([])
     key = _train_key(fw, weak, dev_used, classes, params)
-    focus = _train_focus(fw, dev_used, focus_ids, params)
+    focus = _train_focus(fw, weak, dev_used, focus_ids, params)
     jt_models = _train_jt(fw, weak, dev_used, jt_ids, params)
     model = MapperModel(key, jt_models, focus, list(jt_ids), people_area=params.people_area)
     cb = calib if calib is not None else dev
@@ -173,17 +174,20 @@ def _train_key(fw: Bundle, weak: Bundle, dev: Bundle, classes: list[str],
                    xc=tr.ctx())
 
 
-def _train_focus(fw: Bundle, dev: Bundle, focus_ids: list[str], params: ModelParams
-                 ) -> ProtoModel:
-    """Focus ("" = none) on area-bearing texts with a focus label."""
+def _train_focus(fw: Bundle, weak: Bundle, dev: Bundle, focus_ids: list[str],
+                 params: ModelParams) -> ProtoModel:
+    """Focus ("" = none) on area-bearing texts with a focus label (framework passages, the
+    labelled units among the weak sources, dev units)."""
     kw = params.keyword_scale > 0
     fcls = ["", *focus_ids]
     ffw = fw.where(lambda e: e.has_focus)
+    fweak = weak.where(lambda e: e.has_focus)
     fdev = dev.where(lambda e: e.has_focus)
     fsrc = {"framework": proto_set(ffw, lambda e: e.focus or ""),
+            "weak": proto_set(fweak, lambda e: e.focus or ""),
             "dev": proto_set(fdev, lambda e: e.focus or "")}
     fsrc = {k: v for k, v in fsrc.items() if len(v.labels)}
-    ftr = ffw + fdev
+    ftr = ffw + fweak + fdev
     focus = ProtoModel(fcls, fsrc, kw)
     if len(ftr.examples):
         yf = [e.focus or "" for e in ftr.examples]

@@ -1,5 +1,6 @@
-"""The weak training sources together (pathway text, framework, off-topic meetings), with the
-SHA-256 of every input they were built from (recorded in the shipped artefact).
+"""The training sources outside the evaluated file together (pathway text, framework,
+off-topic meetings, the labelled training units of other meetings), with the SHA-256 of every
+input they were built from (recorded in the shipped artefact).
 """
 
 from __future__ import annotations
@@ -11,9 +12,15 @@ from typing import Any
 
 import numpy as np
 
-from pipeline.mapping.examples import Example, framework_examples
+from pipeline.config import PACKAGE_ROOT
+from pipeline.mapping.examples import Example, framework_examples, gold_examples, read_gold
 from pipeline.mapping.offtopic import none_general_examples
 from pipeline.mapping.pathway import pathway_examples
+
+# Real units of meetings outside the dev file, labelled by hand (tests/data/jt_training.md):
+# the `labelled` source. Shipped with the project (it is an input of the artefact, not read at
+# run time).
+LABELLED_FILE = PACKAGE_ROOT / "configs" / "jt_training.jsonl"
 
 
 def sha256_file(path: Path) -> str:
@@ -39,9 +46,18 @@ def keyword_matrix(mapper: Any, tokens: Sequence[Sequence[str]]) -> np.ndarray:
     return np.stack([mapper.key_kw.match(list(t))[0] for t in tokens]).astype(np.float64)
 
 
-def weak_examples(mapper: Any, shared: Path, exclude_files: set[str], seed: int
-                  ) -> tuple[list[Example], dict[str, Any]]:
-    """Pathway, framework and off-topic-meeting examples, and what they were built from."""
+def labelled_examples(path: Path, focus_ids: list[str], exclude_files: set[str]
+                      ) -> list[Example]:
+    """The labelled training units (source `labelled`), without any unit of a meeting of the
+    evaluated file (`exclude_files`), so that they never stand in for held-out meetings."""
+    rows = [r for r in read_gold(path) if str(r.get("file") or "") not in exclude_files]
+    return gold_examples(rows, focus_ids, source="labelled")
+
+
+def weak_examples(mapper: Any, shared: Path, exclude_files: set[str], seed: int,
+                  labelled: Path | None = LABELLED_FILE) -> tuple[list[Example], dict[str, Any]]:
+    """Pathway, framework, off-topic-meeting and labelled-unit examples, and what they were
+    built from. Which of them a model trains on is `train(sources=...)`'s choice."""
     shared = Path(shared)
     fulltext = shared / "corpora/ndc-2050-pathway/fulltext.txt"
     meetings = shared / "corpora/transcripts/meetings"
@@ -60,4 +76,9 @@ def weak_examples(mapper: Any, shared: Path, exclude_files: set[str], seed: int
                                   "files": used},
         "framework_digest": mapper.fw.digest,
     }
-    return pw + fw + ng, inputs
+    lab: list[Example] = []
+    if labelled is not None and Path(labelled).is_file():
+        lab = labelled_examples(Path(labelled), [f.id for f in mapper.foci], exclude_files)
+        inputs["labelled_units"] = {"path": f"configs/{Path(labelled).name}",
+                                    "sha256": sha256_file(Path(labelled)), "n_units": len(lab)}
+    return pw + fw + ng + lab, inputs
