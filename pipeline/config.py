@@ -860,15 +860,23 @@ class Config(Section):
         """Hash of what decides the outputs: where caches live (and whether one is used) does
         not, since a vector is the same computed or cached, so those keys are left out and a
         run with another cache folder keeps its hash and its byte-identical themes.json."""
+        return config_hash(self.output_dict())
+
+    def output_dict(self) -> dict[str, Any]:
+        """The config without the keys that cannot change an output (CACHE_KEYS): what every
+        hash of the config (Config.hash, the per-stage hashes of reuse.py) is taken over."""
         data = self.to_dict()
-        for section, key in CACHE_KEYS:
-            data[section].pop(key, None)
-        return config_hash(data)
+        for *path, key in CACHE_KEYS:
+            node = data
+            for name in path:
+                node = node.get(name, {})
+            node.pop(key, None)
+        return data
 
 
-# Locations of caches (and the cache switch): excluded from Config.hash.
+# Locations of caches (and the cache switch): excluded from every hash of the config.
 CACHE_KEYS = (("segment", "cache_dir"), ("embed", "cache_dir"), ("embed", "cache"),
-              ("embed", "models_dir"))
+              ("embed", "models_dir"), ("themes", "reducer", "jit_cache_dir"))
 
 
 def config_hash(data: dict[str, Any]) -> str:

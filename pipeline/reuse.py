@@ -97,7 +97,7 @@ def config_sections_hash(cfg: Config, upto: str) -> str:
     """Hash of the config sections read by the stages up to and including `upto`: what
     themes.json's `meta.config_hash` records, so that a change elsewhere (report.*) leaves
     the file byte-identical."""
-    data = cfg.to_dict()
+    data = cfg.output_dict()
     names = []
     for stage, sections in SECTIONS.items():
         names.extend(sections)
@@ -132,7 +132,7 @@ def stage_keys(ctx: Context, names: list[str]) -> dict[str, str]:
     from pipeline.curation import curation_paths
 
     cfg = ctx.cfg
-    data = cfg.to_dict()
+    data = cfg.output_dict()  # cache locations do not change what a stage makes
     cur = ctx.tables.get("curation")
     skip = {p.resolve() for p in curation_paths(cfg, ctx.round_dir)}
     prev = _hash(code_hash(), ctx.record.packages,

@@ -144,7 +144,9 @@ def test_run_over_rounds_compares_each_with_the_one_before(two_rounds):
     assert "與前次比較" in md and "roadshow-r1" in md
     from openpyxl import load_workbook
 
-    ws = load_workbook(r2 / "themes.xlsx")["tracking"]
+    from pipeline.report.labels import LANGUAGES
+
+    ws = load_workbook(r2 / "themes.xlsx")[LANGUAGES["zh-TW"]["sheet_tracking"]]
     rows = list(ws.iter_rows(min_row=2, values_only=True))
     assert [r[0] for r in rows] == [t["id"] for t in tracking["themes"]]
     assert [list(r[3:]) for r in rows] == [t["shares"] for t in tracking["themes"]]
