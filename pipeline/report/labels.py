@@ -678,7 +678,7 @@ EN: dict[str, str] = {
     "sheet_strategy_matrix": "strategy_matrix", "sheet_themes": "themes",
     "sheet_quotes": "quotes", "sheet_units": "units", "sheet_participation": "participation",
     "sheet_tracking": "tracking", "sheet_session_types": "session_types",
-    "sheet_process": "process_feedback",
+    "sheet_process": "Process feedback",
     "x_sheet": "Sheet", "x_column": "Column", "x_meaning": "Meaning",
     "readme_intro": ("The report's tables; the first row of each sheet holds the column names. "
                      "Shares are percentages; theme numbers are those of the report."),
