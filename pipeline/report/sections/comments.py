@@ -35,7 +35,7 @@ HTML = r"""<section id="comments">
 </table></div>
 {% if b.other_values %}<p class="note">{{ L.breakdown_other.format(n=b.other_values) }}</p>{% endif %}
 {% endfor %}
-{% if cv.breakdowns and cv.theme_cols %}<p class="facts">{{ L.theme_key }}：{% for tid, label in cv.theme_cols %}{{ tid }} {{ label }}{% if not loop.last %}；{% endif %}{% endfor %}</p>{% endif %}
+{% if cv.breakdowns and cv.theme_cols %}<p class="facts">{{ L.theme_key }}：{% for num, label in cv.theme_cols %}{{ L.theme_no }} {{ num }} {{ label }}{% if not loop.last %}；{% endif %}{% endfor %}</p>{% endif %}
 {% if cv.agreement %}
 <h3>{{ L.agreement }}</h3>
 <p class="intro">{{ L.agreement_intro }}</p>
