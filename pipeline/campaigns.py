@@ -129,7 +129,7 @@ def folded_members(campaigns: dict[str, Any] | None) -> dict[str, str]:
 
 
 def fit_with_campaigns(units: pd.DataFrame, embeddings: np.ndarray, cfg: Config,
-                       campaigns: dict[str, Any] | None) -> Any:
+                       campaigns: dict[str, Any] | None, steps: Any = None) -> Any:
     """fit_themes on the units with each campaign's members folded into its representative,
     then the members given the representative's theme; sizes, shares and counts count every
     member. Without campaigns (or with weight_themes off) this is fit_themes itself."""
@@ -137,32 +137,39 @@ def fit_with_campaigns(units: pd.DataFrame, embeddings: np.ndarray, cfg: Config,
 
     fold = folded_members(campaigns) if cfg.campaigns.weight_themes else {}
     if not fold:
-        return fit_themes(units, embeddings, cfg)
+        return fit_themes(units, embeddings, cfg, steps=steps)
     rows = analysed_units(units)
     emb = np.asarray(embeddings, dtype=np.float32)
     member = rows["unit_id"].astype(str).isin(list(fold)).to_numpy()
     fitted = units.copy()
     fitted.loc[fitted["unit_id"].astype(str).isin(list(fold)), "analysed"] = False
-    result = fit_themes(fitted, emb[~member], cfg)
+    result = fit_themes(fitted, emb[~member], cfg, steps=steps)
     ut = result.unit_themes.set_index("unit_id")
     all_ids = rows["unit_id"].astype(str).tolist()
     source = [fold.get(u, u) for u in all_ids]
     theme = ut.loc[source, "theme_id"].to_numpy(dtype=np.int64)
     result.unit_themes = pd.DataFrame({
         "unit_id": pd.Series(all_ids, dtype=object), "theme_id": theme,
-        "probability": ut.loc[source, "probability"].to_numpy(dtype=np.float64)})
+        "probability": ut.loc[source, "probability"].to_numpy(dtype=np.float64),
+        # A member fits its theme as its representative does (themes.loose_fit).
+        "fit": ut.loc[source, "fit"].to_numpy(dtype=object)})
     # Sizes, shares and breakdown counts over every member; labels, keywords, quotes and
     # centroids stay those of the fit (each template counted once).
     counted, _ = describe_themes(rows, emb, theme, {}, cfg.themes)
+    fit = result.unit_themes["fit"].to_numpy(dtype=object)
     by_id = {t["id"]: t for t in counted}
     for t in result.themes:
         full = by_id.get(t["id"])
         if full:
             t.update(size=full["size"], share=full["share"], counts=full["counts"])
+        mine = fit[theme == t["id"]]
+        t.update(reassigned=int((mine != "core").sum()), loose=int((mine == "loose").sum()))
     _renumber_by_size(result)
     n_out = int((theme < 0).sum())
     result.stats.update(n_units=len(rows), n_outliers=n_out,
                         outlier_share=n_out / len(rows) if len(rows) else 0.0,
+                        loose=int((fit == "loose").sum()),
+                        loose_share=float((fit == "loose").mean()) if len(rows) else 0.0,
                         campaign_members_folded=len(fold))
     result.stats = dict(sorted(result.stats.items()))
     return result

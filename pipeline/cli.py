@@ -55,6 +55,8 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--label-col", default="conversation")
     c.add_argument("--baseline", choices=["default", "bertopic-defaults"], default="default",
                    help="bertopic-defaults: BERTopic's own UMAP/HDBSCAN settings, same embeddings")
+    c.add_argument("--split-halves", action="store_true",
+                   help="tune on half of the labels, score on the other half, and the reverse")
     _common(c)
 
     m = ev.add_parser("mapping", help="strategy-area mapping scores on a labelled JSONL file")
@@ -63,6 +65,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="also cross-validate the learned mapper with each source of evidence "
                         "removed or alone (docs/mapping.md)")
     _common(m)
+
+    s = ev.add_parser("stance", help="stance classifier: grouped-CV macro-F1 vs the cue "
+                      "baseline on a labelled JSONL file (tests/data/stance_labels.jsonl)")
+    s.add_argument("file", type=Path)
+    s.add_argument("--errors", action="store_true", help="also list the misclassified units")
+    _common(s)
 
     r = ev.add_parser("procedural", help="procedural-talk rules on a labelled JSONL file")
     r.add_argument("file", type=Path)
@@ -123,13 +131,21 @@ def _eval(args: argparse.Namespace, cfg) -> int:
     if not args.file.is_file():
         raise InputError(args.file, "file not found", "give the path of a labelled file")
     if args.what == "clustering":
-        from pipeline.evaluate.clustering import eval_clustering
+        from pipeline.evaluate.clustering import eval_clustering, split_halves
 
-        result = eval_clustering(args.file, args.text_col, args.label_col, cfg, mode=args.baseline)
+        if args.split_halves:
+            result = split_halves(args.file, args.text_col, args.label_col, cfg)
+        else:
+            result = eval_clustering(args.file, args.text_col, args.label_col, cfg,
+                                     mode=args.baseline)
     elif args.what == "procedural":
         from pipeline.evaluate.procedural import eval_procedural
 
         result = eval_procedural(args.file, cfg, errors=args.errors)
+    elif args.what == "stance":
+        from pipeline.evaluate.stance import eval_stance
+
+        result = eval_stance(args.file, cfg, errors=args.errors)
     else:
         from pipeline.evaluate.mapping import eval_mapping
 

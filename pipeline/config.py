@@ -514,6 +514,13 @@ class ThemesReducerConfig(Section):
     n_components: int = Field(10, ge=1)
     min_dist: float = Field(0.0, ge=0.0, le=1.0)
     metric: Literal["cosine", "euclidean"] = "cosine"
+    # Nearest neighbours for UMAP: "exact" (scikit-learn, brute force) or "nndescent"
+    # (UMAP's own pynndescent, approximate; its numba code compiles in every new process,
+    # ~45 s on a laptop). Exact is faster below ~50,000 units (bench/rerun.py).
+    knn: Literal["exact", "nndescent"] = "exact"
+    # Where numba keeps UMAP's compiled code between runs (themes.cache_compiled_umap);
+    # null compiles it again in every process.
+    jit_cache_dir: str | None = "~/.cache/consult/numba"
     # Subtract the corpus mean before reducing: e5 vectors share one big common direction
     # (every cosine is 0.7-0.95), which hides the differences between themes.
     center: bool = True
@@ -536,7 +543,10 @@ class ThemesClustererConfig(Section):
     selection: Literal["eom", "leaf"] = "eom"
     selection_epsilon: float = Field(0.0, ge=0.0)
     # Largest theme as a share of the analysed units before HDBSCAN splits it (0 = no limit).
-    max_share: float = Field(0.25, ge=0.0, le=1.0)
+    # 0.5 by split halves of the Pol.is dev conversations (docs/themes_schema.md): 0.25 cut
+    # up a conversation holding 34-42% of a half (NMI 0.67 vs 0.79 held out); 0.5 scores as
+    # no limit there and still splits the one-theme-for-everything failure on transcripts.
+    max_share: float = Field(0.5, ge=0.0, le=1.0)
     # k-means (k = themes.n_themes) restarts.
     n_init: int = Field(10, ge=1)
 
@@ -572,6 +582,10 @@ class ThemesOutliersConfig(Section):
     # theme when the similarity reaches `threshold` (0 = all of them).
     strategy: Literal["embeddings", "c-tf-idf", "distributions", "none"] = "embeddings"
     threshold: float = Field(0.0, ge=0.0, le=1.0)
+    # A reassigned unit "fits loosely" (unit_themes.fit = "loose", counted per theme in
+    # themes.json) when its cosine to the centroid of the theme's clustered members is below
+    # this quantile of the members' own cosines; 0 marks none.
+    loose_quantile: float = Field(0.1, ge=0.0, le=1.0)
 
 
 class ThemesLabelConfig(Section):
@@ -610,8 +624,10 @@ class ThemesConfig(Section):
     # thousands of sentences does not splinter into dozens of ten-sentence themes.
     min_size: int = Field(10, ge=2)
     min_size_fraction: float = Field(0.01, ge=0.0, le=0.5)
-    # "auto": as many themes as HDBSCAN finds; a number merges them down to at most that
-    # many (BERTopic reduce_topics), or is k for k-means.
+    # "auto": as many themes as HDBSCAN finds. A number sets how many: more found are merged
+    # down (BERTopic reduce_topics); fewer found refit the clustering finer (leaf selection,
+    # smaller minimum sizes) and merge that down to the number (docs/themes_schema.md); with
+    # k-means it is k.
     n_themes: int | Literal["auto"] = "auto"
     # With n_themes auto: "auto" also merges similar themes (BERTopic nr_topics="auto").
     merge: Literal["none", "auto"] = "none"
@@ -760,11 +776,34 @@ class MappingConfig(Section):
     zero_shot_hypothesis: str = "這段話的主題是{}。"
 
 
+class StanceConfig(Section):
+    # Owned by the stance stage (pipeline/stance/, docs/stance.md). The model is fitted on
+    # tests/data/stance_labels.jsonl with the e5 embeddings (bench/build_stance_model.py);
+    # with another embedding backend the cue-words-only rules are used, with a warning.
+    model: str = "configs/stance_model.npz"
+    # Proposals list (proposals.json): a unit counts as a proposal when its stance is
+    # "proposal" with at least this probability.
+    proposal_min_probability: float = Field(0.5, ge=0.0, le=1.0)
+    # Speakers whose proposals are not listed (an official's plan or a chair's summary is not
+    # a proposal from the public); their units still count in the stance shares.
+    proposal_exclude_roles: list[str] = Field(default_factory=lambda: ["official", "moderator"])
+    # Two proposals are one (near-duplicate) when the cosine of their e5 embeddings reaches
+    # `duplicate_similarity` AND their content words overlap this much (|A∩B| / min(|A|,|B|)):
+    # the e5 cosine of short sentences says "same topic", not "same proposal" (docs/stance.md).
+    duplicate_similarity: float = Field(0.85, ge=0.0, le=1.0)
+    duplicate_overlap: float = Field(0.5, ge=0.0, le=1.0)
+    # Proposals listed per strategy area (the most raised first); 0 = all.
+    max_proposals_per_area: int = Field(20, ge=0)
+
+
 class RunConfig(Section):
     round_name: str | None = None
     # numpy, UMAP and HDBSCAN take unsigned 32-bit seeds.
     seed: int = Field(42, ge=0, le=2**32 - 1)
     reports_root: str = "reports"
+    # Reuse the stages of an earlier finished run of the round whose inputs, code and config
+    # sections are unchanged (pipeline/reuse.py; run.json says `reused_from` per stage).
+    reuse: bool = True
 
 
 class CampaignsConfig(Section):
@@ -798,6 +837,7 @@ class Config(Section):
     compare: CompareConfig = Field(default_factory=CompareConfig)
     participation: ParticipationConfig = Field(default_factory=ParticipationConfig)
     campaigns: CampaignsConfig = Field(default_factory=CampaignsConfig)
+    stance: StanceConfig = Field(default_factory=StanceConfig)
 
     @field_validator("*", mode="before")
     @classmethod
@@ -912,8 +952,13 @@ def load_config(
         base = Config.model_validate(data)
     except ValidationError as e:
         raise ConfigError(_format_validation(e, " + ".join(sources))) from e
-    full = base.to_dict()
-    for item in overrides or []:
+    return with_overrides(base, overrides or [])
+
+
+def with_overrides(cfg: Config, overrides: list[str]) -> Config:
+    """`cfg` with `--set`-style overrides (`a.b=value`) applied, validated."""
+    full = cfg.to_dict()
+    for item in overrides:
         parts, value = parse_override(item)
         _apply_override(full, parts, value, item)
     try:

@@ -589,6 +589,9 @@ def apply_merges(result: Any, units: pd.DataFrame, embeddings: np.ndarray, cur: 
         alone = np.where(np.isin(old, ids), 0, OUTLIER)
         desc, cents = describe_themes(rows, emb, alone, {0: kw}, cfg.themes)
         theme = desc[0]
+        # Fit counts of the merged theme: those of the themes it merges.
+        for count in ("reassigned", "loose"):
+            theme[count] = sum(int(t.get(count) or 0) for t in mem)
         theme["merged_from"] = [{"id": int(t["id"]), "label": t.get("label"),
                                  "size": int(t.get("size") or 0),
                                  "fingerprint": t.get("fingerprint")} for t in mem]

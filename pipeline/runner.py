@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pipeline import rundir
+from pipeline import reuse, rundir
 from pipeline.atomic import write_atomic
 from pipeline.config import Config, resolve_path
 from pipeline.ingest import check_unit_ids, ingest_round
@@ -136,7 +136,9 @@ def stage_themes(ctx: Context, counts: dict[str, Any]) -> None:
 
     units, emb = ctx.tables["units"], ctx.tables["embeddings"]
     # A template campaign is fitted once, its members then take its theme (campaigns.py).
-    result = fit_with_campaigns(units, emb, ctx.cfg, ctx.tables["campaigns"])
+    with ctx.progress.steps("themes", THEMES_STEPS) as clock:
+        result = fit_with_campaigns(units, emb, ctx.cfg, ctx.tables["campaigns"], steps=clock)
+    counts["steps"] = clock.seconds
     # Merged before anything is written, so themes.json, the centroids and the mapping all
     # describe the merged theme.
     merged = apply_merges(result, units, emb, _curation(ctx), ctx.cfg)
@@ -150,9 +152,16 @@ def stage_themes(ctx: Context, counts: dict[str, Any]) -> None:
     counts.update(result.stats)
 
 
-def _themes_meta(ctx: Context) -> dict[str, Any]:
+THEMES_STEPS = ("prepare", "reduce", "cluster", "represent", "merge", "reassign", "describe")
+
+
+def _themes_meta(ctx: Context, upto: str = "themes") -> dict[str, Any]:
     # No run id or time here: the same inputs and config must give a byte-identical file.
-    return {"round": ctx.record.round_name, "config_hash": ctx.record.config_hash}
+    # The hash covers only the config sections the file depends on, so a report.* change
+    # leaves it byte-identical (and a reused file true).
+    from pipeline.reuse import config_sections_hash
+
+    return {"round": ctx.record.round_name, "config_hash": config_sections_hash(ctx.cfg, upto)}
 
 
 def stage_mapping(ctx: Context, counts: dict[str, Any]) -> None:
@@ -166,7 +175,7 @@ def stage_mapping(ctx: Context, counts: dict[str, Any]) -> None:
     ctx.tables["unit_areas"] = mapped.unit_areas
     write_parquet(mapped.unit_areas, ctx.out / rundir.UNIT_AREAS)
     result.themes = themes = mapped.themes
-    write_atomic(ctx.out / rundir.THEMES, themes_json(result, _themes_meta(ctx)))
+    write_atomic(ctx.out / rundir.THEMES, themes_json(result, _themes_meta(ctx, "mapping")))
     write_atomic(ctx.out / rundir.STRATEGY_MATRIX, mapped.matrix.to_csv())
     write_atomic(ctx.out / rundir.AREA_SUMMARY, to_json(mapped.areas))
     write_atomic(ctx.out / rundir.FOCUS_SUMMARY, to_json(mapped.focus))
@@ -190,6 +199,34 @@ def stage_participation(ctx: Context, counts: dict[str, Any]) -> None:
     counts.update({"organisations": len(cmap.org_summary), "flagged": len(cmap.flagged)})
 
 
+def stage_stance(ctx: Context, counts: dict[str, Any]) -> None:
+    from pipeline.stance.stage import classify_units
+    from pipeline.units import analysed_units
+
+    table, note = classify_units(analysed_units(ctx.tables["units"]),
+                                 ctx.tables["embeddings"], ctx.cfg)
+    if note:
+        ctx.progress.say(f"warning: {note}")
+    ctx.tables["unit_stance"] = table
+    write_parquet(table, ctx.out / rundir.UNIT_STANCE)
+    counts.update({"stances": dict(Counter(table["stance"])), "method":
+                   "rules" if note else "model"})
+
+
+def stage_proposals(ctx: Context, counts: dict[str, Any]) -> None:
+    from pipeline.jsonio import to_json
+    from pipeline.stance.proposals import build_proposals
+    from pipeline.units import analysed_units, best_theme_per_unit
+
+    unit_areas = ctx.tables["unit_areas"].drop_duplicates("unit_id")
+    data = build_proposals(analysed_units(ctx.tables["units"]), ctx.tables["embeddings"],
+                           ctx.tables["unit_stance"], unit_areas,
+                           best_theme_per_unit(ctx.tables["themes"].unit_themes), ctx.cfg)
+    write_atomic(ctx.out / rundir.PROPOSALS, to_json(data))
+    counts.update({"proposal_units": data["proposal_units"],
+                   "proposals": sum(a["distinct_proposals"] for a in data["areas"])})
+
+
 def stage_report(ctx: Context, counts: dict[str, Any]) -> None:
     from pipeline.report import render_report
 
@@ -210,7 +247,7 @@ def stage_compare(ctx: Context, counts: dict[str, Any]) -> None:
     # themes.json document (rounded as written) and centroids, named by its final folder.
     result = ctx.tables["themes"]
     current = run_in_progress(ctx.final or ctx.out, json.loads(ctx.record.to_json()),
-                              json.loads(themes_json(result, _themes_meta(ctx))),
+                              json.loads(themes_json(result, _themes_meta(ctx, "mapping"))),
                               result.centroids)
     counts.update(write_comparison(ctx.out, current, ctx.compare_with, ctx.cfg))
 
@@ -225,6 +262,9 @@ STAGES: dict[str, Stage] = {
                      provides=("unit_areas",)),
     "participation": Stage(stage_participation, requires=("units", "themes"),
                            provides=("participation",)),
+    "stance": Stage(stage_stance, requires=("units", "embeddings"), provides=("unit_stance",)),
+    "proposals": Stage(stage_proposals,
+                       requires=("units", "embeddings", "unit_stance", "themes", "unit_areas")),
     "compare": Stage(stage_compare, requires=("themes",)),
     # The report reads the run folder (so `consult report` re-renders any finished run).
     "report": Stage(stage_report, requires=("units",)),
@@ -233,8 +273,8 @@ STAGES: dict[str, Stage] = {
 COMMANDS: dict[str, list[str]] = {
     "ingest": ["ingest"],
     "themes": ["ingest", "campaigns", "embed", "themes"],
-    "run": ["ingest", "campaigns", "embed", "themes", "mapping", "participation", "compare",
-            "report"],
+    "run": ["ingest", "campaigns", "embed", "themes", "mapping", "participation", "stance",
+            "proposals", "compare", "report"],
 }
 
 
@@ -320,12 +360,24 @@ def run(command: str, round_dir: Path, cfg: Config, out_root: Path | None = None
 
         write_atomic(rd.path / rundir.CONFIG_YAML,
                      yaml.safe_dump(cfg.to_dict(), allow_unicode=True, sort_keys=False))
+        _curation(ctx)  # stage keys include the curation entries
+        keys, reused = reuse.plan(ctx, COMMANDS[command], STAGES)
         for stage_name in COMMANDS[command]:
-            progress.say(f"[{stage_name}]")
             stage = STAGES[stage_name]
             with record.stage(stage_name) as counts:
-                stage.run(ctx, counts)
-            missing = [t for t in stage.provides if t not in ctx.tables]
+                if stage_name in reused:
+                    reuse.restore(ctx, stage_name, *reused[stage_name], counts)
+                else:
+                    before = reuse.snapshot(ctx.out)
+                    stage.run(ctx, counts)
+                    counts["files"] = reuse.written(ctx.out, before)
+                if stage_name in keys:
+                    counts["key"] = keys[stage_name]
+            progress.stage_done(stage_name, record.stages[stage_name])
+            # A reused stage whose tables are not in the run folder (embed) provides nothing:
+            # reuse.plan only skips it when no stage left needs them.
+            missing = [t for t in stage.provides if t not in ctx.tables
+                       and (stage_name not in reused or stage_name in reuse.LOADERS)]
             if missing:
                 raise RuntimeError(f"stage {stage_name} did not provide {', '.join(missing)}")
             if "units" in ctx.tables:

@@ -19,10 +19,13 @@ themes.json, byte for byte (docs/themes_schema.md).
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import json
 import logging
 import math
 import re
+import sys
 import time
 import warnings
 from collections import Counter
@@ -38,7 +41,8 @@ from pipeline.config import Config, SegmentConfig, ThemesConfig
 from pipeline.fingerprint import centroid_hash
 from pipeline.ingest.redact import placeholder_pattern
 from pipeline.jsonio import plain
-from pipeline.rundir import CENTROIDS, THEMES, UNIT_THEMES
+from pipeline.progress import StepClock
+from pipeline.rundir import CENTROIDS, THEMES, THEMES_FIT, UNIT_THEMES
 from pipeline.units import analysed_units
 from pipeline.values import UNSPECIFIED, is_missing
 
@@ -148,11 +152,16 @@ class ThemeSpace:
     features (computed beforehand for the same rows) line up with them.
     """
 
-    def __init__(self, tc: ThemesConfig, seed: int, lexical: np.ndarray | None):
+    def __init__(self, tc: ThemesConfig, seed: int, lexical: np.ndarray | None,
+                 steps: StepClock | None = None):
         self.tc = tc
         self.seed = seed
         self.lexical = lexical
+        self.steps = steps
         self.model: Any = None
+        # The reduced space of the last input: refits that only change the clustering (a
+        # raised n_themes) reuse it instead of reducing again.
+        self._memo: tuple[str, np.ndarray] | None = None
 
     def features(self, emb: np.ndarray) -> np.ndarray:
         x = np.asarray(emb, dtype=np.float32)
@@ -171,7 +180,14 @@ class ThemeSpace:
         return self
 
     def fit_transform(self, x: np.ndarray, y: Any = None) -> np.ndarray:
-        feats = self.features(x)
+        if self.steps is not None:
+            self.steps.start("reduce")
+        key = hashlib.sha256(np.ascontiguousarray(x).tobytes()).hexdigest()
+        if self._memo is None or self._memo[0] != key:
+            self._memo = (key, self._reduce(self.features(x)))
+        return self._memo[1]
+
+    def _reduce(self, feats: np.ndarray) -> np.ndarray:
         r = self.tc.reducer
         n = len(feats)
         if r.kind == "none" or n < 4:
@@ -182,15 +198,22 @@ class ThemeSpace:
 
             self.model = PCA(n_components=dims, random_state=self.seed)
             return self.model.fit_transform(feats)
+        if r.jit_cache_dir:
+            cache_compiled_umap(Path(r.jit_cache_dir).expanduser())
         from umap import UMAP
 
+        k = max(2, min(r.n_neighbors, n - 1))
+        # Exact neighbours from scikit-learn (a matrix product at these sizes) instead of
+        # UMAP's pynndescent, whose numba functions compile anew in every process.
+        knn = exact_knn(feats, k, r.metric) if r.knn == "exact" else None
         # random_state makes UMAP single-threaded (n_jobs=1): that is what makes it
         # reproducible, so the warning saying so is expected.
-        self.model = UMAP(n_neighbors=max(2, min(r.n_neighbors, n - 1)), n_components=dims,
-                          min_dist=r.min_dist, metric=r.metric, random_state=self.seed,
-                          n_jobs=1, low_memory=False)
+        self.model = UMAP(n_neighbors=k, n_components=dims, min_dist=r.min_dist,
+                          metric=r.metric, random_state=self.seed, n_jobs=1,
+                          low_memory=False, precomputed_knn=knn or (None, None, None))
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message=".*n_jobs.*overridden.*")
+            warnings.filterwarnings("ignore", message=".*precomputed_knn.*")
             return self.model.fit_transform(feats)
 
     def transform(self, x: np.ndarray) -> np.ndarray:
@@ -199,12 +222,49 @@ class ThemeSpace:
         return self.model.transform(self.features(x))
 
 
+def cache_compiled_umap(folder: Path) -> None:
+    """Keep UMAP's and pynndescent's numba-compiled functions on disk in `folder`.
+
+    Most of UMAP's functions are `numba.njit` without `cache=True`, so every new process
+    compiled them again (tens of seconds on a laptop, issue 13). Numba's own on-disk cache
+    (`Dispatcher.enable_caching`, what `cache=True` does; keyed by the source file, its
+    time stamp and the CPU, so an upgrade recompiles) is switched on for the module-level
+    functions that lack it; functions that numba cannot cache keep compiling in memory."""
+    import numba
+    from numba.core.dispatcher import Dispatcher
+
+    folder.mkdir(parents=True, exist_ok=True)
+    numba.config.CACHE_DIR = str(folder)
+    import umap.umap_  # noqa: F401  (loads umap's and pynndescent's modules)
+
+    for name, module in list(sys.modules.items()):
+        if module is None or name.split(".")[0] not in ("umap", "pynndescent"):
+            continue
+        for fn in list(vars(module).values()):
+            if isinstance(fn, Dispatcher) and type(fn._cache).__name__ == "NullCache":
+                with contextlib.suppress(Exception):
+                    fn.enable_caching()
+
+
+def exact_knn(x: np.ndarray, k: int, metric: str) -> tuple[np.ndarray, np.ndarray, None]:
+    """(indices, distances, None) of each row's k nearest rows, itself first, as UMAP's
+    `precomputed_knn` takes them."""
+    from sklearn.neighbors import NearestNeighbors
+
+    nn = NearestNeighbors(n_neighbors=k, metric=metric, algorithm="brute").fit(x)
+    dist, idx = nn.kneighbors(x)
+    return idx.astype(np.int32), dist.astype(np.float32), None
+
+
 def min_cluster_size(tc: ThemesConfig, n_units: int) -> int:
     """max(min_size, min_size_fraction × units): relative to the round, with a floor."""
     return max(tc.min_size, round(tc.min_size_fraction * n_units))
 
 
-def _clusterer(tc: ThemesConfig, n_units: int, seed: int) -> Any:
+def _clusterer(tc: ThemesConfig, n_units: int, seed: int, mcs: int | None = None,
+               selection: str | None = None) -> Any:
+    """The configured clusterer; `mcs` and `selection` override the configured minimum
+    size and HDBSCAN selection (used to raise the number of themes)."""
     c = tc.clusterer
     if c.kind == "kmeans":
         from sklearn.cluster import KMeans
@@ -213,15 +273,50 @@ def _clusterer(tc: ThemesConfig, n_units: int, seed: int) -> Any:
         return KMeans(n_clusters=max(1, min(k, n_units)), n_init=c.n_init, random_state=seed)
     from hdbscan import HDBSCAN
 
-    mcs = max(2, min(min_cluster_size(tc, n_units), n_units))
+    mcs = max(2, min(mcs or min_cluster_size(tc, n_units), n_units))
     ms = None if c.min_samples is None else min(c.min_samples, mcs)
     # HDBSCAN's excess-of-mass selection can keep one cluster holding nearly every unit
     # (a round of mixed meetings gave one theme of 96%); clusters above this size are split.
     big = int(c.max_share * n_units) if c.max_share else 0
     return HDBSCAN(min_cluster_size=mcs, min_samples=ms, metric="euclidean",
                    max_cluster_size=max(big, mcs + 1) if big else 0,
-                   cluster_selection_method=c.selection,
+                   cluster_selection_method=selection or c.selection,
                    cluster_selection_epsilon=c.selection_epsilon, core_dist_n_jobs=1)
+
+
+def cluster_attempts(tc: ThemesConfig, n_units: int) -> list[tuple[int, str]]:
+    """(min cluster size, HDBSCAN selection) to try in order. The configured pair first;
+    when `n_themes` asks for more themes than that finds, finer clusterings follow (leaf
+    selection, then half, a quarter, an eighth of the minimum size, never below 2), and the
+    first that finds enough is merged down to n_themes."""
+    mcs = max(2, min(min_cluster_size(tc, n_units), n_units))
+    out = [(mcs, tc.clusterer.selection)]
+    if isinstance(tc.n_themes, int) and tc.clusterer.kind == "hdbscan":
+        for div in (1, 2, 4, 8):
+            pair = (max(2, mcs // div), "leaf")
+            if pair not in out:
+                out.append(pair)
+    return out
+
+
+class StepClusterer:
+    """BERTopic `hdbscan_model` around the real clusterer: says when clustering starts and
+    when it ends (BERTopic then computes the topic words: the `represent` step)."""
+
+    def __init__(self, model: Any, steps: StepClock | None):
+        self.model = model
+        self.steps = steps
+
+    def fit(self, x: np.ndarray, y: Any = None) -> StepClusterer:
+        if self.steps is not None:
+            self.steps.start("cluster")
+        self.model.fit(x)
+        self.labels_ = self.model.labels_
+        if hasattr(self.model, "probabilities_"):
+            self.probabilities_ = self.model.probabilities_
+        if self.steps is not None:
+            self.steps.start("represent")
+        return self
 
 
 def pipeline_embedder(cfg: Config) -> Any:
@@ -256,14 +351,19 @@ def _representation(tc: ThemesConfig, seed: int) -> Any:
 # --- fitting -------------------------------------------------------------------------------
 
 
-def fit_themes(units: pd.DataFrame, embeddings: np.ndarray, cfg: Config) -> ThemeResult:
+def fit_themes(units: pd.DataFrame, embeddings: np.ndarray, cfg: Config,
+               steps: StepClock | None = None) -> ThemeResult:
     """Cluster the analysed units into themes.
 
     `embeddings` has one row per unit with `analysed == True`, in the order those rows have
     in `units` (what the embed stage produces from `units.loc[units.analysed, "text"]`).
-    Uses cfg.themes (all settings), cfg.segment (the tokenizer) and cfg.run.seed.
+    Uses cfg.themes (all settings), cfg.segment (the tokenizer) and cfg.run.seed. `steps`
+    is told when each sub-step starts (prepare, reduce, cluster, represent, merge, reassign,
+    describe).
     """
     t0 = time.perf_counter()
+    if steps is not None:
+        steps.start("prepare")  # imports, segmenting the units, word features
     tc, seed = cfg.themes, cfg.run.seed
     rows = analysed_units(units)
     emb = np.asarray(embeddings, dtype=np.float32)
@@ -278,33 +378,50 @@ def fit_themes(units: pd.DataFrame, embeddings: np.ndarray, cfg: Config) -> Them
         # Too few units for any clustering: every unit is an outlier.
         labels = np.full(n, OUTLIER)
         probs = np.zeros(n)
+        before = np.ones(n, dtype=bool)
         keywords: Keywords = {}
         stats.update(n_themes_found=0, n_themes_merged=0, outlier_share_before=1.0 if n else 0.0,
                      reassigned=0, min_cluster_size=min_cluster_size(tc, n), lexical_dims=0)
     else:
-        labels, probs, fit_stats, keywords = _fit_bertopic(docs, emb, tc, cfg, seed)
+        labels, probs, fit_stats, keywords, before = _fit_bertopic(docs, emb, tc, cfg, seed,
+                                                                   steps)
         stats.update(fit_stats)
+    if steps is not None:
+        steps.start("describe")
     ids = stable_ids(labels, unit_ids)
     labels = np.array([ids.get(int(t), OUTLIER) for t in labels], dtype=np.int64)
     keywords = {ids[t]: kw for t, kw in keywords.items() if t in ids}
+    loose = loose_fit(emb, labels, before, tc.outliers.loose_quantile)
+    fit = np.where(labels == OUTLIER, "outlier",
+                   np.where(~before, "core", np.where(loose, "loose", "reassigned")))
     themes, centroids = describe_themes(rows, emb, labels, keywords, tc)
+    for t in themes:
+        mine = fit[labels == t["id"]]
+        t["reassigned"] = int((mine != "core").sum())
+        t["loose"] = int((mine == "loose").sum())
     n_out = int((labels == OUTLIER).sum())
     stats.update(n_themes=len(themes), n_outliers=n_out,
-                 outlier_share=n_out / n if n else 0.0)
+                 outlier_share=n_out / n if n else 0.0, loose=int(loose.sum()),
+                 loose_share=float(loose.mean()) if n else 0.0)
     unit_themes = pd.DataFrame({
         "unit_id": pd.Series(unit_ids, dtype=object),
         "theme_id": labels.astype(np.int64),
         "probability": np.round(np.asarray(probs, dtype=np.float64), FLOAT_DIGITS),
+        "fit": pd.Series(fit, dtype=object),
     })
+    if steps is not None:
+        steps.stop()
     return ThemeResult(themes=themes, unit_themes=unit_themes, stats=dict(sorted(stats.items())),
                        centroids=centroids, seconds=time.perf_counter() - t0)
 
 
-def _fit_bertopic(docs: list[str], emb: np.ndarray, tc: ThemesConfig, cfg: Config, seed: int
-                  ) -> tuple[np.ndarray, np.ndarray, dict[str, Any], Keywords]:
+def _fit_bertopic(docs: list[str], emb: np.ndarray, tc: ThemesConfig, cfg: Config, seed: int,
+                  steps: StepClock | None = None
+                  ) -> tuple[np.ndarray, np.ndarray, dict[str, Any], Keywords, np.ndarray]:
     """BERTopic fit, optional merging, outlier reduction and final keywords.
 
-    Returns BERTopic's topic per unit, probabilities, stats, and keywords by topic id."""
+    Returns BERTopic's topic per unit, probabilities, stats, keywords by topic id, and which
+    units were outliers before outlier reduction."""
     from bertopic import BERTopic
     from bertopic.vectorizers import ClassTfidfTransformer
 
@@ -318,34 +435,50 @@ def _fit_bertopic(docs: list[str], emb: np.ndarray, tc: ThemesConfig, cfg: Confi
                          "after segmentation and stopwords, so themes cannot be described")
     lexical = lexical_features(token_lists, tc, seed) if tc.lexical.weight > 0 else None
     rep = tc.representation
-    model = BERTopic(
-        language=None,  # not "english": that strips CJK before c-TF-IDF (issue #1821)
-        embedding_model=pipeline_embedder(cfg) if rep.kind != "ctfidf" else None,
-        umap_model=ThemeSpace(tc, seed, lexical),
-        hdbscan_model=_clusterer(tc, n, seed),
-        vectorizer_model=_vectorizer(tc, tokenize),
-        ctfidf_model=ClassTfidfTransformer(bm25_weighting=rep.bm25_weighting,
-                                           reduce_frequent_words=rep.reduce_frequent_words),
-        representation_model=_representation(tc, seed),
-        top_n_words=rep.top_n_words,
-        calculate_probabilities=False,
-    )
+    space = ThemeSpace(tc, seed, lexical, steps)
     # BERTopic's constructor resets its logger to WARNING; update_topics below warns that
     # custom assignments are final, which here they are by design.
-    logging.getLogger("BERTopic").setLevel(logging.ERROR)
-    topics, probs = model.fit_transform(docs, embeddings=emb)
-    topics = np.asarray(topics, dtype=np.int64)
+    best: tuple[Any, np.ndarray, Any, int, tuple[int, str]] | None = None
+    attempts = cluster_attempts(tc, n)
+    for mcs, selection in attempts:
+        model = BERTopic(
+            language=None,  # not "english": that strips CJK before c-TF-IDF (issue #1821)
+            embedding_model=pipeline_embedder(cfg) if rep.kind != "ctfidf" else None,
+            umap_model=space,
+            hdbscan_model=StepClusterer(_clusterer(tc, n, seed, mcs, selection), steps),
+            vectorizer_model=_vectorizer(tc, tokenize),
+            ctfidf_model=ClassTfidfTransformer(bm25_weighting=rep.bm25_weighting,
+                                               reduce_frequent_words=rep.reduce_frequent_words),
+            representation_model=_representation(tc, seed),
+            top_n_words=rep.top_n_words,
+            calculate_probabilities=False,
+        )
+        logging.getLogger("BERTopic").setLevel(logging.ERROR)
+        topics, probs = model.fit_transform(docs, embeddings=emb)
+        topics = np.asarray(topics, dtype=np.int64)
+        found = len(set(topics.tolist()) - {OUTLIER})
+        if best is None or found > best[3]:
+            best = (model, topics, probs, found, (mcs, selection))
+        if not isinstance(tc.n_themes, int) or found >= tc.n_themes:
+            break
+    assert best is not None
+    model, topics, probs, found, (mcs, selection) = best
     # HDBSCAN's membership strength; k-means has none, so its members count as certain.
     probs = np.ones(n) if probs is None else np.asarray(probs, dtype=np.float64).reshape(n)
-    found = len(set(topics.tolist()) - {OUTLIER})
-    stats: dict[str, Any] = {"n_themes_found": found,
-                             "min_cluster_size": min_cluster_size(tc, n),
+    stats: dict[str, Any] = {"n_themes_found": found, "min_cluster_size": mcs,
                              "lexical_dims": 0 if lexical is None else int(lexical.shape[1])}
+    if (mcs, selection) != attempts[0]:
+        # n_themes asked for more themes than the configured clustering found.
+        stats["n_themes_raised"] = {"min_cluster_size": mcs, "selection": selection}
     if found > 1 and (isinstance(tc.n_themes, int) and found > tc.n_themes):
+        if steps is not None:
+            steps.start("merge")
         # BERTopic counts the outlier topic (-1) among nr_topics when there is one.
         model.reduce_topics(docs, nr_topics=tc.n_themes + int(OUTLIER in topics))
         topics = np.asarray(model.topics_, dtype=np.int64)
     elif found > 2 and tc.n_themes == "auto" and tc.merge == "auto":
+        if steps is not None:
+            steps.start("merge")
         model.reduce_topics(docs, nr_topics="auto")
         topics = np.asarray(model.topics_, dtype=np.int64)
     stats["n_themes_merged"] = found - len(set(topics.tolist()) - {OUTLIER})
@@ -353,6 +486,8 @@ def _fit_bertopic(docs: list[str], emb: np.ndarray, tc: ThemesConfig, cfg: Confi
     stats["outlier_share_before"] = float(before.mean())
     strategy = tc.outliers.strategy
     if strategy != "none" and before.any() and not before.all():
+        if steps is not None:
+            steps.start("reassign")
         new = model.reduce_outliers(docs, topics.tolist(), strategy=strategy,
                                     threshold=tc.outliers.threshold, embeddings=emb)
         topics = np.asarray(new, dtype=np.int64)
@@ -362,6 +497,8 @@ def _fit_bertopic(docs: list[str], emb: np.ndarray, tc: ThemesConfig, cfg: Confi
     # Keywords for the final partition (after merging and outlier reduction); pass the
     # vectorizer again, or update_topics falls back to an English CountVectorizer.
     if (topics != OUTLIER).any():
+        if steps is not None:
+            steps.start("represent")
         logging.getLogger("BERTopic").setLevel(logging.ERROR)  # embedding may have reset it
         model.update_topics(docs, topics=topics.tolist(), top_n_words=rep.top_n_words,
                             vectorizer_model=model.vectorizer_model,
@@ -369,7 +506,28 @@ def _fit_bertopic(docs: list[str], emb: np.ndarray, tc: ThemesConfig, cfg: Confi
                             representation_model=model.representation_model)
     keywords = {int(t): [(str(w), float(s)) for w, s in model.get_topic(int(t)) or [] if w]
                 for t in set(topics.tolist()) - {OUTLIER}}
-    return topics, probs, stats, keywords
+    return topics, probs, stats, keywords, before
+
+
+def loose_fit(emb: np.ndarray, labels: np.ndarray, before: np.ndarray, quantile: float
+              ) -> np.ndarray:
+    """Units placed in a theme by outlier reduction that fit it loosely: their cosine to
+    the centroid of the theme's clustered members is below that `quantile` of the members'
+    own cosines (so "low" is relative to how tight each theme is, with no fixed threshold)."""
+    loose = np.zeros(len(labels), dtype=bool)
+    if quantile <= 0:
+        return loose
+    x = _unit_rows(np.asarray(emb, dtype=np.float64))
+    for tid in sorted(set(labels[before].tolist()) - {OUTLIER}):
+        core = (labels == tid) & ~before
+        placed = (labels == tid) & before
+        if core.sum() < 2:
+            continue
+        c = x[core].mean(axis=0)
+        c /= np.linalg.norm(c) or 1.0
+        floor = np.quantile(x[core] @ c, quantile)
+        loose[placed] = (x[placed] @ c) < floor
+    return loose
 
 
 # --- describing themes ---------------------------------------------------------------------
@@ -543,10 +701,13 @@ def themes_json(result: ThemeResult, meta: dict[str, Any]) -> str:
 
 
 def write_theme_files(result: ThemeResult, meta: dict[str, Any], folder: Path) -> list[Path]:
-    """themes.json, unit_themes.parquet and theme_centroids.npy (row i = theme i) in folder."""
+    """themes.json (and the same as themes_fit.json, which mapping leaves as it is for a
+    later run to reuse), unit_themes.parquet and theme_centroids.npy (row i = theme i)."""
     centroids = np.ascontiguousarray(result.centroids, dtype=np.float32)
+    doc = themes_json(result, meta).encode("utf-8")
     writers: list[tuple[str, Writer]] = [
-        (THEMES, lambda fh: fh.write(themes_json(result, meta).encode("utf-8"))),
+        (THEMES, lambda fh: fh.write(doc)),
+        (THEMES_FIT, lambda fh: fh.write(doc)),
         (UNIT_THEMES, lambda fh: result.unit_themes.to_parquet(fh, index=False)),
         (CENTROIDS, lambda fh: np.save(fh, centroids, allow_pickle=False)),
     ]

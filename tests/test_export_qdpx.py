@@ -87,7 +87,15 @@ def test_sample_round_export_is_valid_and_reads_back(sample_run: Path, capsys):
                                                  "unit_id"])
     for group in ["主題", "戰略領域", "公正轉型面向", "諮商重點"]:
         assert not back["codes"][group].is_codable
-    assert "立場" not in back["codes"]  # no unit_stance.parquet in this run
+    # The stance stage's unit_stance.parquet: every analysed unit coded with its stance.
+    names = {"proposal": "建議", "concern": "擔憂", "support": "支持", "opposition": "反對",
+             "question": "提問", "statement": "陳述"}
+    stances = pd.read_parquet(sample_run / "unit_stance.parquet")
+    coded_stance = {s["unit_id"]: s["code"] for s in back["selections"]
+                    if s["code"] in set(names.values())}
+    assert coded_stance == {u: names[v] for u, v in zip(stances["unit_id"], stances["stance"],
+                                                        strict=True)}
+    assert set(coded_stance) == set(analysed.index)
 
 
 @pytest.mark.slow

@@ -76,6 +76,21 @@ def test_public_roles_words_places_and_firms_are_kept(rec: PassingNames, text: s
     assert rec.spans(text) == []
 
 
+def test_attendance_lists_lose_every_name(rec: PassingNames):
+    # Minutes list attendees by body; jieba misses 黃千芬 (千 is a number to it) and reads
+    # 周詳 as a word, but a list of full names is the evidence (real lines, 2022-03-25 minutes).
+    for text, names in [("- 勞動部 陳慧玲 / 林宏德 / 莊國良 / 李佳芸", ["陳慧玲", "林宏德", "莊國良", "李佳芸"]),
+                        ("- 衛福部 官員RM（衛福部綜規司） / 吳希文 / 黃千芬 / 劉靄宜",
+                         ["吳希文", "黃千芬", "劉靄宜"])]:
+        assert [text[s:e] for s, e in rec.spans(text)] == names
+
+
+@pytest.mark.parametrize("text", ["方便、安全、舒適", "高雄、屏東、台東", "環保署、經濟部、勞動部",
+                                  "我們有王老師、林小姐", "包括林業、漁業、農業"])
+def test_lists_of_words_places_and_bodies_are_not_names(rec: PassingNames, text: str):
+    assert rec.spans(text) == []
+
+
 def test_public_figures_are_configurable(rec: PassingNames):
     text = "我同意陳怡君剛剛說的。"
     assert [text[s:e] for s, e in rec.spans(text)] == ["陳怡君"]

@@ -39,9 +39,20 @@ def runs(tmp_path_factory: pytest.TempPathFactory):
     cache = tmp / "cache"
     out = str(tmp / "reports")
     first = consult("run", str(rnd), "--out", out, cache=cache)
-    again = consult("run", str(rnd), "--out", out, cache=cache)
+    # Computed again (no reuse): determinism is about computing, not copying.
+    again = consult("run", str(rnd), "--out", out, "--set", "run.reuse=false", cache=cache)
     changed = consult("run", str(rnd), "--out", out, "--set", "themes.min_size=12", cache=cache)
     return first, again, changed
+
+
+@pytest.fixture(scope="module")
+def report_only(runs):
+    """A re-run after `runs` that changes only a report.* setting."""
+    (html, _), _, _ = runs
+    rnd = Path(json.loads((html.parent / "run.json").read_text(encoding="utf-8"))["round_dir"])
+    out = str(html.parent.parent.parent)
+    return consult("run", str(rnd), "--out", out, "--set", "report.quotes_shown=4",
+                   cache=html.parent.parent.parent.parent / "cache")
 
 
 def test_run_prints_report_and_writes_every_output(runs):
@@ -50,12 +61,14 @@ def test_run_prints_report_and_writes_every_output(runs):
     run_dir = html.parent
     for name in ["units.parquet", "themes.json", "unit_themes.parquet", "unit_areas.parquet",
                  "strategy_matrix.csv", "area_summary.json", "focus_summary.json", "report.md",
-                 "themes.xlsx", "run.json", "config.yaml", "campaigns.json"]:
+                 "themes.xlsx", "run.json", "config.yaml", "campaigns.json",
+                 "unit_stance.parquet", "proposals.json"]:
         assert (run_dir / name).is_file(), name
     # Every stage of the command recorded, in order (the list itself is runner.COMMANDS).
     assert list(record["stages"]) == COMMANDS["run"]
-    assert {"ingest", "campaigns", "embed", "themes", "mapping", "participation", "compare",
-            "report"} <= set(record["stages"])
+    assert {"ingest", "campaigns", "embed", "themes", "mapping", "participation", "stance",
+            "proposals", "compare", "report"} <= set(record["stages"])
+    assert record["stages"]["stance"]["method"] == "model"
     # Nothing to compare with: the stage records that and writes nothing.
     assert record["stages"]["compare"]["compared_with"] is None
     assert not (run_dir / "diff.json").exists()
@@ -68,6 +81,8 @@ def test_same_inputs_same_config_give_identical_themes_json(runs):
     (a, _), (b, rec_b), _ = runs
     assert a.parent != b.parent
     assert (a.parent / "themes.json").read_bytes() == (b.parent / "themes.json").read_bytes()
+    for name in ("unit_stance.parquet", "proposals.json"):
+        assert (a.parent / name).read_bytes() == (b.parent / name).read_bytes(), name
     assert rec_b["stages"]["embed"]["embedded"] == 0
 
 
@@ -76,6 +91,35 @@ def test_changed_themes_setting_embeds_nothing_again(runs):
     assert rec_a["stages"]["embed"]["embedded"] > 0
     assert rec_c["stages"]["embed"]["embedded"] == 0
     assert rec_c["stages"]["embed"]["cached"] == rec_a["stages"]["embed"]["unique"]
+
+
+def test_report_only_change_reuses_themes_and_gives_identical_themes_json(runs, report_only):
+    (a, _), (b, _), (c, rec_c) = runs
+    html, rec = report_only
+    run_dir = html.parent
+    st = rec["stages"]
+    # Each stage comes from the newest finished run where it had the same key: the themes
+    # from `again` (`changed` had other themes settings), the units maybe from `changed`.
+    for stage in ("themes", "mapping"):
+        assert st[stage]["reused_from"] == str(b.parent), stage
+    for stage in ("ingest", "campaigns"):
+        assert st[stage]["reused_from"] in {str(b.parent), str(c.parent)}, stage
+    # Embed is skipped, or runs from its cache when a stage that runs needs the vectors.
+    assert st["embed"].get("reused_from") or st["embed"]["embedded"] == 0
+    assert "reused_from" not in st["report"] and "reused_from" not in st["compare"]
+    for name in ["themes.json", "themes_fit.json", "unit_themes.parquet", "units.parquet",
+                 "campaigns.json", "unit_areas.parquet", "strategy_matrix.csv",
+                 "area_summary.json", "focus_summary.json", "participation.json"]:
+        f = run_dir / name
+        # Copies, not links: the run folder stands on its own.
+        assert f.is_file() and not f.is_symlink(), name
+        assert f.read_bytes() == (a.parent / name).read_bytes(), name
+    assert rec["config"]["report"]["quotes_shown"] == 4
+    assert (run_dir / "report.html").is_file() and (run_dir / "themes.xlsx").is_file()
+    # A themes.* change reuses the units only; embeddings come from the cache.
+    assert rec_c["stages"]["ingest"]["reused_from"] in {str(a.parent), str(b.parent)}
+    assert "reused_from" not in rec_c["stages"]["themes"]
+    assert rec_c["stages"]["themes"]["steps"].keys() >= {"reduce", "cluster", "represent"}
 
 
 def test_xlsx_rows_match_themes_json(runs):

@@ -170,6 +170,41 @@ def test_n_themes_target_is_honoured(target_fit):
     assert set(target_fit.unit_themes["theme_id"]) == {OUTLIER, 0, 1, 2}
 
 
+def test_n_themes_above_what_hdbscan_finds_raises_the_number(units, embeddings, default_fit):
+    # The default clustering finds a handful; asking for more refits finer and merges down.
+    want = default_fit.stats["n_themes"] + 3
+    res = fit_themes(units, embeddings, load_config(overrides=[f"themes.n_themes={want}"]))
+    assert res.stats["n_themes"] == len(res.themes) == want
+    assert res.stats["n_themes_raised"]["selection"] == "leaf"
+    assert res.stats["n_themes_found"] >= want
+
+
+def test_reassigned_units_are_marked_and_the_loose_ones_counted(default_fit):
+    st, ut = default_fit.stats, default_fit.unit_themes
+    assert set(ut["fit"]) <= {"core", "reassigned", "loose", "outlier"}
+    # Before outlier reduction some units were left out; each is now marked, not hidden.
+    assert st["outlier_share_before"] > 0 and st["reassigned"] > 0
+    assert int((ut["fit"].isin(["reassigned", "loose"])).sum()) == st["reassigned"]
+    assert st["loose"] == int((ut["fit"] == "loose").sum()) <= st["reassigned"]
+    assert (ut.loc[ut["fit"] == "core", "probability"] > 0).all()
+    for t in default_fit.themes:
+        mine = ut[ut["theme_id"] == t["id"]]
+        assert t["reassigned"] == int((mine["fit"] != "core").sum())
+        assert t["loose"] == int((mine["fit"] == "loose").sum()) <= t["reassigned"]
+
+
+def test_loose_fit_is_relative_to_each_themes_own_members():
+    from pipeline.themes import loose_fit
+
+    core = np.array([[1.0, 0.0], [0.99, 0.14], [0.99, -0.14], [0.98, 0.2]])
+    near, far = np.array([[0.995, 0.1]]), np.array([[0.5, 0.87]])
+    emb = np.vstack([core, near, far])
+    labels = np.zeros(6, dtype=np.int64)
+    before = np.array([False] * 4 + [True, True])
+    assert loose_fit(emb, labels, before, 0.1).tolist() == [False] * 5 + [True]
+    assert not loose_fit(emb, labels, before, 0.0).any()
+
+
 def test_kmeans_gives_exactly_k_themes_and_no_outliers(units, embeddings):
     cfg = load_config(overrides=["themes.clusterer.kind=kmeans", "themes.n_themes=4",
                                  "themes.reducer.kind=none"])
@@ -181,7 +216,8 @@ def test_kmeans_gives_exactly_k_themes_and_no_outliers(units, embeddings):
 def test_theme_files_and_fingerprint(tmp_path, default_fit):
     paths = write_theme_files(default_fit, META, tmp_path)
     assert sorted(p.name for p in paths) == sorted(
-        ["themes.json", "unit_themes.parquet", CENTROIDS])
+        ["themes.json", "themes_fit.json", "unit_themes.parquet", CENTROIDS])
+    assert (tmp_path / "themes_fit.json").read_bytes() == (tmp_path / "themes.json").read_bytes()
     doc = json.loads((tmp_path / "themes.json").read_text(encoding="utf-8"))
     cents = np.load(tmp_path / CENTROIDS)
     assert cents.shape == (len(doc["themes"]), 384)

@@ -117,3 +117,72 @@ def eval_clustering(path: Path, text_col: str, label_col: str, cfg: Config,
         "seconds": round(seconds, 2),
         "embed_seconds": round(t1 - t0, 2),
     }
+
+
+# --- split halves: choosing defaults that are scored on data they were not chosen on -------
+
+# Candidate themes settings (--set overrides on top of the given config), one change at a
+# time from it: the choices that the issue-13 defaults rest on.
+CANDIDATES: dict[str, list[str]] = {
+    "config": [],
+    "knn-nndescent": ["themes.reducer.knn=nndescent"],
+    "no-words": ["themes.lexical.weight=0"],
+    "more-words": ["themes.lexical.weight=0.4"],
+    "5-dims": ["themes.reducer.n_components=5"],
+    "min-samples-default": ["themes.clusterer.min_samples=null"],
+    "min-size-2pct": ["themes.min_size_fraction=0.02"],
+    "no-max-share": ["themes.clusterer.max_share=0"],
+}
+
+
+def _fit_scores(texts: list[str], labels: list[str], emb: np.ndarray, cfg: Config
+                ) -> dict[str, Any]:
+    from pipeline.themes import fit_themes
+
+    result = fit_themes(as_units(texts), emb, cfg)
+    st = result.stats
+    return {**{k: round(v, 4) for k, v in clustering_scores(
+                labels, result.unit_themes["theme_id"].to_numpy()).items()},
+            "n_themes": int(st["n_themes"]),
+            "outlier_share_before": round(float(st.get("outlier_share_before", 0.0)), 4),
+            "outlier_share": round(float(st["outlier_share"]), 4),
+            "loose_share": round(float(st.get("loose_share", 0.0)), 4)}
+
+
+def split_halves(path: Path, text_col: str, label_col: str, cfg: Config, seed: int = 0
+                 ) -> dict[str, Any]:
+    """The labels (conversations) drawn into two halves (numpy seed `seed`); every candidate
+    of CANDIDATES is fitted on each half; the candidate with the best NMI on one half is
+    scored on the other (held out: the honest figure), and the reverse. Also: the given
+    config and BERTopic's defaults on each half and on the whole file, with the outlier
+    share before and after outlier reduction."""
+    from pipeline.config import with_overrides
+    from pipeline.embed import embed_texts
+
+    data = read_labelled(Path(path), text_col, label_col)
+    labels = sorted(data["label"].unique())
+    order = np.random.default_rng(seed).permutation(len(labels))
+    half = {"A": {labels[i] for i in order[: len(labels) // 2]},
+            "B": {labels[i] for i in order[len(labels) // 2:]}}
+    emb, _ = embed_texts(data["text"].tolist(), cfg.embed, cfg.segment, kind="query")
+    texts, ys = data["text"].tolist(), data["label"].tolist()
+
+    def score(rows: np.ndarray, c: Config) -> dict[str, Any]:
+        return _fit_scores([texts[i] for i in rows], [ys[i] for i in rows], emb[rows], c)
+
+    rows = {h: np.flatnonzero(data["label"].isin(v).to_numpy()) for h, v in half.items()}
+    grid = {h: {name: score(r, with_overrides(cfg, ov)) for name, ov in CANDIDATES.items()}
+            for h, r in rows.items()}
+    out: dict[str, Any] = {"file": str(path), "seed": seed, "n_texts": len(data),
+                           "halves": {h: {"labels": sorted(v), "n_texts": len(rows[h])}
+                                      for h, v in half.items()},
+                           "candidates": CANDIDATES, "grid_in_sample": grid, "held_out": {}}
+    for tune, test in (("A", "B"), ("B", "A")):
+        best = max(CANDIDATES, key=lambda name: (grid[tune][name]["nmi"], name == "config"))
+        out["held_out"][f"tuned_on_{tune}_scored_on_{test}"] = {
+            "chosen": best, **grid[test][best],
+            "bertopic_defaults": score(rows[test], bertopic_defaults(cfg))}
+    everything = np.arange(len(data))
+    out["full"] = {"config": score(everything, cfg),
+                   "bertopic_defaults": score(everything, bertopic_defaults(cfg))}
+    return out

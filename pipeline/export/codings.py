@@ -25,15 +25,14 @@ from pipeline.mapping.framework import NONE_ID, Framework, load_framework
 from pipeline.report.labels import labels_for
 from pipeline.rundir import RUN_JSON, THEMES, UNIT_AREAS, UNIT_STANCE, UNIT_THEMES, UNITS
 from pipeline.source import InputError
+from pipeline.stance.cues import LABEL_CODES as STANCE_ALIASES
+from pipeline.stance.cues import STANCES
 from pipeline.units import analysed_mask, best_theme_per_unit
 from pipeline.values import is_missing, text_or_none
 
 GROUPS = ("theme", "area", "jt", "focus", "stance")
 # Stance codes in the order the issue lists them; the stance stage may write the code or its
 # zh-TW name, both are read.
-STANCES = ("proposal", "concern", "support", "opposition", "question", "statement")
-STANCE_ALIASES = {"建議": "proposal", "擔憂": "concern", "支持": "support", "反對": "opposition",
-                  "提問": "question", "陳述": "statement"}
 # Session columns of units.parquet that become case variables, with their label keys.
 SESSION_VARIABLES = (
     ("session_id", "x_session_id"), ("session_title", "session_title"), ("session_date", "date"),

@@ -138,6 +138,7 @@ def load_run(run_dir: Path, cfg: Config, run_info: dict[str, Any] | None = None)
         rerendered=rerendered,
         none_units=_none_units(unit_areas),
         comments=build_comments(run_dir, summary, units, unit_themes, themes, stats, themes_doc),
+        proposals=_json(run_dir / rundir.PROPOSALS, notes, required=False),
     )
 
 

@@ -108,9 +108,11 @@ def _table(doc: Document, rows: list[str]) -> None:
     width = max(len(r) for r in cells)
     t = doc.add_table(rows=len(cells), cols=width)
     t.style = "Table Grid"
-    for i, row in enumerate(cells):
-        for j in range(width):
-            par = t.cell(i, j).paragraphs[0]
+    # Row by row: `Table.cell(i, j)` walks the whole grid on every call, which made a large
+    # round's tables quadratic (minutes for a 25-meeting round).
+    for i, (row, tr) in enumerate(zip(cells, t.rows, strict=True)):
+        for j, cell in enumerate(tr.cells):
+            par = cell.paragraphs[0]
             _runs(par, row[j] if j < len(row) else "")
             for r in par.runs:
                 r.font.size = Pt(9)

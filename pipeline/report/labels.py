@@ -270,6 +270,33 @@ ZH_TW: dict[str, str] = {
     "organiser": "主辦",
     "org_pairs": "經常同場出席的團體（兩場以上）",
     "shared_sessions": "同場次數",
+    # proposals and stance (issue 17)
+    "proposals": "具體建議與立場",
+    "proposals_intro": (
+        "每個分析單元判定一種立場（建議、擔憂、支持、反對、提問、陳述）；下列為各戰略領域中"
+        "被判為「建議」的發言，相近的建議已合併（語意相近且用詞重疊），依提出的場次數、"
+        "發言者數排序，並附出處。立場為自動判定，請以出處原文為準。"),
+    "proposals_method": "立場判定：{method}；建議門檻 機率 ≥ {p}，每領域最多列 {k} 則。",
+    "stance_method_model": "分類模型（e5 向量＋中文線索詞）",
+    "stance_method_rules": "僅用線索詞規則（未使用模型）",
+    "stance_proposal": "建議", "stance_concern": "擔憂", "stance_support": "支持",
+    "stance_opposition": "反對", "stance_question": "提問", "stance_statement": "陳述",
+    "proposal_text": "建議內容",
+    "proposal_rank": "排序",
+    "proposal_sessions": "場次數",
+    "proposal_speakers": "發言者數",
+    "proposal_sources": "出處",
+    "proposal_count": "{n} 則建議（{u} 個單元）",
+    "no_proposals": "本輪沒有歸入戰略領域的建議。",
+    "unmapped_proposals": "另有 {n} 個建議單元未歸入任何戰略領域。",
+    "stance_shares": "立場分布",
+    "stance_by_type": "依場次類型",
+    "stance_by_area": "依戰略領域",
+    "stance_by_theme": "依主題",
+    "stance_dimension": "分組方式",
+    "stance_group": "組別",
+    "outlier_theme": "未歸入主題",
+    "no_strategy_area": "未對應戰略領域",
     # xlsx column headers
     "x_theme_id": "主題編號",
     "x_label": "主題名稱",
@@ -320,6 +347,7 @@ ZH_TW: dict[str, str] = {
     "stage_ingest": "讀入與切分", "stage_embed": "語意向量", "stage_themes": "主題歸納",
     "stage_mapping": "戰略對應", "stage_participation": "參與分析", "stage_compare": "跨輪比較",
     "stage_report": "產生報告",
+    "stage_stance": "立場判定", "stage_proposals": "建議清單",
     "rerendered": ("本報告以不同於原分析的報告設定重新產生；下方設定中的報告（report）與參與"
                    "（participation）兩節為重新產生時所用的值，其餘為原分析的值。"),
     "filter_none": "非淨零議題",
@@ -378,6 +406,9 @@ ZH_TW: dict[str, str] = {
     "about_tracking": "跨輪追蹤：各主題在各輪的占比與變化。",
     "about_session_types": "各類場次最常提出的主題與戰略領域及其占比。",
     "about_process": "對諮商過程本身的意見（依發言用語辨識）。",
+    "sheet_proposals": "具體建議", "sheet_stance_shares": "立場分布",
+    "about_proposals": "各戰略領域的具體建議（相近者合併），依場次數、發言者數排序，附出處。",
+    "about_stance_shares": "依場次類型、戰略領域、主題的立場比例。",
     "xd_theme_id": "與報告中「主題 n」相同的編號。",
     "xd_share": "占納入分析發言的比例（百分比）。",
     "xd_confidence": "0 到 1：主題中與戰略領域有關的內容落在主要領域的比例。",
@@ -401,12 +432,6 @@ ZH_TW: dict[str, str] = {
     "qdpx_lines": "{file} 第 {lines} 行",
     "qdpx_probability": "機率",
     "qdpx_evidence": "依據",
-    "stance_proposal": "建議",
-    "stance_concern": "擔憂",
-    "stance_support": "支持",
-    "stance_opposition": "反對",
-    "stance_question": "提問",
-    "stance_statement": "陳述",
 }
 
 EN: dict[str, str] = {
@@ -623,6 +648,34 @@ EN: dict[str, str] = {
     "organiser": "organiser",
     "org_pairs": "Organisations often in the same sessions (2+)",
     "shared_sessions": "Shared sessions",
+    "proposals": "Proposals and stances",
+    "proposals_intro": (
+        "Each analysed unit has one stance (proposal, concern, support, opposition, question, "
+        "statement). Below: per strategy area the units classified as proposals, similar ones "
+        "merged (close in meaning and sharing words), ranked by the sessions and speakers that "
+        "raised them, with sources. Stances are automatic: check the quoted source."),
+    "proposals_method": "Stance: {method}; proposals with probability ≥ {p}, at most {k} per area.",
+    "stance_method_model": "classifier (e5 vectors + Chinese cue words)",
+    "stance_method_rules": "cue-word rules only (no model)",
+    "stance_proposal": "Proposal", "stance_concern": "Concern", "stance_support": "Support",
+    "stance_opposition": "Opposition", "stance_question": "Question",
+    "stance_statement": "Statement",
+    "proposal_text": "Proposal",
+    "proposal_rank": "Rank",
+    "proposal_sessions": "Sessions",
+    "proposal_speakers": "Speakers",
+    "proposal_sources": "Sources",
+    "proposal_count": "{n} proposals ({u} units)",
+    "no_proposals": "No proposal in this round was placed in a strategy area.",
+    "unmapped_proposals": "{n} further proposal units fit no strategy area.",
+    "stance_shares": "Stance shares",
+    "stance_by_type": "By session type",
+    "stance_by_area": "By strategy area",
+    "stance_by_theme": "By theme",
+    "stance_dimension": "Grouped by",
+    "stance_group": "Group",
+    "outlier_theme": "No theme",
+    "no_strategy_area": "No strategy area",
     "gap_whole": ("{nz} of {n} units are about net-zero or the transition, but the theme as a "
                   "whole fits no strategy area; the nearest, {area}, takes only {share} of it."),
     "gap_units": ("{nz} of {n} units are about net-zero or the transition, but {unplaced} of them "
@@ -637,6 +690,7 @@ EN: dict[str, str] = {
     "stage_themes": "themes", "stage_mapping": "strategy mapping",
     "stage_participation": "participation", "stage_compare": "comparison",
     "stage_report": "reports",
+    "stage_stance": "stance", "stage_proposals": "proposals list",
     "rerendered": ("This report was re-rendered with other report settings than the analysis "
                    "run's; the report and participation sections of the settings below are the "
                    "values used, the rest are the analysis run's."),
@@ -695,6 +749,10 @@ EN: dict[str, str] = {
     "about_tracking": "Tracking: each theme's share in each round.",
     "about_session_types": "Themes and strategy areas each type of session raised most.",
     "about_process": "Feedback on the consultation process itself (found by wording).",
+    "sheet_proposals": "proposals", "sheet_stance_shares": "stance_shares",
+    "about_proposals": ("Per strategy area the proposals (similar ones merged), ranked by "
+                        "sessions and speakers, with sources."),
+    "about_stance_shares": "Stance shares by session type, strategy area and theme.",
     "xd_theme_id": "The number of the theme in the report (Theme n).",
     "xd_share": "Share of analysed units (percent).",
     "xd_confidence": "0 to 1: part of the theme's area-related content in its primary area.",
@@ -717,12 +775,6 @@ EN: dict[str, str] = {
     "qdpx_lines": "{file} line {lines}",
     "qdpx_probability": "probability",
     "qdpx_evidence": "evidence",
-    "stance_proposal": "Proposal",
-    "stance_concern": "Concern",
-    "stance_support": "Support",
-    "stance_opposition": "Opposition",
-    "stance_question": "Question",
-    "stance_statement": "Statement",
 }
 
 # The written-comments section (report/comments.py): rows, campaigns, breakdowns, votes.

@@ -336,6 +336,9 @@ class RunData:
     # Written comments: rows, campaigns, breakdowns, agreement (report/comments.py), None
     # for a round of transcripts only.
     comments: Any = None
+    # proposals.json of the proposals stage (proposals per area, stance shares), None for a
+    # run made without it.
+    proposals: dict[str, Any] | None = None
 
     @property
     def inferred_speakers(self) -> list[dict[str, Any]]:

@@ -23,6 +23,7 @@ person_names_*.jsonl and tests/test_person_names.py.
 from __future__ import annotations
 
 import logging
+import re
 from functools import cache
 from typing import Any
 
@@ -46,6 +47,14 @@ _NOT_GIVEN = (NOT_GIVEN - {"小", "大"}) | {"於"}
 _NOT_PERSON_AFTER = ("公司", "股份", "集團", "企業", "基金會", "協會", "醫院", "大學", "學校")
 # A candidate ending in one of these is a place (萬壽路, 中正里).
 _PLACE_END = frozenset("路街巷橋村里鄉鎮縣市區港站")
+# An attendance list in minutes: 「勞動部 陳慧玲 / 林宏德 / 周詳」. Items between separators.
+_LIST_ITEM = re.compile(r"[^/／、,，;；\s]+")
+_LIST_SEPARATORS = frozenset("/／、")
+# Given names hold 千, 百, 大 (黃千芬); in running text these are numbers and words, so only a
+# list relaxes the rule.
+_LIST_NOT_GIVEN = _NOT_GIVEN - frozenset("百千兩大小老多")
+# Items already replaced by a pseudonym (與會者KH, 官員RM（…）) are people too.
+_PSEUDONYM_ITEM = re.compile(r"^(?:與會者|官員|主持人)[A-Z]+")
 
 
 @cache
@@ -121,7 +130,33 @@ class PassingNames:
                 continue
             if self._is_private_name(text, simplified, *cand):
                 out.append(cand)
-        return out
+        return sorted(set(out) | set(self._list_names(text)))
+
+    def _list_names(self, text: str) -> list[tuple[int, int]]:
+        """Names in a list of names (an attendance line of minutes). The list itself is the
+        evidence: jieba reads 周詳 as a word and misses names its HMM finds unusual, but two or
+        more separated items that each look like a full name (a surname, then one or two
+        given-name characters) are people, whatever the dictionary says."""
+        if not any(c in _LIST_SEPARATORS for c in text):
+            return []
+        items = [(m.start(), m.end()) for m in _LIST_ITEM.finditer(text)]
+        names = [(s, e) for s, e in items if self._looks_like_full_name(text[s:e])]
+        people = len(names) + sum(bool(_PSEUDONYM_ITEM.match(text[s:e])) for s, e in items)
+        return names if names and people >= 2 else []
+
+    def _looks_like_full_name(self, name: str) -> bool:
+        if not (2 <= len(name) <= 4) or not all(map(_is_han, name)):
+            return False
+        if len(name) == 2 and (name[0] not in STRONG_SURNAMES
+                               or self._vocab.get(name.translate(_tagger()[1]))):
+            return False  # 方便, 文化: two-character words; 唐鳳 stays a name
+        surname = 2 if name[:2] in COMPOUND_SURNAMES else 1
+        given = name[surname:]
+        return ((surname == 2 or name[0] in SURNAMES) and 1 <= len(given) <= 2
+                and not any(c in _LIST_NOT_GIVEN for c in given)
+                and name[-1] not in _PLACE_END | ORG_END
+                and not name.endswith(self.address_forms) and name not in self.keep
+                and name[:2] not in NOT_NAMES)
 
     @staticmethod
     def _given_morphemes(text: str, a: tuple[int, int, str], b: tuple[int, int, str]) -> bool:

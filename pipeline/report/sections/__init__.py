@@ -16,6 +16,7 @@ from pipeline.report.sections import (
     overview,
     participation,
     process,
+    proposals,
     strategy,
     themes,
 )
@@ -24,6 +25,7 @@ from pipeline.report.sections.base import Section, Sheet, numbered
 SECTIONS: list[Section] = [
     overview.SECTION,
     strategy.SECTION,
+    proposals.SECTION,
     by_type.SECTION,
     process.SECTION,
     themes.SECTION,
