@@ -54,16 +54,20 @@ def test_comments_section_in_every_format(report_run: Path) -> None:
     assert 'id="agreement-table"' in section and "30／6／4" in section and "75.0%" in section
     assert "2 / 5" in section
     assert 'href="#comments"' in html
+    # The votes also sit on the theme's card, beside how often its points were said.
+    card = html[html.index('<article class="theme-card"'):]
+    card = card[:card.index("</article>")]
+    assert "投票：贊成 30、反對 6、略過 4（贊成比例 75%）；各群多數贊同 2 / 5 則" in card
 
     md = out["md"].read_text(encoding="utf-8")
     assert "書面意見：範本、分項與贊同" in md and "| 縣市 | 空白列 |" in md
     assert "<script>" not in md.split("書面意見：")[1]
 
     wb = load_workbook(out["xlsx"])
-    assert {"campaigns", "by_縣市", "agreement"} <= set(wb.sheetnames)
-    example = wb["campaigns"]["D2"].value
-    assert example.startswith("<script>") and wb["campaigns"]["D2"].data_type == "s"
-    by = {r[0]: r for r in wb["by_縣市"].iter_rows(min_row=2, values_only=True)}
+    assert {"範本意見", "依縣市", "贊同程度"} <= set(wb.sheetnames)
+    example = wb["範本意見"]["D2"].value
+    assert example.startswith("<script>") and wb["範本意見"]["D2"].data_type == "s"
+    by = {r[0]: r for r in wb["依縣市"].iter_rows(min_row=2, values_only=True)}
     assert by["台南"][1] == 11 and by["澎湖"][1:3] == (7, 0)
     assert sum(r[2] for r in by.values()) == 42  # every unit once
 
@@ -71,4 +75,4 @@ def test_comments_section_in_every_format(report_run: Path) -> None:
 def test_transcript_run_has_no_comments_section(report_run: Path) -> None:
     out = render_report(report_run, load_config())
     assert 'id="comments"' not in out["html"].read_text(encoding="utf-8")
-    assert "campaigns" not in load_workbook(out["xlsx"]).sheetnames
+    assert "範本意見" not in load_workbook(out["xlsx"]).sheetnames

@@ -18,18 +18,28 @@ from pathlib import Path
 import pytest
 from docx import Document
 from openpyxl import load_workbook
+from test_report_comments import make_comments_run
 
 from pipeline.config import load_config
 from pipeline.report import render_report
 
 FIXTURE = Path(__file__).parent / "fixtures" / "report" / "run"
+# Sheet names and column headers are short: one English word ("campaigns", "agree") is already
+# a header in the wrong language. Abbreviations that are the same in both (SHA-256) are kept.
+LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
+SAME_IN_BOTH = frozenset({"SHA"})
 # Three or more English words in a row: a sentence or phrase, not a name or an identifier.
 ENGLISH = re.compile(r"[A-Za-z][A-Za-z'’]+(?:[ ,;:()-]+[A-Za-z][A-Za-z'’]+){2,}")
 
 
-@pytest.fixture(scope="module")
-def rendered(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    run_dir = Path(shutil.copytree(FIXTURE, tmp_path_factory.mktemp("run") / "run"))
+@pytest.fixture(scope="module", params=["transcripts", "comments"])
+def rendered(request: pytest.FixtureRequest,
+             tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """The fixture run, and the same run with a comments round's files (campaigns, breakdown,
+    votes) so the written-comments section and its sheets are checked too."""
+    run_dir = Path(shutil.copytree(FIXTURE, tmp_path_factory.mktemp(request.param) / "run"))
+    if request.param == "comments":
+        make_comments_run(run_dir)
     return render_report(run_dir, load_config(None, ["report.language=zh-TW"]))
 
 
@@ -87,6 +97,30 @@ def english_sentences(text: str) -> list[str]:
     return sorted(set(ENGLISH.findall(text)))
 
 
+def xlsx_names(path: Path) -> list[str]:
+    """Every sheet's name and column headers (the first row)."""
+    out = []
+    for ws in load_workbook(path).worksheets:
+        out.append(ws.title)
+        out += [str(v) for v in next(ws.iter_rows(max_row=1, values_only=True), ()) if v]
+    return out
+
+
+def english_names(names: list[str]) -> list[str]:
+    return sorted({n for n in names if set(LATIN_WORD.findall(n)) - SAME_IN_BOTH})
+
+
+def test_zh_tw_workbook_names_and_headers_are_chinese(rendered):
+    names = xlsx_names(rendered["xlsx"])
+    assert "主題" in names and "說明" in names
+    assert english_names(names) == []
+
+
+def test_english_name_check_can_fail():
+    assert english_names(["範本意見", "by_縣市", "agree", "SHA-256", "主題 1：電價"]) == [
+        "agree", "by_縣市"]
+
+
 @pytest.mark.parametrize("fmt", ["html", "md", "docx"])
 def test_zh_tw_report_has_no_english_sentence(rendered, fmt):
     text = {"html": html_text, "md": md_text, "docx": docx_text}[fmt](rendered[fmt])
@@ -118,6 +152,25 @@ def _numbers_md(path: Path) -> dict[int, str]:
 def _numbers_xlsx(path: Path) -> dict[int, str]:
     rows = list(load_workbook(path)["主題"].iter_rows(values_only=True))[1:]
     return {int(r[0]): r[1] for r in rows}
+
+
+def _numbers_comment_sheets(path: Path) -> list[dict[int, str]]:
+    """Theme numbers on the written-comments sheets: the agreement sheet's rows, the
+    breakdown sheets' theme columns and the templates' theme cells ("主題 n：label")."""
+    wb = load_workbook(path)
+    out = []
+    if "贊同程度" in wb.sheetnames:
+        out.append({int(r[0]): r[1] for r in list(wb["贊同程度"].iter_rows(values_only=True))[1:]})
+    for name in wb.sheetnames:
+        if name.startswith("依"):
+            header = next(wb[name].iter_rows(max_row=1, values_only=True))
+            out.append({int(m.group(1)): m.group(2) for m in (
+                re.fullmatch(r"主題 (\d+)：(.+)", str(h)) for h in header) if m})
+    if "範本意見" in wb.sheetnames:
+        out.append({int(m.group(1)): m.group(2) for m in (
+            re.fullmatch(r"主題 (\d+)：(.+)", str(r[4] or ""))
+            for r in list(wb["範本意見"].iter_rows(values_only=True))[1:]) if m})
+    return out
 
 
 def _numbers_docx(path: Path) -> dict[int, str]:
@@ -152,6 +205,11 @@ def test_theme_numbers_agree_across_formats(rendered):
     assert _numbers_xlsx(rendered["xlsx"]) == want
     assert _numbers_docx(rendered["docx"]) == want
     assert _numbers_charts(rendered["html"]) == want
+    comment_sheets = _numbers_comment_sheets(rendered["xlsx"])
+    if "comments" in str(rendered["xlsx"]):
+        assert len(comment_sheets) == 3 and all(comment_sheets)
+    for numbers in comment_sheets:
+        assert numbers.items() <= want.items()
 
 
 SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
@@ -175,3 +233,18 @@ def test_docx_converts_to_pdf_with_its_sections(rendered, tmp_path: Path):
         assert heading in text, heading
     first = _numbers_docx(rendered["docx"])[1]
     assert re.sub(r"\s+", "", first)[:8] in text
+
+
+def untranslated(zh: dict[str, str], en: dict[str, str]) -> list[str]:
+    """Label keys an English report would show in Chinese: missing, or the zh text copied."""
+    cjk = re.compile(r"[\u3400-\u9fff]")
+    return sorted(k for k in zh if k not in en or (en[k] == zh[k] and cjk.search(zh[k])))
+
+
+def test_every_label_has_an_english_value():
+    from pipeline.report.labels import EN, ZH_TW
+
+    assert untranslated(ZH_TW, EN) == []
+    assert set(EN) == set(ZH_TW)
+    assert untranslated({"a": "主題", "b": "SHA-256", "c": "主題"}, {"b": "SHA-256", "c": "主題"}) \
+        == ["a", "c"]

@@ -49,12 +49,13 @@ class CampaignRow:
     distinct_texts: int | None
     example: str
     sessions: list[str]
-    theme: str | None  # "id label" of the representative's theme
+    theme_number: int | None  # 主題 n of the representative's theme (ThemeView.number)
+    theme_label: str | None
 
 
 @dataclass
 class AgreementRow:
-    theme_id: str
+    number: int  # 主題 n, as everywhere in the report
     label: str
     size: int
     comments_voted: int
@@ -79,7 +80,7 @@ class CommentsView:
     units_in_campaigns: int = 0
     campaigns_folded: int | None = None  # members that took their representative's theme
     breakdowns: list[Breakdown] = field(default_factory=list)
-    theme_cols: list[tuple[str, str]] = field(default_factory=list)  # (id, label)
+    theme_cols: list[tuple[int, str]] = field(default_factory=list)  # (number, label)
     agreement: list[AgreementRow] = field(default_factory=list)
 
     @property
@@ -103,13 +104,13 @@ def build_comments(run_dir: Path, summary: dict[str, Any], units: pd.DataFrame,
                         rows_blank=summary.get("rows_blank"),
                         rows_duplicate=summary.get("rows_duplicate"),
                         campaigns_folded=theme_stats.get("campaign_members_folded"))
-    view.theme_cols = [(t.id, t.label) for t in themes]
+    view.theme_cols = [(t.number, t.label) for t in themes]
     theme_of: dict[str, str] = {}
     if unit_themes is not None and len(unit_themes):
         best = best_theme_per_unit(unit_themes)
         theme_of = dict(zip(best["unit_id"].astype(str), best["theme_id"].astype(str),
                             strict=True))
-    labels = {t.id: t.label for t in themes}
+    by_id = {t.id: t for t in themes}
     found = _json(Path(run_dir) / rundir.CAMPAIGNS) or {}
     view.campaign_settings = found.get("settings") or {}
     view.units_considered = int(found.get("units_considered") or 0)
@@ -122,7 +123,8 @@ def build_comments(run_dir: Path, summary: dict[str, Any], units: pd.DataFrame,
             id=int(c["id"]), size=int(c["size"]), similarity=float(c["similarity"]),
             distinct_texts=c.get("distinct_texts"), example=str(c["example"]),
             sessions=[str(s) for s in c.get("sessions") or []],
-            theme=f"{tid} {labels[tid]}" if tid in labels else None))
+            theme_number=by_id[tid].number if tid in by_id else None,
+            theme_label=by_id[tid].label if tid in by_id else None))
     blank_by = summary.get("rows_blank_by") or {}
     for column, source in (summary.get("breakdowns") or {}).items():
         if column in units:
@@ -134,7 +136,7 @@ def build_comments(run_dir: Path, summary: dict[str, Any], units: pd.DataFrame,
         a = (raw.get(t.id) or {}).get("agreement")
         if a:
             view.agreement.append(AgreementRow(
-                theme_id=t.id, label=t.label, size=t.size,
+                number=t.number, label=t.label, size=t.size,
                 comments_voted=int(a.get("comments_voted") or 0), votes=int(a.get("votes") or 0),
                 agree=int(a.get("agree") or 0), disagree=int(a.get("disagree") or 0),
                 passes=int(a.get("pass") or 0), agree_share=a.get("agree_share"),

@@ -302,6 +302,7 @@ def _theme(i: int, t: dict[str, Any], unit_by_id: pd.DataFrame,
         label_computed=text_or_none(t.get("label_computed")),
         label_curated=bool(t.get("label_curated")), reviewed=bool(t.get("reviewed")),
         merged_from=[m for m in t.get("merged_from") or [] if isinstance(m, dict)],
+        agreement=t.get("agreement") if isinstance(t.get("agreement"), dict) else None,
         curated=t.get("curated"),
     )
 

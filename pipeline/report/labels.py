@@ -435,7 +435,21 @@ ZH_TW: dict[str, str] = {
 }
 
 EN: dict[str, str] = {
-    **ZH_TW,
+    # xlsx column headers
+    "x_theme_id": "Theme no.", "x_label": "Theme label", "x_keywords": "Keywords",
+    "x_size": "Units", "x_share": "Share", "x_key_area": "Primary strategy area",
+    "x_key_area_name": "Area name", "x_confidence": "Confidence", "x_areas": "Related areas",
+    "x_jt": "Just-transition dimensions", "x_focus": "Consultation focus",
+    "x_gap": "No strategy area", "x_gap_reason": "Reason", "x_types": "By session type",
+    "x_locations": "By location", "x_unit_id": "Unit id", "x_text": "Text",
+    "x_session_id": "Session id", "x_session_title": "Session title",
+    "x_session_type": "Session type", "x_location": "Location", "x_speaker": "Speaker",
+    "x_role": "Role", "x_source": "Source", "x_analysed": "Analysed",
+    "x_excluded": "Reason excluded", "x_probability": "Theme probability",
+    "x_top_area": "Highest-scoring area", "x_area_id": "Strategy area", "x_date": "Date",
+    "x_participants": "Participants", "x_file": "Source file", "x_units": "Units",
+    "x_analysed_units": "Analysed units", "x_quote_no": "No.", "x_sha256": "SHA-256",
+    "sha256": "SHA-256",
     "title": "Net-zero just transition consultation: theme report",
     "subtitle": "Themes in the consultation transcripts and how they bear on the strategies",
     "nav_label": "Report sections", "overview": "Overview", "strategy": "Feedback to strategy",
@@ -718,7 +732,7 @@ EN: dict[str, str] = {
     "sheet_strategy_matrix": "strategy_matrix", "sheet_themes": "themes",
     "sheet_quotes": "quotes", "sheet_units": "units", "sheet_participation": "participation",
     "sheet_tracking": "tracking", "sheet_session_types": "session_types",
-    "sheet_process": "process_feedback",
+    "sheet_process": "Process feedback",
     "x_sheet": "Sheet", "x_column": "Column", "x_meaning": "Meaning",
     "readme_intro": ("The report's tables; the first row of each sheet holds the column names. "
                      "Shares are percentages; theme numbers are those of the report."),
@@ -798,6 +812,10 @@ ZH_TW.update({
     "agreement_said": "提出次數", "agreement_votes": "投票（贊成／反對／略過）",
     "agreement_share": "贊成比例", "agreement_broad": "各群多數贊同",
     "agreement_counts": "{agree}／{disagree}／{passes}", "agreement_voted": "有投票的意見",
+    "sheet_campaigns": "範本意見", "sheet_breakdown": "依{column}", "sheet_agreement": "贊同程度",
+    "vote_agree": "贊成", "vote_disagree": "反對", "vote_pass": "略過",
+    "card_agreement": "投票：贊成 {agree}、反對 {disagree}、略過 {passes}（贊成比例 {share}）",
+    "card_agreement_broad": "；各群多數贊同 {broad} / {groups} 則",
 })
 EN.update({
     "comments": "Written comments: templates, breakdowns, agreement",
@@ -838,6 +856,11 @@ EN.update({
     "agreement_said": "Said", "agreement_votes": "Votes (agree / disagree / pass)",
     "agreement_share": "Agree share", "agreement_broad": "Agreed across groups",
     "agreement_counts": "{agree} / {disagree} / {passes}", "agreement_voted": "Comments voted on",
+    "sheet_campaigns": "Templates", "sheet_breakdown": "By {column}",
+    "sheet_agreement": "Agreement",
+    "vote_agree": "Agree", "vote_disagree": "Disagree", "vote_pass": "Pass",
+    "card_agreement": "Votes: {agree} agree, {disagree} disagree, {passes} pass ({share} agree)",
+    "card_agreement_broad": "; agreed across groups: {broad} of {groups}",
 })
 
 LANGUAGES = {"zh-TW": ZH_TW, "en": EN}

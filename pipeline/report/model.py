@@ -124,6 +124,23 @@ class Theme:
     label_curated: bool = False
     reviewed: bool = False
     merged_from: list[dict[str, Any]] = field(default_factory=list)
+    # Pol.is votes on the theme's comments (themes.json `agreement`), None without votes.
+    agreement: dict[str, Any] | None = None
+
+    def agreement_text(self, L: dict[str, str]) -> str | None:
+        """The votes on the theme's points, one line for its card (every writer)."""
+        a = self.agreement
+        if not a or not a.get("votes"):
+            return None
+        share = a.get("agree_share")
+        text = L["card_agreement"].format(
+            agree=int(a.get("agree") or 0), disagree=int(a.get("disagree") or 0),
+            passes=int(a.get("pass") or 0),
+            share="" if share is None else f"{share * 100:.0f}%")
+        if a.get("broadly_agreed") is not None and a.get("comments_in_groups"):
+            text += L["card_agreement_broad"].format(broad=a["broadly_agreed"],
+                                                     groups=a["comments_in_groups"])
+        return text
 
     def gap_text(self, L: dict[str, str], english: bool) -> str | None:
         """Why the theme is a gap, in the report's language.

@@ -55,6 +55,7 @@ HTML = r"""<section id="themes">
 <header>
 <h3><span class="num">{{ L.theme_no }} {{ t.number }}</span> {{ t.label }}</h3>
 <p class="badges"><span class="pill">{{ L.size }} {{ t.size }}</span><span class="pill">{{ L.share }} {{ t.share|pct }}</span>
+{% set agree = t.agreement_text(L) %}{% if agree %}<span class="pill agree" title="{{ L.agreement_intro }}">{{ agree }}</span>{% endif %}
 {% if t.key_area %}<span class="pill area">★ {{ t.key_area }} {{ t.areas[0].name if t.areas and t.areas[0].area_id == t.key_area and t.areas[0].name != t.key_area else "" }}</span>{% endif %}
 {% if t.gap %}<span class="pill warn">{{ L.gap_flag }}</span>{% endif %}
 {% if t.curated %}<span class="pill">{{ L.curated }}</span>{% endif %}
@@ -188,6 +189,8 @@ def _card(t: Theme, L: Labels) -> list[str]:
     if t.gap:
         line += f"；**{L['gap_flag']}**"
     out.append(line)
+    if (agree := t.agreement_text(L)) is not None:
+        out.append(f"- {agree}")
     if t.keywords:
         out.append(f"- **{L['keywords']}**：" + "、".join(md(w) for w, _ in t.keywords))
     if t.areas:
@@ -339,7 +342,9 @@ def _units_sheet(run: RunData, cfg: Config, L: Labels, names: dict[str, str]) ->
                L["x_excluded"], L["x_theme_id"], L["x_label"], L["x_probability"],
                L["x_top_area"], L["x_source"]]
     headers += [L[k] for k in _DECISION_KEYS] if decided else []
-    headers += [f"{a} {names[a]}" if names.get(a, a) != a else a for a in area_cols]
+    # The mapping's NONE column is a code; its header is worded like the themes sheet's.
+    headers += [L["none_share"] if a == "NONE" else f"{a} {names[a]}" if names.get(a, a) != a
+                else a for a in area_cols]
 
     def rows() -> Iterable[list[Any]]:
         for r in units.itertuples(index=False):
