@@ -275,3 +275,17 @@ def test_config_hash_leaves_out_cache_locations():
                  "embed.cache=false"]:
         assert load_config(overrides=[item]).hash() == base, item
     assert load_config(overrides=["embed.precision=fp32"]).hash() != base
+
+
+def test_a_label_that_is_a_word_is_not_masked_in_the_text():
+    # Minutes' headings (### 時間：) and list lines (能源：太陽能) are read as speaker labels;
+    # their pseudonym must not replace the word everywhere (「工作時間」 stayed 「工作與會者TU」).
+    from pipeline.config import RedactConfig
+    from pipeline.ingest.redact import Redactor
+
+    r = Redactor(RedactConfig())
+    r.speaker("時間", "participant")
+    r.speaker("陳聖凱", "participant")
+    out = r.text("工作時間很長，陳聖凱說再生能源的時間不夠。")
+    assert "工作時間" in out and "的時間" in out
+    assert "陳聖凱" not in out

@@ -40,7 +40,7 @@ from pipeline.ingest.recognisers.lexicon import (
     SURNAMES,
     WEAK_SURNAMES,
 )
-from pipeline.ingest.recognisers.person_names import PassingNames
+from pipeline.ingest.recognisers.person_names import PassingNames, is_common_word
 
 # Patterns (email, phones, IDs, card and account numbers, social IDs, addresses):
 # pipeline/ingest/recognisers.py.
@@ -353,6 +353,8 @@ class Redactor:
             mapping: dict[str, tuple[str, str]] = {k: (v, "name")
                                                    for k, v in self._aliases.items()}
             for name, alias in self.pseudonyms.items():
+                if is_common_word(name):
+                    continue  # 時間, 能源 as labels: the label is replaced, the word stays
                 for variant in _name_variants(name):
                     mapping.setdefault(variant, (alias, "name"))
             for name in [*self.cfg.extra_names, *self._extra_names]:

@@ -76,6 +76,18 @@ def _is_han(c: str) -> bool:
     return "\u4e00" <= c <= "\u9fff"
 
 
+def is_common_word(label: str) -> bool:
+    """A speaker label that is a word of the dictionary (時間, 能源: minutes' headings and
+    `能源：太陽能` list lines read as labels), not a person's name: its other occurrences in
+    the text are words and must stay."""
+    if not (2 <= len(label) <= 4) or not all(map(_is_han, label)):
+        return False
+    tagger, t2s, vocab = _tagger()
+    word = label.translate(t2s)
+    # A dictionary word tagged as a name (王小明, 林木) may be a person: masked as before.
+    return bool(vocab.get(word)) and not tagger.word_tag_tab.get(word, "").startswith("nr")
+
+
 class PassingNames:
     """Finds person names in text by jieba's name tags checked against the name lexicon."""
 
