@@ -10,7 +10,6 @@ all of it) and labelled so.
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from pipeline.config import Config, resolve_path
+from pipeline.jsonio import labelled_lines
 from pipeline.source import InputError
 from pipeline.stance import model as sm
 from pipeline.stance.cues import LABEL_CODES, STANCES, cue_stance
@@ -28,26 +28,13 @@ REQUIRED = ("id", "group", "text", "label")
 
 def read_labels(path: Path) -> list[dict[str, Any]]:
     rows = []
-    for lineno, line in enumerate(Path(path).read_text(encoding="utf-8-sig").splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as e:
-            raise InputError(path, f"not valid JSON ({e.msg})", "one labelled unit per line",
-                             line=lineno) from e
-        missing = [k for k in REQUIRED if k not in row]
-        if missing:
-            raise InputError(path, f"missing field(s) {missing}",
-                             f"every line needs {', '.join(REQUIRED)}", line=lineno)
+    for lineno, row in labelled_lines(path, REQUIRED):
         label = LABEL_CODES.get(row["label"], row["label"])
         if label not in STANCES:
             raise InputError(path, f"unknown label {row['label']!r}",
                              f"use one of {', '.join(LABEL_CODES)} (or {', '.join(STANCES)})",
                              line=lineno)
         rows.append({**row, "label": label})
-    if not rows:
-        raise InputError(path, "no labelled units", "one JSON object per line")
     return rows
 
 

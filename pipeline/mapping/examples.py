@@ -7,15 +7,14 @@ passage): a training unit never sees texts of its own group among the prototypes
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pipeline.jsonio import labelled_lines
 from pipeline.mapping.framework import NONE_ID, Framework
-from pipeline.source import InputError
 
 RELEVANCE = "relevance"  # ref of the framework's net-zero relevance passages
 # Fields every line of a labelled file needs (format of ../shared/eval/strategy_gold_dev.jsonl).
@@ -23,23 +22,7 @@ REQUIRED = ("id", "text", "key_area")
 
 
 def read_gold(path: Path) -> list[dict[str, Any]]:
-    rows = []
-    for lineno, line in enumerate(Path(path).read_text(encoding="utf-8-sig").splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as e:
-            raise InputError(path, f"not valid JSON ({e.msg})", "one labelled unit per line",
-                             line=lineno) from e
-        missing = [k for k in REQUIRED if k not in row]
-        if missing:
-            raise InputError(path, f"missing field(s) {missing}",
-                             f"every line needs {', '.join(REQUIRED)}", line=lineno)
-        rows.append(row)
-    if not rows:
-        raise InputError(path, "no labelled units", "one JSON object per line")
-    return rows
+    return [row for _, row in labelled_lines(path, REQUIRED)]
 
 
 
