@@ -23,7 +23,6 @@ import json
 import os
 import re
 import resource
-import subprocess
 import sys
 import tempfile
 import time
@@ -33,6 +32,9 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from childproc import run_child  # noqa: E402
+
 MEETINGS = REPO.parent / "shared" / "corpora" / "transcripts" / "meetings"
 
 _HEADING = re.compile(r"^###\s*(.+?)[：:]\s*$")
@@ -123,11 +125,7 @@ def child_paired(units_file: Path, chunk: int = 100) -> dict:
 
 
 def _run_child(args: list[str]) -> dict:
-    cmd = [sys.executable, str(Path(__file__).resolve()), *args]
-    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
-    if proc.returncode:
-        sys.exit(f"failed: {' '.join(cmd)}\n{proc.stderr[-3000:]}")
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    return run_child(__file__, args)
 
 
 # ----------------------------------------------------------------------------- main
