@@ -2,24 +2,29 @@
 Each section gives its sheets (`report/sections/`, `Sheet`); this module writes them, after
 a README sheet that explains every sheet and column.
 
-Transcript text is data, never a formula: every text cell is stored as a string (never left
-to type-guessing), and one that a spreadsheet could read as a formula (starting with = + - @,
-or a tab / carriage return that some importers strip) also carries Excel's quote prefix, so
-it shows as itself and stays text when edited. Shares are numbers formatted as percentages.
+Transcript text is data, never a formula: every text cell is written as a string (XlsxWriter
+with its formula, number and URL guessing off), and one that a spreadsheet could read as a
+formula (starting with = + - @, or a tab / carriage return that some importers strip) also
+carries Excel's quote prefix, so it shows as itself and stays text when edited. Shares are
+numbers formatted as percentages.
+
+XlsxWriter in constant-memory mode streams each row as it is written: on a 25-meeting round
+(10,000 rows, 370,000 cells) it writes the workbook in half the time openpyxl's write-only
+mode took (1.7 s against 3.6 s), which counts in every re-run (issue 13).
 """
 
 from __future__ import annotations
 
 import io
 import math
+import re
 from typing import Any
 
 import pandas as pd
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
+import xlsxwriter
+from xlsxwriter.format import Format
+from xlsxwriter.workbook import Workbook
+from xlsxwriter.worksheet import Worksheet
 
 from pipeline.config import Config
 from pipeline.report.model import RunData
@@ -27,6 +32,8 @@ from pipeline.report.sections import SECTIONS, Sheet, numbered
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 MAX_CELL = 32767  # Excel's limit on characters in one cell
+# Control characters that XML 1.0 (and so a .xlsx file) cannot hold.
+ILLEGAL_CHARACTERS_RE = re.compile(r"[\000-\010]|[\013-\014]|[\016-\037]")
 
 
 def safe(v: Any) -> Any:
@@ -38,46 +45,63 @@ def safe(v: Any) -> Any:
     if hasattr(v, "item") and not isinstance(v, str):  # numpy scalars
         v = v.item()
     if isinstance(v, int | float):
-        return None if isinstance(v, float) and math.isnan(v) else v
+        # A cell cannot hold NaN or infinity; an empty cell says "no value".
+        return None if isinstance(v, float) and not math.isfinite(v) else v
     return ILLEGAL_CHARACTERS_RE.sub("", str(v))[:MAX_CELL]
 
 
-def write_sheet(wb: Workbook, sheet: Sheet) -> None:
-    # A write-only sheet streams its rows: half the time and a fraction of the memory of a
-    # normal one on a 10,000-unit round. Widths, frozen header and filter are declared first.
-    ws = wb.create_sheet(sheet.title)
+class _Formats:
+    """The workbook's cell formats, one object per combination (XlsxWriter wants them
+    created once, not per cell)."""
+
+    def __init__(self, wb: Workbook):
+        self.wb = wb
+        self.header = wb.add_format({"bold": True, "bg_color": "#E6F1F5"})
+        self._made: dict[tuple[str | None, bool, bool], Format | None] = {}
+
+    def get(self, number: str | None = None, wrap: bool = False, quote: bool = False
+            ) -> Format | None:
+        key = (number, wrap, quote)
+        if key not in self._made:
+            props: dict[str, Any] = {}
+            if number:
+                props["num_format"] = number
+            if wrap:
+                props.update(text_wrap=True, valign="top")
+            if quote:
+                props["quote_prefix"] = True
+            self._made[key] = self.wb.add_format(props) if props else None
+        return self._made[key]
+
+
+def write_sheet(wb: Workbook, sheet: Sheet, formats: _Formats) -> None:
+    """One sheet: widths, the header row (frozen, with a filter over every row), then the
+    rows as they come (constant-memory mode writes each row once, in order)."""
+    ws: Worksheet = wb.add_worksheet(sheet.title)
     headers = sheet.headers
-    for i, h in enumerate(headers, 1):
-        w = sheet.widths.get(i) or min(40, max(10, 2 * len(str(h)) + 2))
-        ws.column_dimensions[get_column_letter(i)].width = w
-    ws.freeze_panes = "A2"
-    bold, fill = Font(bold=True), PatternFill("solid", fgColor="E6F1F5")
-    wrap = Alignment(wrap_text=True, vertical="top")
-    head = []
-    for h in headers:
-        c = WriteOnlyCell(ws, value=safe(h))
-        c.font, c.fill = bold, fill
-        head.append(c)
-    ws.append(head)
-    n_rows, width = 1, len(headers)
-    for row in sheet.rows:
-        cells = []
-        for i, v in enumerate(row, 1):
-            c = WriteOnlyCell(ws, value=safe(v))
-            if isinstance(c.value, str):
-                c.data_type = "s"  # never a formula, whatever the text looks like
-                if c.value.startswith(FORMULA_START):
-                    # Shown as the text it is, and still text when an analyst edits it.
-                    c.quotePrefix = True
-            elif i in sheet.formats and c.value is not None:
-                c.number_format = sheet.formats[i]
-            if i in sheet.wrap:
-                c.alignment = wrap
-            cells.append(c)
-        ws.append(cells)
-        n_rows, width = n_rows + 1, max(width, len(row))
-    if n_rows > 1 and width:
-        ws.auto_filter.ref = f"A1:{get_column_letter(width)}{n_rows}"
+    for i, h in enumerate(headers):
+        ws.set_column(i, i, sheet.widths.get(i + 1) or min(40, max(10, 2 * len(str(h)) + 2)))
+    ws.freeze_panes(1, 0)
+    for j, h in enumerate(headers):
+        ws.write_string(0, j, str(safe(h)), formats.header)
+    last, width = 0, len(headers)
+    for r, row in enumerate(sheet.rows, 1):
+        for j, raw in enumerate(row):
+            v, wrap = safe(raw), (j + 1) in sheet.wrap
+            if v is None or v == "":  # no cell, as an empty value has none
+                if wrap:
+                    ws.write_blank(r, j, None, formats.get(wrap=True))
+            elif isinstance(v, str):
+                # Shown as the text it is, and still text when an analyst edits it.
+                ws.write_string(r, j, v, formats.get(wrap=wrap,
+                                                     quote=v.startswith(FORMULA_START)))
+            elif isinstance(v, bool):
+                ws.write_boolean(r, j, v, formats.get(wrap=wrap))
+            else:
+                ws.write_number(r, j, v, formats.get(sheet.formats.get(j + 1), wrap))
+        last, width = r, max(width, len(row))
+    if last and width:
+        ws.autofilter(0, 0, last, width - 1)
 
 
 def readme(sheets: list[Sheet], L: dict[str, str]) -> Sheet:
@@ -95,12 +119,17 @@ def readme(sheets: list[Sheet], L: dict[str, str]) -> Sheet:
 
 def render_xlsx(run: RunData, cfg: Config, L: dict[str, str]) -> bytes:
     """One workbook, the sheets of each present section in section order."""
-    wb = Workbook(write_only=True)
+    buf = io.BytesIO()
+    wb = xlsxwriter.Workbook(buf, {
+        "constant_memory": True, "in_memory": True,
+        # Text stays text: no guessing of formulas, numbers or links from a string.
+        "strings_to_formulas": False, "strings_to_numbers": False, "strings_to_urls": False,
+    })
+    formats = _Formats(wb)
     sheets = [sheet for _, section in numbered(SECTIONS, run) if section.sheets
               for sheet in section.sheets(run, cfg, L)]
-    write_sheet(wb, readme(sheets, L))
+    write_sheet(wb, readme(sheets, L), formats)
     for sheet in sheets:
-        write_sheet(wb, sheet)
-    buf = io.BytesIO()
-    wb.save(buf)
+        write_sheet(wb, sheet, formats)
+    wb.close()
     return buf.getvalue()
