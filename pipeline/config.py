@@ -527,6 +527,10 @@ class ThemesReducerConfig(Section):
     # Where numba keeps UMAP's compiled code between runs (themes.cache_compiled_umap);
     # null compiles it again in every process.
     jit_cache_dir: str | None = "~/.cache/consult/numba"
+    # Where reduced spaces are kept (pipeline/arraycache.py), keyed by the features, these
+    # settings, the seed and the package versions: a re-run that changes only clustering,
+    # merging or keywords skips UMAP. null reduces again in every run.
+    cache_dir: str | None = "~/.cache/consult/reduced"
     # Subtract the corpus mean before reducing: e5 vectors share one big common direction
     # (every cosine is 0.7-0.95), which hides the differences between themes.
     center: bool = True
@@ -876,7 +880,8 @@ class Config(Section):
 
 # Locations of caches (and the cache switch): excluded from every hash of the config.
 CACHE_KEYS = (("segment", "cache_dir"), ("embed", "cache_dir"), ("embed", "cache"),
-              ("embed", "models_dir"), ("themes", "reducer", "jit_cache_dir"))
+              ("embed", "models_dir"), ("themes", "reducer", "jit_cache_dir"),
+              ("themes", "reducer", "cache_dir"))
 
 
 def config_hash(data: dict[str, Any]) -> str:

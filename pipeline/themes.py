@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import importlib.abc
 import json
 import logging
 import math
@@ -36,6 +37,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from pipeline.arraycache import ArrayCache, array_key
 from pipeline.atomic import Writer, write_atomic
 from pipeline.config import Config, SegmentConfig, ThemesConfig
 from pipeline.fingerprint import centroid_hash
@@ -91,6 +93,18 @@ class SegmenterTokenizer:
         self.min_chars = min_chars
         self.stopwords = {w.lower() for w in stopwords or []}
         self._cache: dict[str, list[str]] = {}
+
+    def prime(self, texts: list[str], tokens: list[Any]) -> None:
+        """Take the ingest stage's tokens (units.tokens) for texts without whitespace instead
+        of segmenting them again (3 s on a 5,000-unit round). Ingest cut the same text with
+        the same segmenter after blanking the same placeholders, so for a text that is one
+        piece this is what __call__ would compute; texts with whitespace are cut here."""
+        for text, toks in zip(texts, tokens, strict=True):
+            if (not isinstance(toks, list | tuple | np.ndarray) or text in self._cache
+                    or any(c.isspace() for c in text)):
+                continue
+            self._cache[text] = [t for t in toks if len(t) >= self.min_chars
+                                 and t not in self.stopwords]
 
     def __call__(self, text: str) -> list[str]:
         out: list[str] = []
@@ -159,6 +173,7 @@ class ThemeSpace:
         self.lexical = lexical
         self.steps = steps
         self.model: Any = None
+        self.from_cache = False  # the reduced space was read from themes.reducer.cache_dir
         # The reduced space of the last input: refits that only change the clustering (a
         # raised n_themes) reuse it instead of reducing again.
         self._memo: tuple[str, np.ndarray] | None = None
@@ -198,11 +213,27 @@ class ThemeSpace:
 
             self.model = PCA(n_components=dims, random_state=self.seed)
             return self.model.fit_transform(feats)
+        k = max(2, min(r.n_neighbors, n - 1))
+        cache = ArrayCache(r.cache_dir, "reduced-space cache") if r.cache_dir else None
+        # UMAP is deterministic for a seed (single-threaded), so a stored result is the
+        # result: the same features and settings give the same bytes from the cache.
+        key = array_key([feats], {"kind": "umap", "dims": dims, "k": k, "min_dist": r.min_dist,
+                                  "metric": r.metric, "knn": r.knn, "seed": self.seed,
+                                  "versions": _reduction_versions()})
+        if cache is not None and (hit := cache.get(key, (n, dims))) is not None:
+            self.from_cache = True
+            return hit
+        out = np.asarray(self._umap(feats, dims, k), dtype=np.float32)
+        if cache is not None:
+            cache.put(key, out)
+        return out
+
+    def _umap(self, feats: np.ndarray, dims: int, k: int) -> np.ndarray:
+        r = self.tc.reducer
         if r.jit_cache_dir:
             cache_compiled_umap(Path(r.jit_cache_dir).expanduser())
         from umap import UMAP
 
-        k = max(2, min(r.n_neighbors, n - 1))
         # Exact neighbours from scikit-learn (a matrix product at these sizes) instead of
         # UMAP's pynndescent, whose numba functions compile anew in every process.
         knn = exact_knn(feats, k, r.metric) if r.knn == "exact" else None
@@ -217,9 +248,27 @@ class ThemeSpace:
             return self.model.fit_transform(feats)
 
     def transform(self, x: np.ndarray) -> np.ndarray:
+        if self.from_cache:
+            # Only new units need this (BERTopic.transform), which the pipeline never calls.
+            raise RuntimeError("the reduced space came from themes.reducer.cache_dir: there "
+                               "is no fitted reducer to place new units with")
         if self.model is None:
             return self.features(x)
         return self.model.transform(self.features(x))
+
+
+def _reduction_versions() -> dict[str, str]:
+    """Versions of the packages that compute the reduced space: part of its cache key, so an
+    upgrade computes it again."""
+    from importlib import metadata
+
+    out = {}
+    for name in ("umap-learn", "numpy", "scikit-learn", "numba", "pynndescent"):
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = ""
+    return out
 
 
 def cache_compiled_umap(folder: Path) -> None:
@@ -337,6 +386,47 @@ class StepClusterer:
         return self
 
 
+# What `import bertopic` loads only for features the pipeline does not use: its own
+# embedding and text-generation backends (sentence-transformers, transformers), saving
+# models (torch) and plots (umap: the themes stage imports it itself when it reduces).
+BERTOPIC_UNUSED = ("sentence_transformers", "transformers", "torch", "umap")
+
+
+class _Unavailable(importlib.abc.MetaPathFinder):
+    """An import finder under which the named top-level packages cannot be imported."""
+
+    def __init__(self, names: set[str]):
+        self.names = names
+
+    def find_spec(self, fullname: str, path: Any = None, target: Any = None) -> None:
+        if fullname.split(".")[0] in self.names:
+            raise ModuleNotFoundError(f"No module named {fullname!r}", name=fullname)
+
+
+def import_bertopic() -> None:
+    """Import bertopic without the packages in BERTOPIC_UNUSED (issue 13: 2.7 of the 3.1 s
+    that `import bertopic` took went to them).
+
+    bertopic imports each of them in a `try` and puts a placeholder in place of the feature
+    when the package is missing. The pipeline hands BERTopic the embeddings, the reduction
+    and (for keybert and mmr) its own embedder, so those packages cannot be imported while
+    bertopic loads (a finder in front of sys.meta_path; sys.modules is left alone, since
+    other libraries look there to see whether torch is loaded), and can be after. A bertopic
+    that needs one of them after all is imported again the ordinary way."""
+    if "bertopic" in sys.modules:
+        return
+    finder = _Unavailable({m for m in BERTOPIC_UNUSED if m not in sys.modules})
+    sys.meta_path.insert(0, finder)
+    try:
+        import bertopic
+    except ImportError:
+        for m in [m for m in sys.modules if m == "bertopic" or m.startswith("bertopic.")]:
+            del sys.modules[m]
+    finally:
+        sys.meta_path.remove(finder)
+    import bertopic  # noqa: F401  (a no-op when the import above succeeded)
+
+
 def pipeline_embedder(cfg: Config) -> Any:
     """A BERTopic embedding backend over `pipeline.embed` (cfg.embed), for the keybert and
     mmr representations, which embed candidate keywords. The units themselves arrive
@@ -403,8 +493,9 @@ def fit_themes(units: pd.DataFrame, embeddings: np.ndarray, cfg: Config,
     else:
         max_share = resolved_max_share(rows, cfg)
         stats["max_share"] = max_share
+        known = rows["tokens"].tolist() if "tokens" in rows else None
         labels, probs, fit_stats, keywords, before = _fit_bertopic(
-            docs, emb, tc, cfg, seed, max_share, steps)
+            docs, emb, tc, cfg, seed, max_share, steps, known)
         stats.update(fit_stats)
     if steps is not None:
         steps.start("describe")
@@ -436,19 +527,23 @@ def fit_themes(units: pd.DataFrame, embeddings: np.ndarray, cfg: Config,
 
 
 def _fit_bertopic(docs: list[str], emb: np.ndarray, tc: ThemesConfig, cfg: Config, seed: int,
-                  max_share: float,
-                  steps: StepClock | None = None
+                  max_share: float, steps: StepClock | None = None,
+                  known_tokens: list[Any] | None = None
                   ) -> tuple[np.ndarray, np.ndarray, dict[str, Any], Keywords, np.ndarray]:
-    """BERTopic fit, optional merging, outlier reduction and final keywords.
+    """BERTopic fit, optional merging, outlier reduction and final keywords. `known_tokens`:
+    the units' tokens from ingest (units.tokens), one entry per doc, when there are some.
 
     Returns BERTopic's topic per unit, probabilities, stats, keywords by topic id, and which
     units were outliers before outlier reduction."""
+    import_bertopic()
     from bertopic import BERTopic
     from bertopic.vectorizers import ClassTfidfTransformer
 
     n = len(docs)
     tokenize = SegmenterTokenizer(cfg.segment, tc.vectorizer.min_chars, tc.vectorizer.stopwords,
                                   placeholder_pattern(cfg.redact))
+    if known_tokens is not None:
+        tokenize.prime(docs, known_tokens)
     # Segmenting every unit up front also fills the tokenizer's cache for BERTopic's passes.
     token_lists = [tokenize(d) for d in docs]
     if not any(token_lists):

@@ -79,11 +79,70 @@ def target_fit(units: pd.DataFrame, embeddings: np.ndarray) -> ThemeResult:
     return fit_themes(units, embeddings, cfg)
 
 
-def test_two_fits_give_byte_identical_themes_json(units, embeddings, default_fit):
-    again = fit_themes(units, embeddings, Config())
+def test_two_fits_give_byte_identical_themes_json(units, embeddings, default_fit, tmp_path):
+    # UMAP computed afresh (no reduced-space cache) against the default fit (which may have
+    # read its space from the user's cache): the same bytes either way.
+    fresh = load_config(overrides=["themes.reducer.cache_dir=null"])
+    again = fit_themes(units, embeddings, fresh)
     assert themes_json(again, META) == themes_json(default_fit, META)
     pd.testing.assert_frame_equal(again.unit_themes, default_fit.unit_themes)
     assert np.array_equal(again.centroids, default_fit.centroids)
+
+
+def test_reduced_space_cache_is_used_and_changes_nothing(units, embeddings, default_fit,
+                                                         tmp_path):
+    cache = tmp_path / "reduced"
+    cfg = load_config(overrides=[f"themes.reducer.cache_dir={cache}",
+                                 "themes.min_size_fraction=0.05"])
+    first = fit_themes(units, embeddings, cfg)
+    (stored,) = cache.glob("*.npy")
+    # A clustering change keeps the space: read from the cache, same result as computed.
+    second = fit_themes(units, embeddings, cfg)
+    assert list(cache.glob("*.npy")) == [stored]
+    assert themes_json(second, META) == themes_json(first, META)
+    # A damaged file is a miss: computed again (and stored again), same result.
+    stored.write_bytes(b"not an array")
+    third = fit_themes(units, embeddings, cfg)
+    assert themes_json(third, META) == themes_json(first, META)
+    assert np.load(stored).shape == (len(units) - 1, cfg.themes.reducer.n_components)
+    # A change to what is reduced (another stopword changes the word features) is a new key.
+    words = load_config(overrides=[f"themes.reducer.cache_dir={cache}",
+                                   'themes.vectorizer.stopwords=["與會者","主持人","政府"]'])
+    fit_themes(units, embeddings, words)
+    assert len(list(cache.glob("*.npy"))) == 2
+
+
+def test_themes_use_the_ingest_tokens_when_units_have_them(units, embeddings, default_fit):
+    from pipeline.ingest.redact import placeholder_pattern
+    from pipeline.segment import get_segmenter
+
+    cfg = Config()
+    blank = placeholder_pattern(cfg.redact)
+    seg = get_segmenter(cfg.segment)
+    # What ingest writes into units.tokens, for every unit.
+    with_tokens = units.assign(tokens=[seg.tokens(blank.sub(" ", t)) for t in units["text"]])
+    again = fit_themes(with_tokens, embeddings, cfg)
+    assert themes_json(again, META) == themes_json(default_fit, META)
+    # And they are taken, not recomputed (texts with whitespace are cut again).
+    from pipeline.themes import SegmenterTokenizer
+
+    tok = SegmenterTokenizer(cfg.segment, 2, ["與會者"], blank)
+    tok.prime(["電價要合理", "電價 要合理"], [["記號詞", "與會者", "電", "電價"], ["記號詞"]])
+    assert tok("電價要合理") == ["記號詞", "電價"]
+    assert "記號詞" not in tok("電價 要合理")
+
+
+def test_bertopic_is_imported_without_torch_and_transformers():
+    import subprocess
+    import sys
+
+    code = ("import sys; from pipeline.themes import import_bertopic; import_bertopic(); "
+            "from bertopic import BERTopic; "
+            "print(sorted(m for m in ('torch', 'transformers', 'sentence_transformers', 'umap')"
+            " if m in sys.modules)); import torch, umap; print('later imports work')")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         cwd=Path(__file__).resolve().parents[1], check=True).stdout
+    assert out.splitlines() == ["[]", "later imports work"]
 
 
 def test_finds_the_conversations_as_themes(units, default_fit):
