@@ -190,6 +190,12 @@ ABLATIONS: dict[str, tuple[tuple[str, ...], dict[str, Any]]] = {
     "with_meeting_title": (SOURCES, {"context": True}),
     "with_relevance_anchor": (SOURCES, {"relevance": True}),
     "with_jt_keywords_for_s12": (SOURCES, {"people_area": "S12"}),
+    # Conversational context and the NONE threshold's objective (docs/mapping.md,
+    # "Conversational context"): the variants measured for the NONE-vs-area decision.
+    "with_neighbour_context": (SOURCES, {"neighbours": True}),
+    "with_none_f1_threshold": (SOURCES, {"none_objective": "none"}),
+    "with_neighbour_context_and_none_f1_threshold": (SOURCES, {"neighbours": True,
+                                                                "none_objective": "none"}),
     "pathway_alone": (("pathway", "none_general"), {"keyword_scale": 0.0}),
     "descriptions_alone": (("framework",), {"keyword_scale": 0.0}),
     "dev_labels_alone": (("dev",), {"keyword_scale": 0.0}),
@@ -273,6 +279,7 @@ def cv_rows(gold_path: Path, cfg: Config, names: Sequence[str],
         preds = next(iter(run_cv(sources, over)[0].values()))
         m = ev.metrics(preds)["all"]
         out[name] = {"sources": list(sources), **over, **_headline(m), "ci95": ev.ci(preds),
+                     "none_share": round(float(np.mean([k == NONE_ID for k in preds[0]])), 4),
                      "key_area_f1": m["key_area_f1"]}
     return out
 
@@ -389,17 +396,43 @@ def _cv_runner(ev: _Eval, n_folds: int) -> Any:
     weak_b = bundle(mapper, [e for e in ex if e.source != "framework"])
     dev_b = bundle(mapper, gold_examples(ev.raw_gold, ev.focus_ids), ev.units["tokens"].tolist())
     min_units = ev.cfg.mapping.prior_adaptation_min_units
+    with_context: list[Any] = []
+
+    def dev_bundle(params: ModelParams) -> Any:
+        """The dev units, with their conversational context when the model uses it (the
+        dev meetings ingested once, on first use)."""
+        if not params.neighbours:
+            return dev_b
+        if not with_context:
+            with_context.append(dev_context_bundle(mapper, ev, dev_b))
+        return with_context[0]
 
     def run_cv(sources: tuple[str, ...], over: dict[str, Any],
                variants: Sequence[str] | None = None) -> tuple[dict[str, tuple], list]:
         variants = list(variants or [ev.cfg.mapping.prior_adaptation])
-        pred, _, cals = cross_validate(fw_b, weak_b, dev_b, mapper.area_ids, ev.jt_ids,
-                                       ev.focus_ids, ModelParams(**over), sources, n_folds,
+        params = ModelParams(**over)
+        pred, _, cals = cross_validate(fw_b, weak_b, dev_bundle(params), mapper.area_ids,
+                                       ev.jt_ids, ev.focus_ids, params, sources, n_folds,
                                        seed, variants, min_units)
         return ({v: (pv["key"], pv["jt"], pv["focus"]) for v, pv in pred["adapted"].items()},
                 cals)
 
     return run_cv
+
+
+def dev_context_bundle(mapper: Any, ev: _Eval, dev_b: Any) -> Any:
+    """`dev_b` with each unit's conversational context (context.py): its meeting ingested
+    from ../shared/corpora/transcripts/meetings as the pipeline would, the neighbouring
+    analysed units embedded as the embed stage does."""
+    from pipeline.mapping.context import context_from_texts, dev_neighbour_texts
+
+    meetings = _shared_dir(ev.gold_path) / "corpora/transcripts/meetings"
+    texts = dev_neighbour_texts(ev.raw_gold, meetings, ev.cfg)
+    xn = context_from_texts(mapper.embed_queries, texts)
+    if not xn.size:
+        xn = np.zeros_like(dev_b.x)
+    return type(dev_b)(dev_b.examples, dev_b.x, dev_b.kw_key, dev_b.kw_focus, dev_b.kw_jt,
+                       dev_b.xc, xn)
 
 
 def _prior_variant(ev: _Eval, preds: tuple, folds: np.ndarray, cals: list[dict[str, Any]],
