@@ -1,7 +1,9 @@
 """The NONE-vs-area variants under the mapping evaluation's grouped CV (docs/mapping.md,
 "Conversational context"): the shipped recipe ("full"), with the neighbouring units as
 evidence ("with_neighbour_context"), with the NONE threshold chosen for NONE-vs-area F1 alone
-("with_none_f1_threshold") and both; same folds, same bootstrap, one command.
+("with_none_f1_threshold"), both, and the context with the labelled units of other meetings
+carrying their context too ("with_neighbour_context_labelled_too"); same folds, same
+bootstrap, one command.
 
     .venv/bin/python bench/mapping_context.py [../shared/eval/strategy_gold_dev.jsonl]
 
@@ -21,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 ROWS = ("full", "with_neighbour_context", "with_none_f1_threshold",
-        "with_neighbour_context_and_none_f1_threshold")
+        "with_neighbour_context_and_none_f1_threshold", "with_neighbour_context_labelled_too")
 
 
 def main(argv: list[str] | None = None) -> int:

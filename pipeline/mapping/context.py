@@ -75,12 +75,33 @@ def context_from_texts(embed: Any, texts: Sequence[tuple[str | None, str | None]
     return out
 
 
+def _locate(row: dict[str, Any], g: pd.DataFrame, path: Path) -> int | None:
+    """Row of `g` (one file's ingested units) that holds a labelled unit: by its `line_start`
+    when the label file has it (units drawn from an ingest, whose text is already redacted:
+    the closest text among the units starting on that line), else by finding its text in the
+    file (dev units, unredacted) and taking the unit whose characters contain it."""
+    text = str(row.get("text") or "")
+    if row.get("line_start") is not None:
+        from difflib import SequenceMatcher
+
+        cand = np.flatnonzero(g["line_start"].to_numpy() == int(row["line_start"]))
+        if not len(cand):
+            return None
+        return int(max(cand, key=lambda j: SequenceMatcher(None, str(g["text"][j]), text)
+                       .ratio()))
+    pos = path.read_text(encoding="utf-8").find(text[:20]) if text else -1
+    if pos < 0:
+        return None
+    hit = np.flatnonzero((g["char_start"].to_numpy() <= pos) & (g["char_end"].to_numpy() > pos))
+    return int(hit[0]) if len(hit) else None
+
+
 def dev_neighbour_texts(rows: Sequence[dict[str, Any]], meetings: Path, cfg: Any
                         ) -> list[tuple[str | None, str | None]]:
     """(previous, next) analysed-unit texts of labelled units, as the pipeline would see them:
     the units' meeting files (`file` in `meetings`) are ingested as one round with `cfg`
-    (roles, redaction, units, exclusions), each labelled unit is located in its file by its
-    text, and its neighbours are the nearest analysed units with a speaker before and after
+    (roles, redaction, units, exclusions), each labelled unit is located in its file
+    (`_locate`), and its neighbours are the nearest analysed units with a speaker before and after
     it in the same session. A unit whose file is not there (a petition's reasons) or whose
     text is not found has no context."""
     from pipeline.ingest.stage import ingest_round
@@ -103,16 +124,9 @@ def dev_neighbour_texts(rows: Sequence[dict[str, Any]], meetings: Path, cfg: Any
         if f not in by_file:
             continue
         g = by_file[f]
-        raw = (Path(meetings) / f).read_text(encoding="utf-8")
-        text = str(r.get("text") or "")
-        pos = raw.find(text[:20]) if text else -1
-        if pos < 0:
+        i = _locate(r, g, Path(meetings) / f)
+        if i is None:
             continue
-        hit = np.flatnonzero((g["char_start"].to_numpy() <= pos)
-                             & (g["char_end"].to_numpy() > pos))
-        if not len(hit):
-            continue
-        i = int(hit[0])
         if not _has_speaker(g["speaker"][i]):
             continue
         sess = g["session_id"][i]
@@ -127,3 +141,11 @@ def dev_neighbour_texts(rows: Sequence[dict[str, Any]], meetings: Path, cfg: Any
 
         out[k] = (near(-1), near(1))
     return out
+
+
+def attach_context(mapper: Any, b: Any, texts: Sequence[tuple[str | None, str | None]]) -> Any:
+    """Bundle `b` with the neighbour vectors of `texts` (one pair per example)."""
+    xn = context_from_texts(mapper.embed_queries, texts)
+    if not xn.size:
+        xn = np.zeros_like(b.x)
+    return type(b)(b.examples, b.x, b.kw_key, b.kw_focus, b.kw_jt, b.xc, xn)

@@ -43,6 +43,9 @@ class ModelParams:
     # Conversational context for the key area: the neighbouring units' evidence (context.py;
     # docs/mapping.md, "Conversational context").
     neighbours: bool = False
+    # With `neighbours`: the labelled units of other meetings carry their context too (their
+    # meetings ingested like the dev file's); without, only the dev units have context.
+    labelled_context: bool = False
     # The NONE threshold's objective on the calibration units: "macro+none" (macro-F1 +
     # NONE-vs-area F1) or "none" (NONE-vs-area F1 alone). docs/mapping.md.
     none_objective: str = "macro+none"
