@@ -190,6 +190,14 @@ ABLATIONS: dict[str, tuple[tuple[str, ...], dict[str, Any]]] = {
     "with_meeting_title": (SOURCES, {"context": True}),
     "with_relevance_anchor": (SOURCES, {"relevance": True}),
     "with_jt_keywords_for_s12": (SOURCES, {"people_area": "S12"}),
+    # Conversational context and the NONE threshold's objective (docs/mapping.md,
+    # "Conversational context"): the variants measured for the NONE-vs-area decision.
+    "with_neighbour_context": (SOURCES, {"neighbours": True}),
+    "with_none_f1_threshold": (SOURCES, {"none_objective": "none"}),
+    "with_neighbour_context_and_none_f1_threshold": (SOURCES, {"neighbours": True,
+                                                                "none_objective": "none"}),
+    "with_neighbour_context_labelled_too": (SOURCES, {"neighbours": True,
+                                                       "labelled_context": True}),
     "pathway_alone": (("pathway", "none_general"), {"keyword_scale": 0.0}),
     "descriptions_alone": (("framework",), {"keyword_scale": 0.0}),
     "dev_labels_alone": (("dev",), {"keyword_scale": 0.0}),
@@ -273,6 +281,7 @@ def cv_rows(gold_path: Path, cfg: Config, names: Sequence[str],
         preds = next(iter(run_cv(sources, over)[0].values()))
         m = ev.metrics(preds)["all"]
         out[name] = {"sources": list(sources), **over, **_headline(m), "ci95": ev.ci(preds),
+                     "none_share": round(float(np.mean([k == NONE_ID for k in preds[0]])), 4),
                      "key_area_f1": m["key_area_f1"]}
     return out
 
@@ -299,7 +308,17 @@ def _as_shipped(ev: _Eval, x: np.ndarray, kw: tuple) -> dict[str, Any]:
     from pipeline.mapping.training_data import sha256_file
 
     mapper, cfg = ev.mapper, ev.cfg
-    table = unit_table(score_units(ev.units, cfg, mapper=mapper)).set_index("unit_id")
+    xn = None
+    if mapper.learned is not None and mapper.learned.key.use_neighbours:
+        # The labelled units are not adjacent in the file: their context comes from their
+        # meetings (context.py), never from the file's neighbouring lines.
+        from pipeline.mapping.context import context_from_texts, dev_neighbour_texts
+
+        xn = context_from_texts(mapper.embed_queries, dev_neighbour_texts(
+            ev.raw_gold, _shared_dir(ev.gold_path) / "corpora/transcripts/meetings", cfg))
+        xn = xn if xn.size else np.zeros_like(x)
+    table = unit_table(score_units(ev.units, cfg, mapper=mapper, neighbour_x=xn)
+                       ).set_index("unit_id")
     table = table.loc[ev.units["unit_id"]]
     method = (table["key_area"].tolist(), [list(d) for d in table["jt_dimensions"]],
               [f if isinstance(f, str) and f else None for f in table["focus"]])
@@ -389,17 +408,53 @@ def _cv_runner(ev: _Eval, n_folds: int) -> Any:
     weak_b = bundle(mapper, [e for e in ex if e.source != "framework"])
     dev_b = bundle(mapper, gold_examples(ev.raw_gold, ev.focus_ids), ev.units["tokens"].tolist())
     min_units = ev.cfg.mapping.prior_adaptation_min_units
+    with_context: dict[str, Any] = {}
+
+    def bundles(params: ModelParams) -> tuple[Any, Any]:
+        """(weak sources, dev units), with the units' conversational context when the model
+        uses it (their meetings ingested once, on first use)."""
+        if not params.neighbours:
+            return weak_b, dev_b
+        if "dev" not in with_context:
+            with_context["dev"] = with_neighbours(mapper, ev, dev_b, ev.raw_gold)
+        if params.labelled_context and "weak" not in with_context:
+            with_context["weak"] = with_neighbours(mapper, ev, weak_b,
+                                                   labelled_rows(ev, weak_b))
+        return with_context.get("weak", weak_b) if params.labelled_context else weak_b, (
+            with_context["dev"])
 
     def run_cv(sources: tuple[str, ...], over: dict[str, Any],
                variants: Sequence[str] | None = None) -> tuple[dict[str, tuple], list]:
         variants = list(variants or [ev.cfg.mapping.prior_adaptation])
-        pred, _, cals = cross_validate(fw_b, weak_b, dev_b, mapper.area_ids, ev.jt_ids,
-                                       ev.focus_ids, ModelParams(**over), sources, n_folds,
+        params = ModelParams(**over)
+        weak, dev = bundles(params)
+        pred, _, cals = cross_validate(fw_b, weak, dev, mapper.area_ids,
+                                       ev.jt_ids, ev.focus_ids, params, sources, n_folds,
                                        seed, variants, min_units)
         return ({v: (pv["key"], pv["jt"], pv["focus"]) for v, pv in pred["adapted"].items()},
                 cals)
 
     return run_cv
+
+
+def labelled_rows(ev: _Eval, weak_b: Any) -> list[dict[str, Any]]:
+    """One row per example of `weak_b`: the labelled unit's line of configs/jt_training.jsonl
+    for the `labelled` source, an empty row (no context) for the others."""
+    from pipeline.mapping.training_data import LABELLED_FILE
+
+    by_id = {str(r["id"]): r for r in read_gold(LABELLED_FILE)} if LABELLED_FILE.is_file() else {}
+    return [by_id.get(e.ref, {}) if e.source == "labelled" else {} for e in weak_b.examples]
+
+
+def with_neighbours(mapper: Any, ev: _Eval, b: Any, rows: list[dict[str, Any]]) -> Any:
+    """Bundle `b` with each unit's conversational context (context.py; `rows` are its
+    examples' labelled lines): its meeting ingested from ../shared/corpora/transcripts/
+    meetings as the pipeline would, the neighbouring analysed units embedded as the embed
+    stage does."""
+    from pipeline.mapping.context import attach_context, dev_neighbour_texts
+
+    meetings = _shared_dir(ev.gold_path) / "corpora/transcripts/meetings"
+    return attach_context(mapper, b, dev_neighbour_texts(rows, meetings, ev.cfg))
 
 
 def _prior_variant(ev: _Eval, preds: tuple, folds: np.ndarray, cals: list[dict[str, Any]],

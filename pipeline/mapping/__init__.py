@@ -12,6 +12,7 @@ examples.py, pathway.py, offtopic.py, training_data.py   labelled and weakly lab
 prototypes.py     one facet's prototype model; bundle.py  texts with vectors and keywords
 learned.py        the three facet models, training; calibration.py  calibration and decisions
 prior.py          round-level prior adaptation; crossval.py  grouped cross-validation
+context.py        conversational context: a unit's neighbouring units (a measured option, off)
 artefact.py       the shipped artefact, saved, loaded and rebuilt
 
 Nothing is imported here: curation reads the framework module without loading the stage.

@@ -45,6 +45,7 @@ def save_artefact(model: MapperModel, path: Path, meta: dict[str, Any]) -> None:
     for name, m in _model_sets(model):
         entry: dict[str, Any] = {"classes": m.classes, "use_keywords": m.use_keywords,
                                  "use_context": m.use_context,
+                                 "use_neighbours": m.use_neighbours,
                                  "use_relevance": m.relevance is not None, "sources": {}}
         for src, ps in sorted(m.sources.items()):
             if src == "framework":
@@ -104,7 +105,7 @@ def load_artefact(path: Path, fw_bundle: Bundle) -> tuple[MapperModel, dict[str,
                                  bool(entry["use_context"]), z[f"{name}_theta"],
                                  z[f"{name}_bias"],
                                  relevance_vectors(fw_bundle) if entry.get("use_relevance")
-                                 else None)
+                                 else None, bool(entry.get("use_neighbours", False)))
     model = MapperModel(built["key"], [built[f"jt{k}"] for k in range(len(jt_ids))],
                         built["focus"], jt_ids, Calibration(**meta["calibration"]))
     return model, meta
@@ -128,6 +129,19 @@ def build_artefact(mapper: Any, shared: Path, gold_path: Path, out: Path, seed: 
     fw = bundle(mapper, [e for e in ex if e.source == "framework"])
     weak = bundle(mapper, [e for e in ex if e.source != "framework"])
     dev = bundle(mapper, gold_examples(gold, focus_ids))
+    if params.neighbours:
+        # Conversational context (docs/mapping.md): the units' meetings ingested as the
+        # pipeline would; the labelled units' too with `labelled_context`.
+        from pipeline.mapping.context import attach_context, dev_neighbour_texts
+
+        meetings = Path(shared) / "corpora/transcripts/meetings"
+        dev = attach_context(mapper, dev, dev_neighbour_texts(gold, meetings, mapper.cfg))
+        if params.labelled_context:
+            by_id = {str(r["id"]): r for r in read_gold(LABELLED_FILE)}
+            rows = [by_id.get(e.ref, {}) if e.source == "labelled" else {}
+                    for e in weak.examples]
+            weak = attach_context(mapper, weak, dev_neighbour_texts(rows, meetings,
+                                                                    mapper.cfg))
     model = train(fw, weak, dev, mapper.area_ids, jt_ids, focus_ids, params)
     counts: dict[str, int] = {}
     for e in ex + dev.examples:
@@ -138,7 +152,9 @@ def build_artefact(mapper: Any, shared: Path, gold_path: Path, out: Path, seed: 
         "embed_backends": list(E5_BACKENDS),
         "embed_model": mapper.cfg.embed.model if hasattr(mapper.cfg.embed, "model") else None,
         "params": {"keyword_scale": params.keyword_scale, "context": params.context,
-                   "relevance": params.relevance,
+                   "relevance": params.relevance, "neighbours": params.neighbours,
+                   "labelled_context": params.labelled_context,
+                   "none_objective": params.none_objective,
                    "source_weight": params.source_weight},
         "examples": counts,
         "inputs": {**inputs, "dev_gold": {"path": "eval/strategy_gold_dev.jsonl",

@@ -24,20 +24,26 @@ class Bundle:
     kw_focus: np.ndarray  # (n, n_focus)
     kw_jt: np.ndarray  # (n, n_jt)
     xc: np.ndarray | None = None  # (n, d) meeting-title vectors; zero rows = no title
+    # (n, d) conversational context (context.py: the neighbouring units); zero rows = none.
+    xn: np.ndarray | None = None
 
     def ctx(self) -> np.ndarray:
         return self.xc if self.xc is not None else np.zeros_like(self.x)
 
+    def nbr(self) -> np.ndarray:
+        return self.xn if self.xn is not None else np.zeros_like(self.x)
+
     def take(self, idx: Sequence[int] | np.ndarray) -> Bundle:
         idx = np.asarray(idx, dtype=int)
         return Bundle([self.examples[i] for i in idx], self.x[idx], self.kw_key[idx],
-                      self.kw_focus[idx], self.kw_jt[idx], self.ctx()[idx])
+                      self.kw_focus[idx], self.kw_jt[idx], self.ctx()[idx], self.nbr()[idx])
 
     def __add__(self, other: Bundle) -> Bundle:
         return Bundle(self.examples + other.examples, np.vstack([self.x, other.x]),
                       np.vstack([self.kw_key, other.kw_key]),
                       np.vstack([self.kw_focus, other.kw_focus]),
-                      np.vstack([self.kw_jt, other.kw_jt]), np.vstack([self.ctx(), other.ctx()]))
+                      np.vstack([self.kw_jt, other.kw_jt]), np.vstack([self.ctx(), other.ctx()]),
+                      np.vstack([self.nbr(), other.nbr()]))
 
     def where(self, pred: Callable[[Example], bool]) -> Bundle:
         return self.take([i for i, e in enumerate(self.examples) if pred(e)])
@@ -48,8 +54,10 @@ class Bundle:
 
 
 def bundle(mapper: Any, examples: list[Example],
-           tokens: Sequence[Sequence[str]] | None = None) -> Bundle:
-    """Embed (pipeline engine, cached) and keyword-match examples."""
+           tokens: Sequence[Sequence[str]] | None = None,
+           neighbours: Sequence[tuple[str | None, str | None]] | None = None) -> Bundle:
+    """Embed (pipeline engine, cached) and keyword-match examples; `neighbours`: each
+    example's (previous, next) unit texts (context.py), embedded the same way."""
     toks = tokens if tokens is not None else [mapper.tokens(e.text) for e in examples]
     d = len(mapper.areas)
     if not examples:
@@ -65,7 +73,13 @@ def bundle(mapper: Any, examples: list[Example],
     def km(index: Any) -> np.ndarray:
         return np.stack([index.match(list(t))[0] for t in toks]).astype(np.float64)
 
-    return Bundle(examples, x, km(mapper.key_kw), km(mapper.focus_kw), km(mapper.jt_kw), xc)
+    xn = np.zeros_like(x)
+    if neighbours is not None and any(a or b for a, b in neighbours):
+        from pipeline.mapping.context import context_from_texts
+
+        xn = context_from_texts(mapper.embed_queries, neighbours)
+    return Bundle(examples, x, km(mapper.key_kw), km(mapper.focus_kw), km(mapper.jt_kw), xc,
+                  xn)
 
 
 def leave_out_group(e: Example, i: int) -> str:

@@ -73,9 +73,14 @@ def _none_f1(g: Sequence[str], p: Sequence[str]) -> float:
                           zero_division=0))
 
 
+NONE_OBJECTIVES = ("macro+none", "none")
+
+
 def calibrate(raw: dict[str, np.ndarray], gold: list[Example], classes: list[str],
-              jt_ids: list[str], focus_classes: list[str]) -> Calibration:
-    """Temperature, NONE offset (log-likelihood), NONE threshold (macro-F1 + NONE-F1), JT
+              jt_ids: list[str], focus_classes: list[str],
+              none_objective: str = "macro+none") -> Calibration:
+    """Temperature, NONE offset (log-likelihood), NONE threshold (`none_objective`:
+    macro-F1 + NONE-F1, or NONE-vs-area F1 alone), JT
     threshold (micro-F1) and the no-focus offset (accuracy), from uncalibrated outputs on
     held-out labelled units (`raw_scores`, possibly of several fold models). Grids are coarse
     on purpose: a few dozen units decide them."""
@@ -109,8 +114,14 @@ def calibrate(raw: dict[str, np.ndarray], gold: list[Example], classes: list[str
     def decide(tau: float) -> list[str]:
         return [NONE_ID if P[i, ni] >= tau else best_area[i] for i in range(len(P))]
 
-    scores = [(_macro_f1(g, decide(tau)) + _none_f1(g, decide(tau)), -abs(tau - 0.5),
-               float(tau)) for tau in np.arange(0.2, 0.81, 0.05)]
+    if none_objective not in NONE_OBJECTIVES:
+        raise ValueError(f"none_objective {none_objective!r}: expected one of {NONE_OBJECTIVES}")
+
+    def objective(k: list[str]) -> float:
+        return _none_f1(g, k) + (_macro_f1(g, k) if none_objective == "macro+none" else 0.0)
+
+    scores = [(objective(decide(tau)), -abs(tau - 0.5), float(tau))
+              for tau in np.arange(0.2, 0.81, 0.05)]
     cal.none_threshold = round(max(scores)[2], 2)
     key = decide(cal.none_threshold)
     on = np.array([k != NONE_ID for k in key])

@@ -40,6 +40,15 @@ class ModelParams:
     # regions) as its keyword evidence, so that people-centred words weigh against a sector
     # word (off: measured in the ablation, docs/mapping.md).
     people_area: str | None = None
+    # Conversational context for the key area: the neighbouring units' evidence (context.py;
+    # docs/mapping.md, "Conversational context").
+    neighbours: bool = False
+    # With `neighbours`: the labelled units of other meetings carry their context too (their
+    # meetings ingested like the dev file's); without, only the dev units have context.
+    labelled_context: bool = False
+    # The NONE threshold's objective on the calibration units: "macro+none" (macro-F1 +
+    # NONE-vs-area F1) or "none" (NONE-vs-area F1 alone). docs/mapping.md.
+    none_objective: str = "macro+none"
 
 
 def _balanced_weights(y: np.ndarray, src: np.ndarray, params: ModelParams) -> np.ndarray:
@@ -80,7 +89,7 @@ class MapperModel:
                                         groups) @ np.array([-1.0, 1.0]))
                       for k, m in enumerate(self.jt)], axis=1) if self.jt else np.zeros((n, 0))
         kw = key_keywords(b, self.classes, self.people_area)
-        return {"Z": self.key.logits(b.x, kw, groups, b.ctx()), "J": J,
+        return {"Z": self.key.logits(b.x, kw, groups, b.ctx(), b.nbr()), "J": J,
                 "F": self.focus.logits(b.x, fk, groups)}
 
     def predict(self, b: Bundle, adapt: str = "none", min_units: int = 0
@@ -139,7 +148,7 @@ def train(fw: Bundle, weak: Bundle, dev: Bundle, classes: list[str], jt_ids: lis
     cb = calib if calib is not None else dev
     if len(cb.examples):
         model.cal = calibrate(model.raw(cb, cb.groups()), cb.examples, list(classes),
-                              list(jt_ids), focus.classes)
+                              list(jt_ids), focus.classes, params.none_objective)
     return model
 
 
@@ -167,11 +176,12 @@ def _train_key(fw: Bundle, weak: Bundle, dev: Bundle, classes: list[str],
     tr = (fw.where(lambda e: bool(e.key_area)) + weak.where(lambda e: bool(e.key_area))
           + dev)
     key = ProtoModel(list(classes), ksrc, params.keyword_scale > 0, params.context,
-                     relevance=relevance_vectors(fw) if params.relevance else None)
+                     relevance=relevance_vectors(fw) if params.relevance else None,
+                     use_neighbours=params.neighbours)
     ys = [e.key_area for e in tr.examples]
     kw = key_keywords(tr, classes, params.people_area)
     return key.fit(tr.x, kw, ys, _weights(tr.examples, ys, params), tr.groups(),
-                   xc=tr.ctx())
+                   xc=tr.ctx(), xn=tr.nbr())
 
 
 def _train_focus(fw: Bundle, weak: Bundle, dev: Bundle, focus_ids: list[str],

@@ -187,10 +187,14 @@ class Mapper:
                           np.zeros((0, len(self.foci))), [])
 
     def score(self, texts: list[str], tokens: list[list[str]] | None = None,
-              x: np.ndarray | None = None, contexts: Sequence[str] | None = None
-              ) -> UnitScores:
+              x: np.ndarray | None = None, contexts: Sequence[str] | None = None,
+              neighbours: Sequence[tuple[int | None, int | None]] | None = None,
+              neighbour_x: np.ndarray | None = None) -> UnitScores:
         """Scores of texts; `contexts` are their meetings' titles (used by the learned
-        model as evidence of its own, never alone)."""
+        model as evidence of its own, never alone); `neighbours` each text's (previous,
+        next) row among the texts (context.neighbour_pairs), or `neighbour_x` the context
+        vectors themselves: the conversational context, used only by a learned model built
+        with it (`ModelParams.neighbours`)."""
         m = self.m
         if not texts:
             return self._empty()
@@ -243,13 +247,20 @@ class Mapper:
             j = int(fo_s[i].argmax()) if fo_ids else -1
             focus.append(fo_ids[j] if j >= 0 and fo_s[i, j] >= 0.5 else None)
         if self.learned is not None:
-            return self._learned_scores(x, toks, sim, kw_score, matched, relevance, contexts)
+            xn = neighbour_x
+            if xn is None and neighbours is not None and self.learned.key.use_neighbours:
+                from pipeline.mapping.context import neighbour_vectors
+
+                xn = neighbour_vectors(x, neighbours)
+            return self._learned_scores(x, toks, sim, kw_score, matched, relevance, contexts,
+                                        xn)
         return UnitScores(self.area_ids, prob, sim, kw_score, matched, relevance, key_area,
                           key_score, confidence, jt_ids, jt_s, jt_dims, fo_ids, fo_s, focus)
 
     def _learned_scores(self, x: np.ndarray, toks: list[list[str]], sim: np.ndarray,
                         kw_score: np.ndarray, matched: list[list[list[str]]],
-                        relevance: np.ndarray, contexts: Sequence[str] | None) -> UnitScores:
+                        relevance: np.ndarray, contexts: Sequence[str] | None,
+                        xn: np.ndarray | None = None) -> UnitScores:
         """The learned model's decisions; similarity and keyword columns stay as evidence."""
         from pipeline.mapping.bundle import Bundle
 
@@ -268,7 +279,8 @@ class Mapper:
             return np.stack([index.match(t)[0] for t in toks]).astype(np.float64)
 
         b = Bundle([], np.asarray(x, dtype=np.float64), kw_score[:, :n_areas].astype(float),
-                      km(self.focus_kw), km(self.jt_kw), xc)
+                      km(self.focus_kw), km(self.jt_kw), xc,
+                      None if xn is None else np.asarray(xn, dtype=np.float64))
         # The units scored together are the round's analysed units: the round's own NONE
         # prior is estimated from them (label shift; docs/mapping.md).
         pred = self.learned.predict(b, self.m.prior_adaptation,

@@ -124,9 +124,12 @@ class ProtoModel:
     # transition anchor than to its NONE entry. Transition talk about bills, jobs or
     # consultations resembles government-process talk; this keeps it out of NONE.
     relevance: np.ndarray | None = None  # (2, d): anchor centroid, NONE-entry centroid
+    # Conversational context (context.py): the same evidence for the mean vector of the
+    # unit's neighbouring units, with weights of its own; zero rows = no context.
+    use_neighbours: bool = False
 
     def feats(self, x: np.ndarray, kw: np.ndarray | None, groups: Sequence[str] | None = None,
-              xc: np.ndarray | None = None) -> np.ndarray:
+              xc: np.ndarray | None = None, xn: np.ndarray | None = None) -> np.ndarray:
         # Cosine differences between classes are a few hundredths: scaled so that the
         # weights are of order one and the small L2 penalty does not flatten them.
         F = SIM_SCALE * proto_features(x, groups, self.classes, self.sources)
@@ -137,6 +140,11 @@ class ProtoModel:
             Fc = SIM_SCALE * proto_features(xc, groups, self.classes, self.sources)
             Fc[np.abs(xc).sum(axis=1) == 0] = 0.0
             F = np.concatenate([F, Fc], axis=2)
+        if self.use_neighbours:
+            xn = xn if xn is not None else np.zeros_like(x)
+            Fn = SIM_SCALE * proto_features(xn, groups, self.classes, self.sources)
+            Fn[np.abs(xn).sum(axis=1) == 0] = 0.0
+            F = np.concatenate([F, Fn], axis=2)
         if self.relevance is not None and NONE_ID in self.classes:
             r = np.zeros((len(x), len(self.classes), 1))
             r[:, self.classes.index(NONE_ID), 0] = -SIM_SCALE * (x @ self.relevance[0]
@@ -150,13 +158,13 @@ class ProtoModel:
         return F
 
     def fit(self, x: np.ndarray, kw: np.ndarray | None, y: Sequence[str], w: np.ndarray,
-            groups: Sequence[str], l2: float = 1e-3, xc: np.ndarray | None = None
-            ) -> ProtoModel:
+            groups: Sequence[str], l2: float = 1e-3, xc: np.ndarray | None = None,
+            xn: np.ndarray | None = None) -> ProtoModel:
         yi = np.array([self.classes.index(c) for c in y])
-        self.theta, self.bias = _cond_logit_fit(self.feats(x, kw, groups, xc), yi, w, l2)
+        self.theta, self.bias = _cond_logit_fit(self.feats(x, kw, groups, xc, xn), yi, w, l2)
         return self
 
     def logits(self, x: np.ndarray, kw: np.ndarray | None,
-               groups: Sequence[str] | None = None, xc: np.ndarray | None = None
-               ) -> np.ndarray:
-        return self.feats(x, kw, groups, xc) @ self.theta + self.bias
+               groups: Sequence[str] | None = None, xc: np.ndarray | None = None,
+               xn: np.ndarray | None = None) -> np.ndarray:
+        return self.feats(x, kw, groups, xc, xn) @ self.theta + self.bias

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from pipeline.config import Config
+from pipeline.mapping.context import neighbour_pairs
 from pipeline.mapping.examples import meeting_title
 from pipeline.mapping.mapper import Mapper, UnitScores, get_mapper
 from pipeline.mapping.vectors import unit_length
@@ -42,7 +43,8 @@ def unit_contexts(units: pd.DataFrame) -> list[str]:
 
 
 def score_units(units: pd.DataFrame, cfg: Config, mapper: Mapper | None = None,
-                vectors: np.ndarray | None = None) -> pd.DataFrame:
+                vectors: np.ndarray | None = None,
+                neighbour_x: np.ndarray | None = None) -> pd.DataFrame:
     """Score analysed units against every key area (NONE included), in long format.
 
     One row per (unit, area): unit_id, area_id, score (the probability of that area, rows of
@@ -53,6 +55,9 @@ def score_units(units: pd.DataFrame, cfg: Config, mapper: Mapper | None = None,
 
     `vectors`: the embed stage's query vectors, one row per analysed unit (`embeddings`);
     without them the units are embedded here (same engine, model, kind and cache).
+    Each unit's conversational context (a learned model built with it) is its neighbouring
+    analysed units of the same session (context.neighbour_pairs); `neighbour_x` gives the
+    context vectors instead (the evaluation, whose labelled units are not adjacent).
     """
     mapper = mapper or get_mapper(cfg)
     units = analysed_units(units)
@@ -65,7 +70,8 @@ def score_units(units: pd.DataFrame, cfg: Config, mapper: Mapper | None = None,
         if len(vectors) != len(units):
             raise ValueError(f"{len(vectors)} vectors for {len(units)} analysed units")
         x = unit_length(vectors)
-    res = mapper.score(texts, toks, x=x, contexts=unit_contexts(units))
+    res = mapper.score(texts, toks, x=x, contexts=unit_contexts(units),
+                       neighbours=neighbour_pairs(units), neighbour_x=neighbour_x)
     n, k = len(texts), len(res.area_ids)
     rep = np.repeat(np.arange(n), k)
     rel_words = mapper.fw.relevance.keywords if mapper.fw.relevance else ()
