@@ -227,7 +227,7 @@ def fit_with_campaigns(units: pd.DataFrame, embeddings: np.ndarray, cfg: Config,
         "fit": ut.loc[source, "fit"].to_numpy(dtype=object)})
     # Sizes, shares and breakdown counts over every member; labels, keywords, quotes and
     # centroids stay those of the fit (each template counted once).
-    counted, _ = describe_themes(rows, emb, theme, {}, cfg.themes)
+    counted, _ = describe_themes(rows, emb, theme, {}, cfg.themes, cfg.roles)
     fit = result.unit_themes["fit"].to_numpy(dtype=object)
     by_id = {t["id"]: t for t in counted}
     for t in result.themes:

@@ -587,7 +587,7 @@ def apply_merges(result: Any, units: pd.DataFrame, embeddings: np.ndarray, cur: 
         mem = [by_id[i] for i in ids]
         kw = _merged_keywords(mem, top_n)
         alone = np.where(np.isin(old, ids), 0, OUTLIER)
-        desc, cents = describe_themes(rows, emb, alone, {0: kw}, cfg.themes)
+        desc, cents = describe_themes(rows, emb, alone, {0: kw}, cfg.themes, cfg.roles)
         theme = desc[0]
         # Fit counts of the merged theme: those of the themes it merges.
         for count in ("reassigned", "loose"):

@@ -39,8 +39,9 @@ import pandas as pd
 
 from pipeline.arraycache import ArrayCache, array_key
 from pipeline.atomic import Writer, write_atomic
-from pipeline.config import Config, SegmentConfig, ThemesConfig
+from pipeline.config import Config, RolesConfig, SegmentConfig, ThemesConfig
 from pipeline.fingerprint import centroid_hash
+from pipeline.ingest.procedural import without_courtesy_opening
 from pipeline.ingest.redact import placeholder_pattern
 from pipeline.jsonio import plain
 from pipeline.progress import StepClock
@@ -505,7 +506,7 @@ def fit_themes(units: pd.DataFrame, embeddings: np.ndarray, cfg: Config,
     loose = loose_fit(emb, labels, before, tc.outliers.loose_quantile)
     fit = np.where(labels == OUTLIER, "outlier",
                    np.where(~before, "core", np.where(loose, "loose", "reassigned")))
-    themes, centroids = describe_themes(rows, emb, labels, keywords, tc)
+    themes, centroids = describe_themes(rows, emb, labels, keywords, tc, cfg.roles)
     for t in themes:
         mine = fit[labels == t["id"]]
         t["reassigned"] = int((mine != "core").sum())
@@ -716,6 +717,15 @@ def shorten(text: str, limit: int) -> str:
     return head.rstrip() + "…"
 
 
+def _label_quote(quotes: list[dict[str, Any]], roles: RolesConfig | None) -> str:
+    """The most representative quote, without an opening greeting or thanks: a label reads
+    「我這邊作說明…」, not 「政委好，我這邊…」 (the quote itself is shown in full)."""
+    if not quotes:
+        return ""
+    text = str(quotes[0]["text"])
+    return without_courtesy_opening(text, roles) if roles is not None else text
+
+
 def make_label(keywords: list[tuple[str, float]], quote: str, tc: ThemesConfig) -> str:
     lc = tc.labels
     words = "、".join(w for w, _ in keywords[: lc.n_keywords])
@@ -754,11 +764,12 @@ def _quotes(sub: pd.DataFrame, emb: np.ndarray, centroid: np.ndarray, k: int, ro
 
 
 def describe_themes(rows: pd.DataFrame, emb: np.ndarray, labels: np.ndarray,
-                    keywords: Keywords, tc: ThemesConfig
+                    keywords: Keywords, tc: ThemesConfig, roles: RolesConfig | None = None
                     ) -> tuple[list[dict[str, Any]], np.ndarray]:
     """Each theme of `labels` (ids 0..n-1 over `rows`) described as in themes.json (label,
     keywords, size, counts, quotes, fingerprint), and its unit-length centroid; curation's
-    merges describe a merged theme the same way."""
+    merges describe a merged theme the same way. `roles` gives the greetings and thanks that
+    a label's quote does not start with (none stripped without it)."""
     n = len(rows)
     n_themes = int(labels.max()) + 1 if n and labels.max() >= 0 else 0
     centroids = np.zeros((n_themes, emb.shape[1] if emb.ndim == 2 else 0), np.float32)
@@ -776,7 +787,7 @@ def describe_themes(rows: pd.DataFrame, emb: np.ndarray, labels: np.ndarray,
         first = quotes or official
         themes.append({
             "id": tid,
-            "label": make_label(kw, str(first[0]["text"]) if first else "", tc),
+            "label": make_label(kw, _label_quote(first, roles), tc),
             "size": len(pos),
             "share": len(pos) / n,
             "keywords": [{"word": w, "weight": s} for w, s in kw],

@@ -359,3 +359,17 @@ def test_eval_clustering_names_a_missing_column(labelled_csv):
 
     with pytest.raises(InputError, match="no column 'topic'"):
         eval_clustering(labelled_csv, "comment_body", "topic", Config())
+
+
+@pytest.mark.parametrize("text, label_quote", [
+    ("政委好，我這邊作說明，也跟大家有一些建議。", "我這邊作說明，也跟大家有一些建議。"),
+    ("謝謝主席，各位好，電價應該要合理。", "電價應該要合理。"),
+    ("大家好。", "大家好。"),  # nothing but courtesy: kept as it is
+    ("電價要合理，謝謝。", "電價要合理，謝謝。"),  # only the opening is stripped
+])
+def test_a_label_does_not_start_with_a_greeting_or_thanks(text, label_quote):
+    from pipeline.themes import _label_quote
+
+    cfg = Config()
+    assert _label_quote([{"text": text}], cfg.roles) == label_quote
+    assert _label_quote([{"text": text}], None) == text

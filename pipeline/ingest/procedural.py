@@ -63,6 +63,18 @@ def content_chars(text: str, cfg: RolesConfig) -> tuple[int, str | None]:
     return left, kind
 
 
+def without_courtesy_opening(text: str, cfg: RolesConfig) -> str:
+    """`text` from its first clause that is neither a greeting nor thanks (「政委好，我這邊作
+    說明…」 → 「我這邊作說明…」), for a label that starts with what was said; `text` itself
+    when every clause is one."""
+    for m in _CLAUSE.finditer(text):
+        c = m.group().strip()
+        if c and not (_full(cfg.courtesy_clauses["greeting"], c)
+                      or _full(cfg.courtesy_clauses["thanks"], c)):
+            return text[m.start():].lstrip()
+    return text
+
+
 def is_self_introduction(text: str, cfg: RolesConfig) -> bool:
     """A unit that opens by introducing the speaker and goes on about who they are (role,
     organisation, what it does) without a view on the matter: no opinion, problem, request
