@@ -50,17 +50,23 @@ class Stage:
     run: Callable[[Context, dict[str, Any]], None]
     requires: tuple[str, ...] = ()
     provides: tuple[str, ...] = ()
-    # Threads for numpy's BLAS and OpenMP while the stage runs; None leaves them as they are.
-    # One by default: the stages' products are small, and on a 2-core laptop two OpenBLAS
-    # threads ran them 2-25× slower whenever another process was busy (mapping 2.7 s vs
-    # 1.6 s, the themes stage's LSA 6 s vs 0.23 s); one thread also gives the same last
-    # bits whatever the core count. The embed stage sets its engine's threads itself.
-    blas_threads: int | None = 1
+    # Threads for the BLAS and OpenMP libraries while the stage runs; None leaves them as
+    # they are. The stages that compute (themes, mapping, stance, proposals, campaigns) use
+    # one: their products are small, and on a 2-core laptop two OpenBLAS threads ran them
+    # 2-25× slower whenever another process was busy (mapping 2.7 s vs 1.6 s, the themes
+    # stage's LSA 6 s vs 0.23 s). One thread also gives the same last bits whatever the
+    # core count; the embed stage sets its engine's threads itself.
+    blas_threads: int | None = None
 
 
 def _threads(n: int | None) -> contextlib.AbstractContextManager[Any]:
     if n is None:
         return contextlib.nullcontext()
+    # A limit covers only the libraries loaded when it is set: scipy's OpenBLAS and
+    # scikit-learn's OpenMP load on first use, and a stage that loaded them itself would
+    # compute with other threads (and other last bits) than one that found them loaded.
+    import scipy.linalg  # noqa: F401
+    import sklearn.utils._openmp_helpers  # noqa: F401
     from threadpoolctl import threadpool_limits
 
     return threadpool_limits(limits=n)
@@ -269,18 +275,20 @@ def stage_compare(ctx: Context, counts: dict[str, Any]) -> None:
 
 STAGES: dict[str, Stage] = {
     "ingest": Stage(stage_ingest, provides=("units",)),
-    "campaigns": Stage(stage_campaigns, requires=("units",), provides=("campaigns",)),
-    "embed": Stage(stage_embed, requires=("units",), provides=("embeddings",),
-                   blas_threads=None),
+    "campaigns": Stage(stage_campaigns, requires=("units",), provides=("campaigns",),
+                       blas_threads=1),
+    "embed": Stage(stage_embed, requires=("units",), provides=("embeddings",)),
     "themes": Stage(stage_themes, requires=("units", "embeddings", "campaigns"),
-                    provides=("themes",)),
+                    provides=("themes",), blas_threads=1),
     "mapping": Stage(stage_mapping, requires=("units", "embeddings", "themes"),
-                     provides=("unit_areas",)),
+                     provides=("unit_areas",), blas_threads=1),
     "participation": Stage(stage_participation, requires=("units", "themes"),
                            provides=("participation",)),
-    "stance": Stage(stage_stance, requires=("units", "embeddings"), provides=("unit_stance",)),
+    "stance": Stage(stage_stance, requires=("units", "embeddings"), provides=("unit_stance",),
+                    blas_threads=1),
     "proposals": Stage(stage_proposals,
-                       requires=("units", "embeddings", "unit_stance", "themes", "unit_areas")),
+                       requires=("units", "embeddings", "unit_stance", "themes", "unit_areas"),
+                       blas_threads=1),
     "compare": Stage(stage_compare, requires=("themes",)),
     # The report reads the run folder (so `consult report` re-renders any finished run).
     "report": Stage(stage_report, requires=("units",)),

@@ -109,3 +109,22 @@ def test_themes_json_meta_hash_ignores_report_settings():
                                            "mapping")
     assert reuse.config_sections_hash(Config(), "themes") == reuse.config_sections_hash(
         load_config(overrides=["mapping.theme_min_share=0.5"]), "themes")
+
+
+def test_computing_stages_run_on_one_blas_thread_even_for_libraries_loaded_later():
+    # In a fresh process: scipy's OpenBLAS and scikit-learn's OpenMP are not loaded yet, as
+    # in a re-run whose ingest was reused. Without loading them first, a limit would miss
+    # them, and a stage's last bits (so the reduced-space cache key) would depend on which
+    # stages ran before it.
+    import subprocess
+    import sys
+
+    code = ("from pipeline.runner import STAGES, _threads\n"
+            "from threadpoolctl import threadpool_info\n"
+            "assert STAGES['themes'].blas_threads == 1 and STAGES['embed'].blas_threads is None\n"
+            "with _threads(1):\n"
+            "    from sklearn.decomposition import TruncatedSVD\n"
+            "    print(sorted({(i['internal_api'], i['num_threads']) for i in threadpool_info()}))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         cwd=Path(__file__).resolve().parents[1], check=True).stdout
+    assert out.strip() == "[('openblas', 1), ('openmp', 1)]"
