@@ -560,13 +560,18 @@ def test_focus_view_counts_by_session_type_and_area(cfg):
         "role": "participant", "analysed": True,
     })
     ua = score_units(units, cfg)
-    view = build_focus(ua, units.set_index("unit_id"), [{"id": "S05", "name": "節能"}], cfg,
-                       [(f.id, f.name or f.id) for f in get_mapper(cfg).foci])
+    view = build_focus(focus_summary(ua, units, cfg), units.set_index("unit_id"),
+                       [{"id": "S05", "name": "節能"}], cfg)
     assert view is not None
     decided = unit_table(ua).set_index("unit_id")
     n_area = int((decided["key_area"] != NONE_ID).sum())
     assert view.n_area_units == n_area and sum(view.totals.values()) == n_area
     assert sum(r.n for r in view.by_type) == n_area == sum(r.n for r in view.by_area)
+    assert [f for f, _ in view.focuses] == [f.id for f in get_mapper(cfg).foci]
+    shown = [q for qs in view.quotes.values() for q in qs]
+    assert all(len(qs) <= cfg.report.area_quotes for qs in view.quotes.values())
+    assert all(q.unit_id in view.evidence and view.evidence[q.unit_id].startswith("p=")
+               for q in shown)
     # Areas with units but no theme get their count and quotes.
     areas = [Area(a, a, None, None, None) for a in sorted(set(decided["key_area"]) - {NONE_ID})]
     fill_orphans(areas, ua, units.set_index("unit_id"), cfg)

@@ -115,11 +115,12 @@ def _unit_meta(units: pd.DataFrame) -> pd.DataFrame:
 
 
 def focus_summary(unit_areas: pd.DataFrame, units: pd.DataFrame, cfg: Config,
-                  framework: Framework | None = None, n_quotes: int = 3) -> dict[str, Any]:
+                  framework: Framework | None = None, n_quotes: int = 10) -> dict[str, Any]:
     """Which consultation focus the round's feedback concerned: over the analysed units that
     have a key area (the others carry no focus), the units per focus ("" = no focus) in
     total, per session type and per key area, and each focus's clearest participant quotes
-    (highest focus probability) with their evidence. Codes only: names are the framework's."""
+    (highest focus probability) with their evidence, as many as the report may show
+    (`report.area_quotes` ≤ 10). Codes only: names are the framework's."""
     fw = framework or load_framework(resolve_path(cfg.mapping.framework))
     fids = [f.id for f in fw.focuses]
     per_unit = unit_table(unit_areas).set_index("unit_id")

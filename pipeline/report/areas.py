@@ -32,6 +32,7 @@ from pipeline.report.model import (
     _int,
     quote_from,
 )
+from pipeline.values import float_or_none, int_or
 
 
 def load_framework(cfg: Config, area_doc: Any) -> list[dict[str, Any]]:
@@ -208,68 +209,49 @@ def _participant_quote(uid: str, unit_by_id: pd.DataFrame) -> Quote | None:
     return q if q is not None and q.role in (None, "participant") else None
 
 
-def build_focus(unit_areas: pd.DataFrame | None, unit_by_id: pd.DataFrame,
-                framework: list[dict[str, Any]], cfg: Config,
-                focus_entries: list[tuple[str, str]]) -> FocusView | None:
-    """Which consultation focus the units with a strategy area concerned: totals, per session
-    type, per strategy area, and each focus's clearest participant quotes."""
-    u = _unit_decisions(unit_areas)
-    if u is None or "focus" not in u.columns or not focus_entries:
+def build_focus(doc: dict[str, Any] | None, unit_by_id: pd.DataFrame,
+                framework: list[dict[str, Any]], cfg: Config) -> FocusView | None:
+    """The focus section's view of the mapping stage's focus_summary.json (`doc`: which
+    consultation focus the units with a strategy area concerned, in total, per session type
+    and per area): the counts as computed there, each focus's clearest participant quotes
+    (`report.area_quotes` of them) as the report shows quotes, with their evidence."""
+    total = (doc or {}).get("total") or {}
+    focuses = [(str(f["id"]), str(f.get("name") or f["id"]))
+               for f in (doc or {}).get("focuses") or [] if isinstance(f, dict) and "id" in f]
+    if doc is None or not focuses or not int_or(total.get("n_units"), 0):
         return None
-    u = u[~u["key_area"].astype(str).isin(NO_AREA)]
-    if not len(u):
-        return None
-    fid = [f for f, _ in focus_entries]
-    focus = u["focus"].map(lambda f: f if isinstance(f, str) and f in fid else "")
-    types = pd.Series([_clean(unit_by_id.at[i, "session_type"])
-                       if i in unit_by_id.index and "session_type" in unit_by_id.columns
-                       else None for i in u.index], index=u.index).fillna("—")
     names = {a["id"]: a.get("name") or a["id"] for a in framework}
 
-    def rows(key: pd.Series, order: list[str]) -> list[FocusRow]:
-        out = []
-        for k in order:
-            sel = key == k
-            if not sel.any():
-                continue
-            c = Counter(focus[sel])
-            out.append(FocusRow(k, names.get(k, k), int(sel.sum()),
-                                {f: int(c.get(f, 0)) for f in [*fid, ""]}))
-        return out
+    def counts(rec: dict[str, Any]) -> dict[str, int]:
+        raw = rec.get("counts") or {}
+        return {f: int_or(raw.get(f), 0) for f in [*(f for f, _ in focuses), ""]}
 
-    area_order = [a["id"] for a in framework] + sorted(set(u["key_area"].astype(str))
-                                                       - {a["id"] for a in framework})
-    type_order = [t for t, _ in Counter(types).most_common()]
-    score = pd.to_numeric(u.get("focus_score", pd.Series(0.0, index=u.index)),
-                          errors="coerce").fillna(0.0)
+    def type_name(value: Any) -> str:
+        return _clean(value) or "—"
+
+    by_type = [FocusRow(type_name(r.get("session_type")), type_name(r.get("session_type")),
+                        int_or(r.get("n_units"), 0), counts(r))
+               for r in doc.get("by_session_type") or []]
+    by_area = [FocusRow(str(r["area_id"]), names.get(str(r["area_id"]), str(r["area_id"])),
+                        int_or(r.get("n_units"), 0), counts(r))
+               for r in doc.get("by_area") or [] if r.get("area_id") is not None]
     quotes: dict[str, list[Quote]] = {}
-    for f in fid:
-        ranked = score[focus == f].sort_values(ascending=False, kind="stable")
+    evidence: dict[str, str] = {}
+    for f, _ in focuses:
         got: list[Quote] = []
-        for uid in ranked.index:
-            q = _participant_quote(str(uid), unit_by_id)
-            if q is not None:
-                got.append(q)
+        for rec in (doc.get("quotes") or {}).get(f) or []:
+            q = _participant_quote(str(rec.get("unit_id")), unit_by_id)
+            if q is None:
+                continue
+            got.append(q)
+            words = "、".join(str(w) for w in rec.get("focus_keywords") or [])
+            score = float_or_none(rec.get("score")) or 0.0
+            evidence[q.unit_id] = f"p={score:.2f}" + (f"; {words}" if words else "")
             if len(got) >= cfg.report.area_quotes:
                 break
         quotes[f] = got
-    evidence = {}
-    for uid in [q.unit_id for qs in quotes.values() for q in qs]:
-        kws = u.at[uid, "focus_keywords"] if "focus_keywords" in u.columns else None
-        words = "、".join(str(w) for w in kws) if kws is not None and len(kws) else ""
-        evidence[uid] = f"p={score.get(uid, 0.0):.2f}" + (f"; {words}" if words else "")
-    c = Counter(focus)
-    return FocusView(list(focus_entries), len(u), {f: int(c.get(f, 0)) for f in [*fid, ""]},
-                     rows(types, type_order), rows(u["key_area"].astype(str), area_order),
+    return FocusView(focuses, int_or(total.get("n_units"), 0), counts(total), by_type, by_area,
                      quotes, evidence)
-
-
-def focus_entries(cfg: Config, area_doc: Any) -> list[tuple[str, str]]:
-    """(id, name) of the framework's consultation focuses, in file order."""
-    doc = _framework_file(cfg)
-    recs = _area_records(doc) if doc is not None else []
-    return [(str(a["id"]), str(a.get("name") or a["id"])) for a in recs
-            if a.get("facet") == "consultation_focus"]
 
 
 def fill_orphans(areas: list[Area], unit_areas: pd.DataFrame | None, unit_by_id: pd.DataFrame,

@@ -23,7 +23,6 @@ from pipeline.report.areas import (
     build_matrix,
     fill_entries,
     fill_orphans,
-    focus_entries,
     link_themes,
     load_framework,
 )
@@ -97,7 +96,8 @@ def load_run(run_dir: Path, cfg: Config, run_info: dict[str, Any] | None = None)
     link_themes(themes, areas, cfg)
     fill_entries(areas, themes, unit_by_id, unit_areas, cfg)
     fill_orphans(areas, unit_areas, unit_by_id, cfg)
-    focus = build_focus(unit_areas, unit_by_id, framework, cfg, focus_entries(cfg, area_doc))
+    focus = build_focus(_focus_summary(run_dir, unit_areas, units, cfg), unit_by_id, framework,
+                        cfg)
     gaps = [t for t in themes if t.gap]
     matrix = build_matrix(run_dir / rundir.STRATEGY_MATRIX, areas, themes)
 
@@ -166,6 +166,23 @@ def _none_units(unit_areas: pd.DataFrame | None) -> int | None:
 
 
 # --- reading files ------------------------------------------------------------------------
+
+
+def _focus_summary(run_dir: Path, unit_areas: pd.DataFrame | None, units: pd.DataFrame,
+                   cfg: Config) -> dict[str, Any] | None:
+    """The mapping stage's focus_summary.json; computed here (by the same function) for a run
+    folder made before the stage wrote it."""
+    path = run_dir / rundir.FOCUS_SUMMARY
+    if path.exists():
+        return json.loads(path.read_text(encoding="utf-8"))
+    if unit_areas is None or "focus" not in unit_areas.columns:
+        return None
+    from pipeline.mapping.summaries import focus_summary
+
+    try:
+        return focus_summary(unit_areas, units, cfg)
+    except (OSError, ValueError, KeyError):
+        return None  # the framework file changed since: the section is left out
 
 
 def _json(path: Path, notes: list[str], required: bool = True) -> Any:
