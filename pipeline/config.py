@@ -520,6 +520,9 @@ class ThemesReducerConfig(Section):
     n_components: int = Field(10, ge=1)
     min_dist: float = Field(0.0, ge=0.0, le=1.0)
     metric: Literal["cosine", "euclidean"] = "cosine"
+    # UMAP's layout passes; null = UMAP's own choice (500 up to 10,000 units, 200 above).
+    # Most of the reduction's time (docs/themes_schema.md).
+    n_epochs: int | None = Field(None, ge=10)
     # Nearest neighbours for UMAP: "exact" (scikit-learn, brute force) or "nndescent"
     # (UMAP's own pynndescent, approximate; its numba code compiles in every new process,
     # ~45 s on a laptop). Exact is faster below ~50,000 units (bench/rerun.py).

@@ -220,7 +220,7 @@ class ThemeSpace:
         # result: the same features and settings give the same bytes from the cache.
         key = array_key([feats], {"kind": "umap", "dims": dims, "k": k, "min_dist": r.min_dist,
                                   "metric": r.metric, "knn": r.knn, "seed": self.seed,
-                                  "versions": _reduction_versions()})
+                                  "n_epochs": r.n_epochs, "versions": _reduction_versions()})
         if cache is not None and (hit := cache.get(key, (n, dims))) is not None:
             self.from_cache = True
             return hit
@@ -242,7 +242,8 @@ class ThemeSpace:
         # reproducible, so the warning saying so is expected.
         self.model = UMAP(n_neighbors=k, n_components=dims, min_dist=r.min_dist,
                           metric=r.metric, random_state=self.seed, n_jobs=1,
-                          low_memory=False, precomputed_knn=knn or (None, None, None))
+                          n_epochs=r.n_epochs, low_memory=False,
+                          precomputed_knn=knn or (None, None, None))
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message=".*n_jobs.*overridden.*")
             warnings.filterwarnings("ignore", message=".*precomputed_knn.*")
