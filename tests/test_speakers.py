@@ -59,6 +59,26 @@ def test_chair_and_officials_inferred_with_reasons():
     assert roles[("s1", "陳小華")].role == "participant"
 
 
+def test_official_who_introduces_themself_as_body_and_own_name():
+    # Roadshow openings (2017 社會企業巡迴會議): body, title and the speaker's own name, no 我是.
+    turns = _turns([("林主委", "大家好，我們先請各部會自我介紹。"),
+                    ("陳玟玟", "大家好，勞動力發展署陳玟玟。"),
+                    ("葉良琪", "政委好、大家好，勞動力發展署副主任葉良琪，謝謝大家。"),
+                    ("黃義佑", "謝謝政委、與會代表，行政院南部中心黃義佑，非常歡迎大家來使用這個場地。"),
+                    ("吳小芬", "大家好，綠色公民行動聯盟吳小芬，我們覺得電價要公平。"),
+                    ("張大同", "我們跟經濟部張大同談過，補助還是沒有下來。"),
+                    ("林主委", "謝謝大家。")])
+    roles = infer_roles([SessionSpeakers("s1", turns)], CFG.roles)
+    assert (roles[("s1", "陳玟玟")].role, roles[("s1", "陳玟玟")].body) == (
+        "official", "勞動力發展署")
+    assert (roles[("s1", "葉良琪")].role, roles[("s1", "葉良琪")].body) == (
+        "official", "勞動力發展署")
+    assert roles[("s1", "黃義佑")].body == "行政院南部中心"
+    # An association is not a government body; a body named in passing is no introduction.
+    assert roles[("s1", "吳小芬")].role == "participant"
+    assert roles[("s1", "張大同")].role == "participant"
+
+
 def test_manifest_wins_over_inference():
     s = SessionSpeakers("s1", _turns(ROADSHOW), officials=["王大明"], moderators=["陳小華"])
     roles = infer_roles([s], CFG.roles)

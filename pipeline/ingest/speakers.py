@@ -36,6 +36,8 @@ MODERATOR, OFFICIAL, PARTICIPANT = "moderator", "official", "participant"
 # with a title (唐政委, 李科長). Labels such as 內政部代表 are not names.
 _NAME_LABEL = re.compile(r"^[\u4e00-\u9fff]{2,4}$")
 _INTRO_LEAD = re.compile(r"(?:我是|我們是|代表|來自|我在|服務於|我從)")
+# Clauses of an opening: text between punctuation marks.
+_CLAUSE_RX = re.compile(r"[^，,。！!？?；;、：:\s]+")
 
 
 @dataclass
@@ -90,9 +92,13 @@ _SUBUNIT = re.compile(
 _INTRO_GAP = re.compile(r"^(?:代表|來自|在|服務於|從)*")
 
 
-def self_introduced_body(turns: Sequence[Turn], cfg: RolesConfig) -> str | None:
-    """A government body named where a speaker introduces themself, right after 我是/代表 in
-    the opening of their first turns (「我是代表花蓮縣政府原住民行政處」)."""
+def self_introduced_body(turns: Sequence[Turn], cfg: RolesConfig, label: str | None = None
+                         ) -> str | None:
+    """A government body named where a speaker introduces themself in the opening of their
+    first turns: right after 我是/代表 (「我是代表花蓮縣政府原住民行政處」), or, for a speaker
+    whose label is a personal name, as a clause that is the body (and title) followed by that
+    name (「大家好，勞動力發展署陳玟玟。」「行政院南部中心黃義佑，非常歡迎…」)."""
+    named = label if label and _NAME_LABEL.match(label) else None
     for turn in turns[: cfg.intro_turns]:
         opening = " ".join(p.text for p in turn.pieces)[: cfg.intro_chars]
         for lead in _INTRO_LEAD.finditer(opening):
@@ -101,6 +107,13 @@ def self_introduced_body(turns: Sequence[Turn], cfg: RolesConfig) -> str | None:
             body = government_body(rest, cfg, anchored=True)
             if body:
                 return body
+        if named:
+            for clause in _CLAUSE_RX.findall(opening):
+                c = clause.strip()
+                if c.endswith(named) and len(c) > len(named):
+                    body = government_body(c[: -len(named)], cfg, anchored=True)
+                    if body:
+                        return body
     return None
 
 
@@ -274,7 +287,7 @@ def _decide(label: str, own: Sequence[Turn], e: dict[str, Any], s: SessionSpeake
     if label in chairs:
         e["rule"] = chairs[label]
         return SpeakerRole(label, MODERATOR)
-    body = self_introduced_body(own, cfg)
+    body = self_introduced_body(own, cfg, label)
     if body:
         e["rule"] = "self_introduction"
         e["body"] = body
@@ -287,7 +300,8 @@ def _decide(label: str, own: Sequence[Turn], e: dict[str, Any], s: SessionSpeake
 
 def _official(label: str, own: Sequence[Turn], e: dict[str, Any], cfg: RolesConfig,
               source: str) -> SpeakerRole:
-    body = government_body(label, cfg) or (self_introduced_body(own, cfg) if cfg.infer else None)
+    body = government_body(label, cfg) or (self_introduced_body(own, cfg, label) if cfg.infer
+                                           else None)
     title = _longest_in(label, cfg.official_patterns) or e.get("public_title")
     e["rule"] = f"official_{source}"
     return SpeakerRole(label, OFFICIAL, body=body, title=title, source=source)
