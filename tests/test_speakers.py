@@ -79,6 +79,27 @@ def test_official_who_introduces_themself_as_body_and_own_name():
     assert roles[("s1", "張大同")].role == "participant"
 
 
+def test_an_official_of_one_session_is_that_official_in_the_rounds_other_sessions():
+    first = _turns([("林主委", "大家好，我們先請各部會自我介紹。"),
+                    ("陳玟玟", "大家好，我是勞動力發展署陳玟玟。"),
+                    ("王大明", "主委好，我是漁民，補償金一直沒有下來。"),
+                    ("林主委", "謝謝大家。")])
+    later = _turns([("林主委", "今天第二場，請大家發言。"),
+                    ("陳玟玟", "有關轉業訓練，我們有職訓補助可以申請。"),
+                    ("王大明", "漁民的轉業訓練也很重要。"),
+                    ("林主委", "謝謝大家。")])
+    roles = infer_roles([SessionSpeakers("s1", first), SessionSpeakers("s2", later)],
+                        CFG.roles)
+    carried = roles[("s2", "陳玟玟")]
+    assert (carried.role, carried.body, carried.evidence["rule"]) == (
+        "official", "勞動力發展署", "official_in_another_session")
+    assert roles[("s2", "王大明")].role == "participant"
+    # A manifest decides: a participant it names as moderator stays one.
+    s2 = SessionSpeakers("s2", later, moderators=["陳玟玟"])
+    assert infer_roles([SessionSpeakers("s1", first), s2], CFG.roles)[
+        ("s2", "陳玟玟")].role == "moderator"
+
+
 def test_manifest_wins_over_inference():
     s = SessionSpeakers("s1", _turns(ROADSHOW), officials=["王大明"], moderators=["陳小華"])
     roles = infer_roles([s], CFG.roles)

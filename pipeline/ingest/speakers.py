@@ -35,7 +35,7 @@ MODERATOR, OFFICIAL, PARTICIPANT = "moderator", "official", "participant"
 # A CJK personal-name label (2-4 characters): its first character is the surname others use
 # with a title (唐政委, 李科長). Labels such as 內政部代表 are not names.
 _NAME_LABEL = re.compile(r"^[\u4e00-\u9fff]{2,4}$")
-_INTRO_LEAD = re.compile(r"(?:我是|我們是|代表|來自|我在|服務於|我從)")
+_INTRO_LEAD = re.compile(r"(?:我是|我們是|我這邊是|我這裡是|代表|來自|我在|服務於|我從)")
 # Clauses of an opening: text between punctuation marks.
 _CLAUSE_RX = re.compile(r"[^，,。！!？?；;、：:\s]+")
 
@@ -263,7 +263,31 @@ def infer_roles(sessions: Sequence[SessionSpeakers], cfg: RolesConfig
             role = _decide(lab, own, e, s, cfg, chairs.get(s.session_id, {}))
             role.turns, role.share, role.evidence = e["turns"], e["share"], e
             out[(s.session_id, lab)] = role
+    if cfg.infer:
+        _officials_across_sessions(out)
     return out
+
+
+def _officials_across_sessions(roles: dict[tuple[str, str], SpeakerRole]) -> None:
+    """A named speaker found to be an official in one session of the round (by their label,
+    their self-introduction or how others address them) is that official in the round's
+    other sessions too, where nothing decided their role: the same person speaks for the same
+    body (the roadshow's ministry staff attend session after session and introduce themselves
+    in some). Only personal-name labels: a name repeated across a round is one person (the
+    check of this rule by reading is in docs/roles.md)."""
+    found: dict[str, SpeakerRole] = {}
+    for (_, lab), r in sorted(roles.items()):
+        # Being addressed by a title is too weak to carry over (a youth adviser addressed as
+        # 部長 in jest became an official of every session).
+        if (r.role == OFFICIAL and _NAME_LABEL.match(lab) and lab not in found
+                and r.evidence.get("rule") != "addressed_by_title"):
+            found[lab] = r
+    for (_, lab), r in roles.items():
+        if r.role == PARTICIPANT and lab in found and r.source == "inferred" \
+                and not r.evidence.get("rule"):
+            src = found[lab]
+            r.role, r.body, r.title = OFFICIAL, src.body, r.title or src.title
+            r.evidence["rule"] = "official_in_another_session"
 
 
 def _decide(label: str, own: Sequence[Turn], e: dict[str, Any], s: SessionSpeakers,
