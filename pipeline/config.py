@@ -432,6 +432,16 @@ class RedactConfig(Section):
         "小孫", "小股", "小戶", "小廠", "小商", "小企", "小規",
     ])
     not_names: list[str] = Field(default_factory=list)
+    # Job titles that stand before a name in attendance lists of minutes (「科長 陳依婕 /
+    # 助理員 米珮菱」): in a list, the item after one of them is a name even when its surname
+    # is too rare for the name lexicon.
+    list_titles: list[str] = Field(default_factory=lambda: [
+        "科長", "處長", "局長", "部長", "次長", "署長", "司長", "主委", "委員", "專員", "組長",
+        "參事", "主秘", "視察", "簡任視察", "技正", "技士", "技佐", "科員", "辦事員", "助理員",
+        "研究員", "副研究員", "助理研究員", "研究助理", "助理", "秘書", "主任秘書", "主任",
+        "副主任", "專門委員", "專委", "執行長", "理事長", "總幹事", "經理", "副理", "專案經理",
+        "工程師", "律師", "教授", "副教授", "助理教授", "講師", "老師", "代表", "承辦人",
+    ])
     # Person names mentioned in passing (neither speakers nor listed), found by jieba's name
     # tags and the surname lexicon (pipeline/ingest/recognisers/person_names.py).
     passing_names: bool = True

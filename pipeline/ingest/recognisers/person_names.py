@@ -97,6 +97,7 @@ class PassingNames:
         self.public_titles = tuple(sorted(cfg.public_titles, key=len, reverse=True))
         self.address_forms = tuple({*cfg.personal_titles, *cfg.public_titles,
                                     *cfg.kinship_forms})
+        self.list_titles = tuple(sorted(cfg.list_titles, key=len, reverse=True))
 
     def spans(self, text: str) -> list[tuple[int, int]]:
         """(start, end) of each person name in `text`."""
@@ -152,9 +153,26 @@ class PassingNames:
         if not any(c in _LIST_SEPARATORS for c in text):
             return []
         items = [(m.start(), m.end()) for m in _LIST_ITEM.finditer(text)]
-        names = [(s, e) for s, e in items if self._looks_like_full_name(text[s:e])]
+        names = [(s, e) for k, (s, e) in enumerate(items)
+                 if self._looks_like_full_name(text[s:e])
+                 or (k and self._after_title(text, items[k - 1], s)
+                     and self._looks_like_titled_name(text[s:e]))]
         people = len(names) + sum(bool(_PSEUDONYM_ITEM.match(text[s:e])) for s, e in items)
         return names if names and people >= 2 else []
+
+    def _after_title(self, text: str, prev: tuple[int, int], start: int) -> bool:
+        """The item before is a job title, separated by spaces only (「助理員 米珮菱」, not
+        「謝謝高委員，三個階段」)."""
+        return text[prev[0]:prev[1]] in self.list_titles and not text[prev[1]:start].strip()
+
+    def _looks_like_titled_name(self, name: str) -> bool:
+        """An item after a job title in a list (「助理員 米珮菱」): two to four Han characters
+        that are not a dictionary word, a title, a place or an organisation."""
+        return (2 <= len(name) <= 4 and all(map(_is_han, name))
+                and not self._vocab.get(name.translate(_tagger()[1]))
+                and name[-1] not in _PLACE_END | ORG_END and not name.endswith(self.address_forms)
+                and not name.endswith(self.list_titles) and name not in self.keep
+                and name[:2] not in NOT_NAMES)
 
     def _looks_like_full_name(self, name: str) -> bool:
         if not (2 <= len(name) <= 4) or not all(map(_is_han, name)):
