@@ -134,6 +134,16 @@ class RolesConfig(Section):
     moderator_patterns: list[str] = Field(
         default_factory=lambda: ["主持人", "主持", "司儀", "主席", "引言人", "記錄", "紀錄"]
     )
+    # Headings of minutes written as speaker labels (### 會議結論：, ### 出席人員：): the
+    # organisers' record (conclusions, attendance, agenda), never participants' feedback.
+    # Such a label gets the moderator role (not analysed); regular expressions, whole label.
+    section_labels: list[str] = Field(
+        default_factory=lambda: [
+            r"(工作)?會議(結論|紀錄|記錄|名稱|主題|資訊)", r"結論", r"決議(事項)?",
+            r"(出席|列席|與會)(人員|者|名單|單位)(（.*）|\(.*\))?", r"(報告|討論)事項",
+            r"臨時動議", r"時間", r"日期", r"地點", r"議程", r"散會", r"主旨",
+        ]
+    )
     official_patterns: list[str] = Field(
         default_factory=lambda: [
             "部長", "次長", "政委", "署長", "局長", "處長", "司長", "科長", "組長", "主任秘書",

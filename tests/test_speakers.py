@@ -100,6 +100,20 @@ def test_an_official_of_one_session_is_that_official_in_the_rounds_other_session
         ("s2", "陳玟玟")].role == "moderator"
 
 
+def test_headings_of_minutes_are_the_organisers_record_not_feedback():
+    # ../shared minutes write their sections as speaker labels: 會議結論 (34 times),
+    # 出席人員 (31), 報告事項 (22), 決議, 時間, 日期.
+    turns = _turns([("出席人員（含線上參與人員）", "PDIS 〇〇〇、〇〇〇"),
+                    ("會議結論", "一、請交通部研議檢舉制度的修正方向。"),
+                    ("王大明", "我覺得檢舉制度讓員警負擔太重，應該要有門檻。"),
+                    ("會議結論", "二、下次會議再討論。")])
+    roles = infer_roles([SessionSpeakers("s1", turns)], CFG.roles)
+    for label in ("出席人員（含線上參與人員）", "會議結論"):
+        assert (roles[("s1", label)].role, roles[("s1", label)].evidence["rule"]) == (
+            "moderator", "minutes_section")
+    assert roles[("s1", "王大明")].role == "participant"
+
+
 def test_manifest_wins_over_inference():
     s = SessionSpeakers("s1", _turns(ROADSHOW), officials=["王大明"], moderators=["陳小華"])
     roles = infer_roles([s], CFG.roles)

@@ -299,6 +299,10 @@ def _decide(label: str, own: Sequence[Turn], e: dict[str, Any], s: SessionSpeake
         return _official(label, own, e, cfg, source="manifest")
     if label in cfg.moderators:
         return SpeakerRole(label, MODERATOR, source="config")
+    sections = any_of(tuple(cfg.section_labels))
+    if sections and sections.fullmatch(label):
+        e["rule"] = "minutes_section"  # 會議結論, 出席人員: the organisers' record
+        return SpeakerRole(label, MODERATOR, source="label")
     if label in cfg.officials:
         return _official(label, own, e, cfg, source="config")
     if _longest_in(label, cfg.moderator_patterns):
