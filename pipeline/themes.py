@@ -507,7 +507,8 @@ def fit_themes(units: pd.DataFrame, embeddings: np.ndarray, cfg: Config,
     loose = loose_fit(emb, labels, before, tc.outliers.loose_quantile)
     fit = np.where(labels == OUTLIER, "outlier",
                    np.where(~before, "core", np.where(loose, "loose", "reassigned")))
-    themes, centroids = describe_themes(rows, emb, labels, keywords, tc, cfg.roles)
+    themes, centroids = describe_themes(rows, emb, labels, keywords, tc, cfg.roles,
+                                        placeholder_pattern(cfg.redact))
     for t in themes:
         mine = fit[labels == t["id"]]
         t["reassigned"] = int((mine != "core").sum())
@@ -718,13 +719,15 @@ def shorten(text: str, limit: int) -> str:
     return head.rstrip() + "…"
 
 
-def _label_quote(quotes: list[dict[str, Any]], roles: RolesConfig | None) -> str:
-    """The most representative quote, without an opening greeting or thanks: a label reads
-    「我這邊作說明…」, not 「政委好，我這邊…」 (the quote itself is shown in full)."""
+def _label_quote(quotes: list[dict[str, Any]], roles: RolesConfig | None,
+                 names: re.Pattern[str] | None = None) -> str:
+    """The most representative quote, without an opening greeting, thanks or
+    self-introduction: a label reads 「我這邊作說明…」, not 「政委好，我這邊…」 (the quote
+    itself is shown in full)."""
     if not quotes:
         return ""
     text = str(quotes[0]["text"])
-    return without_courtesy_opening(text, roles) if roles is not None else text
+    return without_courtesy_opening(text, roles, names) if roles is not None else text
 
 
 def make_label(keywords: list[tuple[str, float]], quote: str, tc: ThemesConfig) -> str:
@@ -765,12 +768,14 @@ def _quotes(sub: pd.DataFrame, emb: np.ndarray, centroid: np.ndarray, k: int, ro
 
 
 def describe_themes(rows: pd.DataFrame, emb: np.ndarray, labels: np.ndarray,
-                    keywords: Keywords, tc: ThemesConfig, roles: RolesConfig | None = None
+                    keywords: Keywords, tc: ThemesConfig, roles: RolesConfig | None = None,
+                    names: re.Pattern[str] | None = None
                     ) -> tuple[list[dict[str, Any]], np.ndarray]:
     """Each theme of `labels` (ids 0..n-1 over `rows`) described as in themes.json (label,
     keywords, size, counts, quotes, fingerprint), and its unit-length centroid; curation's
     merges describe a merged theme the same way. `roles` gives the greetings and thanks that
-    a label's quote does not start with (none stripped without it)."""
+    a label's quote does not start with (none stripped without it), `names` the redaction
+    placeholders (a self-introduction naming the speaker is stripped too)."""
     n = len(rows)
     n_themes = int(labels.max()) + 1 if n and labels.max() >= 0 else 0
     centroids = np.zeros((n_themes, emb.shape[1] if emb.ndim == 2 else 0), np.float32)
@@ -788,7 +793,7 @@ def describe_themes(rows: pd.DataFrame, emb: np.ndarray, labels: np.ndarray,
         first = quotes or official
         themes.append({
             "id": tid,
-            "label": make_label(kw, _label_quote(first, roles), tc),
+            "label": make_label(kw, _label_quote(first, roles, names), tc),
             "size": len(pos),
             "share": len(pos) / n,
             "keywords": [{"word": w, "weight": s} for w, s in kw],

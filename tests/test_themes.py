@@ -373,3 +373,17 @@ def test_a_label_does_not_start_with_a_greeting_or_thanks(text, label_quote):
     cfg = Config()
     assert _label_quote([{"text": text}], cfg.roles) == label_quote
     assert _label_quote([{"text": text}], None) == text
+
+
+def test_a_label_does_not_start_with_a_self_introduction_naming_the_speaker():
+    from pipeline.ingest.redact import placeholder_pattern
+    from pipeline.themes import _label_quote
+
+    cfg = Config()
+    names = placeholder_pattern(cfg.redact)
+    # Real unit of the 10-meeting round (2020 youth advisory roadshow).
+    text = "大家好，我是與會者BZ，我代表技職司，跟我們比較有關的是就學銜接的部分。"
+    assert _label_quote([{"text": text}], cfg.roles, names) == "我代表技職司，跟我們比較有關的是就學銜接的部分。"
+    # A clause like a self-introduction that names nobody is what was said: kept.
+    assert _label_quote([{"text": "我是覺得電價太貴，應該要調整。"}], cfg.roles, names) == (
+        "我是覺得電價太貴，應該要調整。")

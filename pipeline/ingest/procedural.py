@@ -63,15 +63,23 @@ def content_chars(text: str, cfg: RolesConfig) -> tuple[int, str | None]:
     return left, kind
 
 
-def without_courtesy_opening(text: str, cfg: RolesConfig) -> str:
+def without_courtesy_opening(text: str, cfg: RolesConfig,
+                             names: re.Pattern[str] | None = None) -> str:
     """`text` from its first clause that is neither a greeting nor thanks (「政委好，我這邊作
-    說明…」 → 「我這邊作說明…」), for a label that starts with what was said; `text` itself
+    說明…」 → 「我這邊作說明…」), nor, when `names` (the redaction placeholders) is given, a
+    self-introduction that names the speaker (「我是與會者BZ，我代表技職司，跟我們…」 →
+    「我代表技職司，跟我們…」), for a label that starts with what was said; `text` itself
     when every clause is one."""
     for m in _CLAUSE.finditer(text):
         c = m.group().strip()
-        if c and not (_full(cfg.courtesy_clauses["greeting"], c)
-                      or _full(cfg.courtesy_clauses["thanks"], c)):
-            return text[m.start():].lstrip()
+        if not c:
+            continue
+        bare = names.sub("", c) if names else c
+        if (_full(cfg.courtesy_clauses["greeting"], bare)
+                or _full(cfg.courtesy_clauses["thanks"], bare)
+                or (names and bare != c and _full(cfg.courtesy_clauses["self_intro"], c))):
+            continue
+        return text[m.start():].lstrip()
     return text
 
 
