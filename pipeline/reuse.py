@@ -41,6 +41,9 @@ SECTIONS: dict[str, tuple[str, ...]] = {
     "embed": ("embed",),
     "themes": ("themes", "run.seed"),
     "mapping": ("mapping",),
+    "participation": ("participation",),
+    "stance": ("stance",),
+    "proposals": ("stance",),  # the proposal settings live in the stance section
 }
 # Curation entries each stage applies (pipeline/curation.py, attribute of `Curation`).
 CURATION = {"ingest": "excludes", "themes": "merges", "mapping": "themes"}
@@ -208,12 +211,20 @@ def _load_mapping(ctx: Context, run: Path) -> None:
     ctx.tables["themes"].themes = doc["themes"]
 
 
-# Stage -> (tables it provides that can be loaded back, loader). Embeddings cannot.
+def _load_stance(ctx: Context, run: Path) -> None:
+    import pandas as pd
+
+    ctx.tables["unit_stance"] = pd.read_parquet(ctx.out / rundir.UNIT_STANCE)
+
+
+# Stage -> (tables it provides that can be loaded back, loader). Embeddings cannot; the
+# participation map needs no loader (no later stage reads it: the report reads its file).
 LOADERS: dict[str, tuple[frozenset[str], Callable[[Context, Path], None]]] = {
     "ingest": (frozenset({"units"}), _load_units),
     "campaigns": (frozenset({"campaigns"}), _load_campaigns),
     "themes": (frozenset({"themes"}), _load_themes),
     "mapping": (frozenset({"unit_areas"}), _load_mapping),
+    "stance": (frozenset({"unit_stance"}), _load_stance),
 }
 # Entries of a stage's run.json record that are about this run, not the stage's results.
 _OWN = ("seconds", "key", "files", "reused_from", "steps")

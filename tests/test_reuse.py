@@ -13,7 +13,9 @@ from pipeline.runner import COMMANDS, STAGES, Context
 
 FILES = {"ingest": ["units.parquet"], "campaigns": ["campaigns.json"], "embed": [],
          "themes": ["themes_fit.json"],
-         "mapping": ["unit_areas.parquet", "themes.json"]}
+         "mapping": ["unit_areas.parquet", "themes.json"],
+         "participation": ["participation.json"], "stance": ["unit_stance.parquet"],
+         "proposals": ["proposals.json"]}
 
 
 def _ctx(tmp: Path, cfg: Config, run_id: str) -> Context:
@@ -44,17 +46,20 @@ def _finish(ctx: Context, keys: dict[str, str], name: str) -> Path:
 def test_unchanged_inputs_and_a_report_change_reuse_every_stage_before_compare(tmp_path):
     first = _ctx(tmp_path, Config(), "1")
     keys, reused = reuse.plan(first, COMMANDS["run"], STAGES)
-    assert set(keys) == {"ingest", "campaigns", "embed", "themes", "mapping"} and reused == {}
+    assert set(keys) == {"ingest", "campaigns", "embed", "themes", "mapping", "participation",
+                         "stance", "proposals"} and reused == {}
     earlier = _finish(first, keys, "20260101T000000-a")
     later = _ctx(tmp_path, load_config(overrides=["report.quotes_shown=4"]), "2")
     keys2, reused2 = reuse.plan(later, COMMANDS["run"], STAGES)
     assert keys2 == keys
-    restored = ["ingest", "campaigns", "themes", "mapping"]
-    # Embed is skipped only when no stage that still runs needs the vectors (stance does).
-    after = [s for s in COMMANDS["run"] if s not in [*restored, "embed"]]
-    if not any("embeddings" in STAGES[s].requires for s in after):
-        restored.append("embed")
+    # Every stage before compare, embed included: no stage that still runs needs the vectors.
+    restored = ["ingest", "campaigns", "embed", "themes", "mapping", "participation", "stance",
+                "proposals"]
     assert {s: run for s, (run, _) in reused2.items()} == {s: earlier for s in restored}
+    # A stance change runs stance and proposals again, and so embed (they need the vectors).
+    stance = _ctx(tmp_path, load_config(overrides=["stance.proposal_min_probability=0.6"]), "3")
+    _, reused3 = reuse.plan(stance, COMMANDS["run"], STAGES)
+    assert set(reused3) == {"ingest", "campaigns", "themes", "mapping", "participation"}
 
 
 def test_a_themes_change_reuses_the_units_and_runs_embed_for_the_themes(tmp_path):
