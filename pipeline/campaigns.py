@@ -205,7 +205,6 @@ def fit_with_campaigns(units: pd.DataFrame, embeddings: np.ndarray, cfg: Config,
     """fit_themes on the units with each campaign's members folded into its representative,
     then the members given the representative's theme; sizes, shares and counts count every
     member. Without campaigns (or with weight_themes off) this is fit_themes itself."""
-    from pipeline.ingest.redact import placeholder_pattern
     from pipeline.themes import describe_themes, fit_themes
 
     fold = folded_members(campaigns) if cfg.campaigns.weight_themes else {}
@@ -228,8 +227,7 @@ def fit_with_campaigns(units: pd.DataFrame, embeddings: np.ndarray, cfg: Config,
         "fit": ut.loc[source, "fit"].to_numpy(dtype=object)})
     # Sizes, shares and breakdown counts over every member; labels, keywords, quotes and
     # centroids stay those of the fit (each template counted once).
-    counted, _ = describe_themes(rows, emb, theme, {}, cfg.themes, cfg.roles,
-                                  placeholder_pattern(cfg.redact))
+    counted, _ = describe_themes(rows, emb, theme, {}, cfg)
     fit = result.unit_themes["fit"].to_numpy(dtype=object)
     by_id = {t["id"]: t for t in counted}
     for t in result.themes:

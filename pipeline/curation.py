@@ -553,7 +553,6 @@ def apply_merges(result: Any, units: pd.DataFrame, embeddings: np.ndarray, cur: 
     smallest unit id), so ids stay 0..n-1, id 0 the largest, and row i of the centroids is
     theme i; the members' earlier ids, labels and fingerprints are kept in `merged_from`.
     """
-    from pipeline.ingest.redact import placeholder_pattern
     from pipeline.themes import OUTLIER, describe_themes, stable_ids
 
     themes = result.themes
@@ -588,8 +587,7 @@ def apply_merges(result: Any, units: pd.DataFrame, embeddings: np.ndarray, cur: 
         mem = [by_id[i] for i in ids]
         kw = _merged_keywords(mem, top_n)
         alone = np.where(np.isin(old, ids), 0, OUTLIER)
-        desc, cents = describe_themes(rows, emb, alone, {0: kw}, cfg.themes, cfg.roles,
-                                      placeholder_pattern(cfg.redact))
+        desc, cents = describe_themes(rows, emb, alone, {0: kw}, cfg)
         theme = desc[0]
         # Fit counts of the merged theme: those of the themes it merges.
         for count in ("reassigned", "loose"):

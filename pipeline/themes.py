@@ -45,7 +45,7 @@ from pipeline.ingest.procedural import without_courtesy_opening
 from pipeline.ingest.redact import placeholder_pattern
 from pipeline.jsonio import plain
 from pipeline.progress import StepClock
-from pipeline.rundir import CENTROIDS, THEMES, THEMES_FIT, UNIT_THEMES
+from pipeline.rundir import CENTROIDS, THEMES, THEMES_FIT, UNIT_THEMES, package_versions
 from pipeline.units import analysed_units
 from pipeline.values import UNSPECIFIED, is_missing
 
@@ -220,7 +220,7 @@ class ThemeSpace:
         # result: the same features and settings give the same bytes from the cache.
         key = array_key([feats], {"kind": "umap", "dims": dims, "k": k, "min_dist": r.min_dist,
                                   "metric": r.metric, "knn": r.knn, "seed": self.seed,
-                                  "n_epochs": r.n_epochs, "versions": _reduction_versions()})
+                                  "n_epochs": r.n_epochs, "versions": package_versions()})
         if cache is not None and (hit := cache.get(key, (n, dims))) is not None:
             self.from_cache = True
             return hit
@@ -257,20 +257,6 @@ class ThemeSpace:
         if self.model is None:
             return self.features(x)
         return self.model.transform(self.features(x))
-
-
-def _reduction_versions() -> dict[str, str]:
-    """Versions of the packages that compute the reduced space: part of its cache key, so an
-    upgrade computes it again."""
-    from importlib import metadata
-
-    out = {}
-    for name in ("umap-learn", "numpy", "scikit-learn", "numba", "pynndescent"):
-        try:
-            out[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            out[name] = ""
-    return out
 
 
 def cache_compiled_umap(folder: Path) -> None:
@@ -507,8 +493,7 @@ def fit_themes(units: pd.DataFrame, embeddings: np.ndarray, cfg: Config,
     loose = loose_fit(emb, labels, before, tc.outliers.loose_quantile)
     fit = np.where(labels == OUTLIER, "outlier",
                    np.where(~before, "core", np.where(loose, "loose", "reassigned")))
-    themes, centroids = describe_themes(rows, emb, labels, keywords, tc, cfg.roles,
-                                        placeholder_pattern(cfg.redact))
+    themes, centroids = describe_themes(rows, emb, labels, keywords, cfg)
     for t in themes:
         mine = fit[labels == t["id"]]
         t["reassigned"] = int((mine != "core").sum())
@@ -768,14 +753,13 @@ def _quotes(sub: pd.DataFrame, emb: np.ndarray, centroid: np.ndarray, k: int, ro
 
 
 def describe_themes(rows: pd.DataFrame, emb: np.ndarray, labels: np.ndarray,
-                    keywords: Keywords, tc: ThemesConfig, roles: RolesConfig | None = None,
-                    names: re.Pattern[str] | None = None
+                    keywords: Keywords, cfg: Config
                     ) -> tuple[list[dict[str, Any]], np.ndarray]:
     """Each theme of `labels` (ids 0..n-1 over `rows`) described as in themes.json (label,
     keywords, size, counts, quotes, fingerprint), and its unit-length centroid; curation's
-    merges describe a merged theme the same way. `roles` gives the greetings and thanks that
-    a label's quote does not start with (none stripped without it), `names` the redaction
-    placeholders (a self-introduction naming the speaker is stripped too)."""
+    merges describe a merged theme the same way. Uses cfg.themes, and cfg.roles and
+    cfg.redact for the openings a label's quote does not start with."""
+    tc, roles, names = cfg.themes, cfg.roles, placeholder_pattern(cfg.redact)
     n = len(rows)
     n_themes = int(labels.max()) + 1 if n and labels.max() >= 0 else 0
     centroids = np.zeros((n_themes, emb.shape[1] if emb.ndim == 2 else 0), np.float32)

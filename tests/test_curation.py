@@ -199,7 +199,7 @@ def _theme_result(cfg: Config) -> tuple[ThemeResult, pd.DataFrame, np.ndarray]:
     })
     rows = units[units["analysed"]].reset_index(drop=True)
     keywords = {t: [(w, 0.5 - 0.1 * i) for i, w in enumerate(ws)] for t, ws in enumerate(words)}
-    themes, centroids = describe_themes(rows, emb, labels, keywords, cfg.themes)
+    themes, centroids = describe_themes(rows, emb, labels, keywords, cfg)
     unit_themes = pd.DataFrame({"unit_id": rows["unit_id"].astype(object),
                                 "theme_id": labels.astype(np.int64),
                                 "probability": np.ones(len(labels))})

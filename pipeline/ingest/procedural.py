@@ -23,7 +23,8 @@ from functools import cache
 from pipeline.config import RolesConfig
 from pipeline.ingest.normalize import cjk_count
 
-_CLAUSE = re.compile(r"[^，,。！!？?；;、：:\n]+")
+# A clause: text between punctuation marks (and line breaks).
+CLAUSE = re.compile(r"[^，,。！!？?；;、：:\n]+")
 
 
 @cache
@@ -46,7 +47,7 @@ def _full(patterns: list[str], text: str) -> bool:
 def content_chars(text: str, cfg: RolesConfig) -> tuple[int, str | None]:
     """CJK characters outside courtesy clauses, and the first courtesy kind seen."""
     left, kind = 0, None
-    for clause in _CLAUSE.findall(text):
+    for clause in CLAUSE.findall(text):
         c = clause.strip()
         if not c:
             continue
@@ -70,7 +71,7 @@ def without_courtesy_opening(text: str, cfg: RolesConfig,
     self-introduction that names the speaker (「我是與會者BZ，我代表技職司，跟我們…」 →
     「我代表技職司，跟我們…」), for a label that starts with what was said; `text` itself
     when every clause is one."""
-    for m in _CLAUSE.finditer(text):
+    for m in CLAUSE.finditer(text):
         c = m.group().strip()
         if not c:
             continue

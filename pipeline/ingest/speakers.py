@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pipeline.config import RolesConfig
-from pipeline.ingest.procedural import any_of
+from pipeline.ingest.procedural import CLAUSE, any_of
 from pipeline.ingest.turns import Turn
 
 MODERATOR, OFFICIAL, PARTICIPANT = "moderator", "official", "participant"
@@ -36,8 +36,6 @@ MODERATOR, OFFICIAL, PARTICIPANT = "moderator", "official", "participant"
 # with a title (唐政委, 李科長). Labels such as 內政部代表 are not names.
 _NAME_LABEL = re.compile(r"^[\u4e00-\u9fff]{2,4}$")
 _INTRO_LEAD = re.compile(r"(?:我是|我們是|我這邊是|我這裡是|代表|來自|我在|服務於|我從)")
-# Clauses of an opening: text between punctuation marks.
-_CLAUSE_RX = re.compile(r"[^，,。！!？?；;、：:\s]+")
 
 
 @dataclass
@@ -108,8 +106,8 @@ def self_introduced_body(turns: Sequence[Turn], cfg: RolesConfig, label: str | N
             if body:
                 return body
         if named:
-            for clause in _CLAUSE_RX.findall(opening):
-                c = clause.strip()
+            # Clauses, and the pieces of a clause between spaces (turn pieces are joined by one).
+            for c in (p for clause in CLAUSE.findall(opening) for p in clause.split()):
                 if c.endswith(named) and len(c) > len(named):
                     body = government_body(c[: -len(named)], cfg, anchored=True)
                     if body:

@@ -70,8 +70,10 @@ def score_units(units: pd.DataFrame, cfg: Config, mapper: Mapper | None = None,
         if len(vectors) != len(units):
             raise ValueError(f"{len(vectors)} vectors for {len(units)} analysed units")
         x = unit_length(vectors)
+    uses = mapper.learned is not None and mapper.learned.key.use_neighbours
     res = mapper.score(texts, toks, x=x, contexts=unit_contexts(units),
-                       neighbours=neighbour_pairs(units), neighbour_x=neighbour_x)
+                       neighbours=neighbour_pairs(units) if uses else None,
+                       neighbour_x=neighbour_x)
     n, k = len(texts), len(res.area_ids)
     rep = np.repeat(np.arange(n), k)
     rel_words = mapper.fw.relevance.keywords if mapper.fw.relevance else ()

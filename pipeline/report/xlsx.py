@@ -17,11 +17,11 @@ from __future__ import annotations
 
 import io
 import math
-import re
 from typing import Any
 
 import pandas as pd
 import xlsxwriter
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from xlsxwriter.format import Format
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
@@ -32,8 +32,6 @@ from pipeline.report.sections import SECTIONS, Sheet, numbered
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 MAX_CELL = 32767  # Excel's limit on characters in one cell
-# Control characters that XML 1.0 (and so a .xlsx file) cannot hold.
-ILLEGAL_CHARACTERS_RE = re.compile(r"[\000-\010]|[\013-\014]|[\016-\037]")
 
 
 def safe(v: Any) -> Any:
