@@ -19,10 +19,10 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
-from pipeline.config import ConfigError, load_config
+from pipeline.config import Config, ConfigError, load_config
 from pipeline.report import render_report
 from pipeline.report.html import json_for_script
-from pipeline.report.labels import LANGUAGES
+from pipeline.report.labels import LANGUAGES, labels_for
 from pipeline.report.mdtext import md
 from pipeline.report.xlsx import safe
 
@@ -446,3 +446,18 @@ def test_charts_say_what_they_leave_out_and_non_net_zero_filter(report_run):
     themes = json.loads(body)["themes"]
     assert themes["t1"]["none"] is True
     assert not any(v["none"] for k, v in themes.items() if k != "t1")
+
+
+def test_a_theme_of_mostly_meeting_talk_is_flagged_on_its_card(report_run: Path):
+    # themes.courtesy_check's verdict (themes.json stats.courtesy) is shown where the analyst
+    # reads the theme, not only in the method section.
+    doc = json.loads((report_run / "themes.json").read_text(encoding="utf-8"))
+    doc["stats"]["courtesy"] = {"themes": [1], "units": 10, "share": 0.1}
+    (report_run / "themes.json").write_text(json.dumps(doc, ensure_ascii=False),
+                                            encoding="utf-8")
+    L = labels_for(Config().report)
+    out = render_report(report_run, load_config(None, ["report.formats=[md,html]"]))
+    cards = out["md"].read_text(encoding="utf-8").split(f"### {L['theme_no']} ")
+    flagged = [c.split("：")[0] for c in cards if L["courtesy_flag_note"] in c]
+    assert flagged == ["2"]  # theme id 1 is 主題 2
+    assert out["html"].read_text(encoding="utf-8").count(L["courtesy_flag"]) == 1

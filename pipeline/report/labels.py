@@ -190,6 +190,11 @@ ZH_TW: dict[str, str] = {
         "{share} 的分析單元（{n} 則）落在主要關鍵詞多為客套、議程或空泛用語的主題{themes}。"
     ),
     "courtesy_none": "沒有主題的主要關鍵詞以客套、議程或空泛用語為主。",
+    "courtesy_flag": "多為議程用語",
+    "courtesy_flag_note": (
+        "此主題的主要關鍵詞多為客套、議程或空泛用語，可能是會議程序性發言的集合；請先讀引言再判讀，"
+        "必要時以整理檔合併或排除。"
+    ),
     "courtesy_note": (
         "判斷方式：主題的前 {top} 個關鍵詞中至少 {hits} 個屬於客套、議程或空泛用語（如謝謝、政"
         "委、補充、希望）。比例升高表示程序性發言未被排除，請檢查設定。"
@@ -572,6 +577,12 @@ EN: dict[str, str] = {
     ),
     "courtesy_none": (
         "No theme's top keywords are mostly courtesies, meeting mechanics or empty words."
+    ),
+    "courtesy_flag": "Mostly meeting talk",
+    "courtesy_flag_note": (
+        "This theme's top keywords are mostly courtesies, meeting mechanics or empty words: it "
+        "may gather procedural talk. Read its quotes before drawing conclusions; merge or "
+        "exclude it in the curation file if need be."
     ),
     "courtesy_note": (
         "A theme counts when at least {hits} of its top {top} keywords are such words (thanks, "

@@ -58,11 +58,13 @@ HTML = r"""<section id="themes">
 {% set agree = t.agreement_text(L) %}{% if agree %}<span class="pill agree" title="{{ L.agreement_intro }}">{{ agree }}</span>{% endif %}
 {% if t.key_area %}<span class="pill area">★ {{ t.key_area }} {{ t.areas[0].name if t.areas and t.areas[0].area_id == t.key_area and t.areas[0].name != t.key_area else "" }}</span>{% endif %}
 {% if t.gap %}<span class="pill warn">{{ L.gap_flag }}</span>{% endif %}
+{% if t.id in courtesy_ids %}<span class="pill warn" title="{{ L.courtesy_flag_note }}">{{ L.courtesy_flag }}</span>{% endif %}
 {% if t.curated %}<span class="pill">{{ L.curated }}</span>{% endif %}
 {% if t.label_curated %}<span class="pill">{{ L.label_curated }}</span>{% endif %}
 {% if t.reviewed %}<span class="pill">✓ {{ L.reviewed }}</span>{% endif %}</p>
 </header>
 {% if t.keywords %}<p class="kw"><span class="k">{{ L.keywords }}</span>{% for w, _ in t.keywords %}<span class="chip">{{ w }}</span>{% endfor %}</p>{% endif %}
+{% if t.id in courtesy_ids %}<p class="reason">{{ L.courtesy_flag_note }}</p>{% endif %}
 <div class="grid">
 <div>
 <h4>{{ L.where }}</h4>
@@ -132,7 +134,8 @@ def options(run: RunData) -> dict[str, list[tuple[str, str]]]:
 
 
 def view(run: RunData, cfg: Config, L: Labels) -> dict[str, Any]:
-    return {"options": options(run), "has_none": any(not_net_zero(t) for t in run.themes)}
+    return {"options": options(run), "has_none": any(not_net_zero(t) for t in run.themes),
+            "courtesy_ids": {t.id for t in run.courtesy_themes}}
 
 
 def not_net_zero(t: Theme) -> bool:
@@ -183,12 +186,14 @@ def data(run: RunData, L: Labels) -> dict[str, Any]:
     }
 
 
-def _card(t: Theme, L: Labels) -> list[str]:
+def _card(t: Theme, L: Labels, courtesy: bool = False) -> list[str]:
     out = [f"### {L['theme_no']} {t.number}：{md(t.label)}", ""]
     line = f"- **{L['size']}**：{t.size}；**{L['share']}**：{pct(t.share)}"
     if t.gap:
         line += f"；**{L['gap_flag']}**"
     out.append(line)
+    if courtesy:  # themes.courtesy_check: mostly meeting talk
+        out.append(f"- **{L['courtesy_flag']}**：{L['courtesy_flag_note']}")
     if (agree := t.agreement_text(L)) is not None:
         out.append(f"- {agree}")
     if t.keywords:
@@ -236,8 +241,9 @@ def markdown(run: RunData, cfg: Config, L: Labels, n: int) -> list[str]:
     out = [f"## {n}. {L['themes']}", ""]
     if not run.themes:
         out += [f"> {L['no_themes']}", ""]
+    courtesy = {t.id for t in run.courtesy_themes}
     for t in run.themes:
-        out += _card(t, L)
+        out += _card(t, L, t.id in courtesy)
     return out
 
 
